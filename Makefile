@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# cohbuf: top-level build.  "make" builds the modules against the running
+# kernel's headers (KDIR overrides) and the static selftests; "make check"
+# tests everything inside Debian's kernels under QEMU.  "make help" lists
+# every target.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KERNELS ?= 6.1 6.12
+DEMO_KERNEL ?= 6.12
+export KERNELS DEMO_KERNEL
+
+MODULE_DIRS := exporter
+
+all: modules selftests
+
+modules:
+	@test -d "$(KDIR)" || { echo "no kernel headers at $(KDIR):" \
+		"install linux-headers-$$(uname -r) or pass KDIR=" >&2; exit 1; }
+	@for d in $(MODULE_DIRS); do \
+		$(MAKE) -C "$(KDIR)" M="$(CURDIR)/$$d" modules || exit 1; done
+
+selftests:
+	$(MAKE) -C selftests
+
+load: modules
+	insmod exporter/cohbuf.ko
+
+unload:
+	rmmod cohbuf
+
+check:
+	scripts/check
+
+check-static:
+	scripts/check --static-only
+
+check-vm:
+	scripts/check --vm-only
+
+check-selftest-negative:
+	scripts/check --negative
+
+demo:
+	scripts/demo
+
+clean:
+	@for d in $(MODULE_DIRS) selftests/negative; do \
+		rm -f $$d/*.o $$d/*.ko $$d/*.mod $$d/*.mod.c $$d/.*.cmd \
+			$$d/Module.symvers $$d/modules.order $$d/.module-common.o; done
+	rm -rf build
+
+help:
+	@echo "cohbuf make targets:"
+	@echo "  all (default)     build the modules (against KDIR) and the selftests"
+	@echo "  modules           build exporter/cohbuf.ko against KDIR"
+	@echo "                    (default: /lib/modules/\$$(uname -r)/build)"
+	@echo "  selftests         build the static kselftest programs into build/selftests"
+	@echo "  load / unload     insmod / rmmod the modules on this machine (root)"
+	@echo "  check             static checks + all selftests in every kernel of KERNELS"
+	@echo "                    under QEMU; last line: N passed, N failed, N skipped"
+	@echo "  check-static      checkpatch --strict, W=1 -Werror and sparse only"
+	@echo "  check-vm          the selftests in the guests only"
+	@echo "  check-selftest-negative"
+	@echo "                    prove the rig catches a failing test, an oops and hangs"
+	@echo "  demo              boot DEMO_KERNEL under QEMU and show cohbuf working"
+	@echo "  clean             remove build output"
+	@echo "variables: KDIR, KERNELS (default \"$(KERNELS)\"), DEMO_KERNEL" \
+		"(default $(DEMO_KERNEL)),"
+	@echo "  COHBUF_CACHE (default ~/.cache/cohbuf), COHBUF_PIN" \
+		"(e.g. \"6.1=6.1.0-55-amd64\")"
+
+.PHONY: all modules selftests load unload check check-static check-vm \
+	check-selftest-negative demo clean help

@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared helpers of the VM rig, sourced by the scripts next to it.
+#
+# COHBUF_CACHE  where downloaded packages, extracted kernels and the files taken
+#               from linux-source live (outside the clone, so fresh clones and
+#               later runs reuse them).  Default: $HOME/.cache/cohbuf.
+# COHBUF_PIN    optional pins, e.g. "6.1=6.1.0-55-amd64 6.12=6.12.115+deb12-amd64".
+
+COHBUF_CACHE=${COHBUF_CACHE:-${HOME:-/root}/.cache/cohbuf}
+# The top of the source tree, from wherever the sourcing script lives.
+TOP=$(cd "$(dirname "$0")" && while [ ! -f scripts/vm/lib.sh ] && [ "$PWD" != / ]; do
+	cd ..; done; pwd)
+
+log() { printf '%s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Newest linux-image "<series>" package of flavour "amd64" known to apt, as a
+# kernel release string (e.g. 6.1.0-56-amd64), or nothing.
+apt_newest_kver() {
+	series=$1
+	re="^linux-image-$(printf '%s' "$series" | sed 's/\./\\./g')\\.[0-9][^ ]*-amd64-unsigned\$"
+	apt-cache pkgnames linux-image- 2>/dev/null | grep -E "$re" |
+		grep -v -e '-rt-' -e '-cloud-' |
+		sed -e 's/^linux-image-//' -e 's/-unsigned$//' | sort -V | tail -n 1
+}
+
+# Newest kernel of "<series>" already extracted in the cache, or nothing.
+cached_newest_kver() {
+	series=$1
+	ls "$COHBUF_CACHE/kernels" 2>/dev/null |
+		grep -E "^$(printf '%s' "$series" | sed 's/\./\\./g')\\.[0-9].*-amd64\$" |
+		grep -v -e '-rt-' -e '-cloud-' | sort -V | tail -n 1
+}
+
+# Kernel release to use for a series: a pin, else the newest in apt's lists,
+# else the newest one cached (so a warm cache works without package lists).
+resolve_kver() {
+	series=$1
+	for pin in ${COHBUF_PIN:-}; do
+		if [ "${pin%%=*}" = "$series" ]; then
+			printf '%s\n' "${pin#*=}"
+			return 0
+		fi
+	done
+	kver=$(apt_newest_kver "$series")
+	[ -n "$kver" ] || kver=$(cached_newest_kver "$series")
+	[ -n "$kver" ] || die "no Debian kernel found for series $series (run apt-get update)"
+	printf '%s\n' "$kver"
+}
+
+kernel_root() { printf '%s\n' "$COHBUF_CACHE/kernels/$1/root"; }
+kernel_kdir() { printf '%s\n' "$COHBUF_CACHE/kernels/$1/root/usr/src/linux-headers-$1"; }
+kernel_image() { printf '%s\n' "$COHBUF_CACHE/kernels/$1/root/boot/vmlinuz-$1"; }
+
+# The directory holding the files cohbuf takes from Debian's linux-source
+# package (kselftest harness, checkpatch); extracted on first use.
+linux_source_dir() {
+	tarball=$(ls /usr/src/linux-source-6.12.tar.xz 2>/dev/null) ||
+		die "linux-source-6.12 is not installed (run scripts/setup)"
+	ver=$(dpkg-query -W -f '${Version}' linux-source-6.12 2>/dev/null || echo unknown)
+	dir="$COHBUF_CACHE/linux-source/$ver"
+	if [ ! -f "$dir/.ready" ]; then
+		log "extracting the kselftest harness and checkpatch from linux-source-6.12 $ver"
+		rm -rf "$dir" && mkdir -p "$dir"
+		tar -xJf "$tarball" -C "$dir" --strip-components=1 \
+			linux-source-6.12/tools/testing/selftests/kselftest_harness.h \
+			linux-source-6.12/tools/testing/selftests/kselftest.h \
+			linux-source-6.12/scripts/checkpatch.pl \
+			linux-source-6.12/scripts/spelling.txt \
+			linux-source-6.12/scripts/const_structs.checkpatch ||
+			die "cannot extract files from $tarball"
+		touch "$dir/.ready"
+	fi
+	printf '%s\n' "$dir"
+}
+
+# The directories a module build needs, copied to DEST (those that exist).
+copy_module_sources() {
+	for d in exporter importer include uapi; do
+		[ -d "$TOP/$d" ] && cp -a "$TOP/$d" "$1/"
+	done
+	return 0
+}
+
+# build_modules KVER OUT [negative]: build our modules for one kernel in a
+# private copy of the sources under OUT/src (kbuild writes next to them).
+build_modules() {
+	kver=$1 out=$2 what=${3:-}
+	kdir=$(kernel_kdir "$kver")
+	rm -rf "$out/src" && mkdir -p "$out/src"
+	copy_module_sources "$out/src"
+	dirs="exporter"
+	if [ "$what" = negative ]; then
+		mkdir -p "$out/src/selftests"
+		cp -a "$TOP/selftests/negative" "$out/src/selftests/"
+		dirs="$dirs selftests/negative"
+	fi
+	for d in $dirs; do
+		make -s -C "$kdir" M="$out/src/$d" modules >"$out/build-$(basename "$d").log" 2>&1 ||
+			{ cat "$out/build-$(basename "$d").log"; return 1; }
+	done
+}
