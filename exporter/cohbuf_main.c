@@ -1,71 +1,117 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cohbuf: exports coherent DMA memory as dma-buf file descriptors.
+ * cohbuf: module setup.
  *
- * The module owns a platform device, which is the struct device the DMA API
- * allocates for, and a misc device, /dev/cohbuf, through which user space
- * asks for buffers.
+ * The module registers a platform device "cohbuf" with a 64-bit DMA mask;
+ * all buffers are allocated for it with the DMA API. User space reaches
+ * the module through the misc device /dev/cohbuf (mode 0666: the module is
+ * meant for test machines, and max_total_bytes bounds what users can pin).
+ *
+ * Module lifetime: every exported dma-buf holds a module reference
+ * (dma_buf_export() takes it through exp_info.owner), and so does every
+ * open /dev/cohbuf file (fops.owner). While any of them exists,
+ * delete_module() fails and rmmod reports the module in use.
  */
 
 #include <linux/dma-mapping.h>
+#include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
 
-static struct platform_device *cohbuf_pdev;
+#include <cohbuf_compat.h>
+#include "cohbuf.h"
 
-static long cohbuf_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+struct cohbuf_device {
+	struct miscdevice misc;
+	struct platform_device *pdev;	/* owns the DMA configuration */
+};
+
+static long cohbuf_fop_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
 {
-	return -ENOTTY;
+	struct miscdevice *misc = file->private_data;
+	struct cohbuf_device *cdev = container_of(misc, struct cohbuf_device,
+						  misc);
+
+	return cohbuf_ioctl(&cdev->pdev->dev, cmd, arg);
 }
 
 static const struct file_operations cohbuf_fops = {
 	.owner = THIS_MODULE,
-	.unlocked_ioctl = cohbuf_ioctl,
+	.unlocked_ioctl = cohbuf_fop_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
 };
 
-static struct miscdevice cohbuf_misc = {
-	.minor = MISC_DYNAMIC_MINOR,
-	.name = "cohbuf",
-	.fops = &cohbuf_fops,
-	.mode = 0666,
+static struct cohbuf_device cohbuf_dev = {
+	.misc = {
+		.minor = MISC_DYNAMIC_MINOR,
+		.name = "cohbuf",
+		.fops = &cohbuf_fops,
+		.mode = 0666,
+	},
 };
+
+static struct platform_device *cohbuf_pdev_create(void)
+{
+	const struct platform_device_info info = {
+		.name = "cohbuf",
+		.id = PLATFORM_DEVID_NONE,
+		.dma_mask = DMA_BIT_MASK(64),
+	};
+	struct platform_device *pdev;
+	int ret;
+
+	pdev = platform_device_register_full(&info);
+	if (IS_ERR(pdev))
+		return pdev;
+	/* The mask is already set; this checks the platform supports it. */
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret) {
+		platform_device_unregister(pdev);
+		return ERR_PTR(ret);
+	}
+	return pdev;
+}
 
 static int __init cohbuf_init(void)
 {
+	struct platform_device *pdev;
 	int ret;
 
-	cohbuf_pdev = platform_device_register_simple("cohbuf", PLATFORM_DEVID_NONE,
-						      NULL, 0);
-	if (IS_ERR(cohbuf_pdev))
-		return PTR_ERR(cohbuf_pdev);
+	pdev = cohbuf_pdev_create();
+	if (IS_ERR(pdev))
+		return PTR_ERR(pdev);
+	cohbuf_dev.pdev = pdev;
+	cohbuf_dev.misc.parent = &pdev->dev;
 
-	ret = dma_coerce_mask_and_coherent(&cohbuf_pdev->dev, DMA_BIT_MASK(64));
+	cohbuf_debugfs_init();
+
+	/* Last: from here on user space can allocate. */
+	ret = misc_register(&cohbuf_dev.misc);
 	if (ret)
-		goto err_pdev;
-
-	cohbuf_misc.parent = &cohbuf_pdev->dev;
-	ret = misc_register(&cohbuf_misc);
-	if (ret)
-		goto err_pdev;
-
+		goto err_debugfs;
 	return 0;
 
-err_pdev:
-	platform_device_unregister(cohbuf_pdev);
+err_debugfs:
+	cohbuf_debugfs_exit();
+	platform_device_unregister(pdev);
 	return ret;
 }
 
+/* Runs only when no buffer and no open /dev/cohbuf is left. */
 static void __exit cohbuf_exit(void)
 {
-	misc_deregister(&cohbuf_misc);
-	platform_device_unregister(cohbuf_pdev);
+	misc_deregister(&cohbuf_dev.misc);
+	cohbuf_debugfs_exit();
+	platform_device_unregister(cohbuf_dev.pdev);
 }
 
 module_init(cohbuf_init);
 module_exit(cohbuf_exit);
 
-MODULE_DESCRIPTION("Coherent DMA memory exported as dma-buf file descriptors");
+MODULE_DESCRIPTION("DMA-BUF exporter of DMA-coherent memory");
 MODULE_LICENSE("GPL");
+COHBUF_IMPORT_NS_DMA_BUF();

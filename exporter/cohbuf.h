@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cohbuf: internal interfaces shared by the module's source files.
+ */
+#ifndef COHBUF_INTERNAL_H
+#define COHBUF_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/scatterlist.h>
+#include <linux/types.h>
+#include <linux/cohbuf.h>
+
+struct device;
+struct dma_buf;
+struct page;
+
+/* One dma_alloc_attrs() allocation; a buffer is a sequence of them. */
+struct cohbuf_chunk {
+	void *vaddr;		/* kernel address from dma_alloc_attrs() */
+	dma_addr_t dma_addr;	/* address for the cohbuf device */
+	size_t size;		/* bytes, a multiple of PAGE_SIZE */
+	pgoff_t pgoff;		/* index of the chunk's first page in buffer */
+	struct sg_table sgt;	/* backing pages, from dma_get_sgtable_attrs() */
+};
+
+/*
+ * A buffer. Everything but the atomic counters and @node is written only
+ * before the buffer is exported and is read-only afterwards.
+ */
+struct cohbuf_buffer {
+	struct list_head node;	/* in cohbuf_state.buffers, under its lock */
+	struct device *dev;	/* device the chunks were allocated for */
+	struct dma_buf *dmabuf;	/* set once exported */
+	u64 id;
+	size_t size;		/* bytes, a multiple of PAGE_SIZE */
+	u32 flags;		/* COHBUF_ALLOC_* */
+	u32 cache_mode;		/* COHBUF_CACHE_* */
+	unsigned long dma_attrs; /* DMA_ATTR_* used for every chunk */
+	struct cohbuf_chunk *chunks;
+	unsigned int nr_chunks;
+	unsigned int cap_chunks; /* allocated length of @chunks */
+	unsigned int nr_sg_ents; /* sum of the chunks' sgt.orig_nents */
+	atomic_t attachments;	/* live dma-buf attachments */
+	atomic_t mmaps;		/* user VMAs mapping the buffer */
+};
+
+/* Validated ALLOC request. */
+struct cohbuf_request {
+	size_t size;		/* page aligned, within max_buffer_size */
+	u32 flags;
+	u32 cache_mode;
+	int access_mode;	/* O_RDWR or O_RDONLY */
+	const char *name;	/* NUL-terminated, may be empty */
+};
+
+struct cohbuf_stats {
+	u64 live_buffers;	/* exported and not yet released */
+	u64 live_bytes;		/* charged bytes, including allocations
+				 * still in progress
+				 */
+	u64 peak_bytes;		/* highest live_bytes at an export */
+	u64 allocations;	/* successful ALLOC ioctls */
+	u64 failures;		/* ALLOC ioctls that passed argument checks
+				 * and then failed
+				 */
+};
+
+/* Module-wide state, defined in cohbuf_buffer.c. */
+struct cohbuf_state {
+	struct mutex lock;		/* protects buffers and stats */
+	struct list_head buffers;	/* every exported, unreleased buffer */
+	struct cohbuf_stats stats;
+};
+
+extern struct cohbuf_state cohbuf_state;
+extern const struct dma_buf_ops cohbuf_dmabuf_ops;
+
+/* cohbuf_buffer.c */
+int cohbuf_size_check(u64 len, size_t *size);
+struct dma_buf *cohbuf_buffer_export(struct device *dev,
+				     const struct cohbuf_request *req);
+void cohbuf_buffer_release(struct cohbuf_buffer *buf);
+void cohbuf_stats_record(bool success);
+
+/* cohbuf_chunks.c */
+int cohbuf_chunks_alloc(struct cohbuf_buffer *buf);
+void cohbuf_chunks_free(struct cohbuf_buffer *buf);
+struct sg_table *cohbuf_chunks_sgt(const struct cohbuf_buffer *buf);
+void cohbuf_chunks_sgt_free(struct sg_table *sgt);
+void *cohbuf_chunks_vmap(const struct cohbuf_buffer *buf);
+
+/* cohbuf_dmabuf.c */
+struct cohbuf_buffer *cohbuf_buffer_from_dmabuf(struct dma_buf *dmabuf);
+
+/* cohbuf_ioctl.c */
+long cohbuf_ioctl(struct device *dev, unsigned int cmd, unsigned long arg);
+
+/* cohbuf_debugfs.c */
+void cohbuf_debugfs_init(void);
+void cohbuf_debugfs_exit(void);
+
+#endif /* COHBUF_INTERNAL_H */

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cohbuf: building a buffer out of DMA-coherent chunks.
+ *
+ * Without CMA (Debian kernels are built without it) dma_alloc_attrs() gets
+ * its memory from the page allocator, which hands out at most one
+ * MAX_PAGE_ORDER block (4 MiB on x86) at a time. Larger buffers are built
+ * from several chunks of at most chunk_size bytes. Each chunk is a power
+ * of two pages, because dma-direct rounds every allocation up to a whole
+ * order anyway. When a chunk of some order cannot be had, that chunk and
+ * all later ones are tried with smaller orders, down to single pages.
+ *
+ * Each chunk also records its pages as an sg_table obtained with
+ * dma_get_sgtable_attrs(), the DMA API's portable way back from a
+ * coherent allocation to struct pages. Importer mappings and vmap() are
+ * built from those tables.
+ */
+
+#include <linux/bitops.h>
+#include <linux/dma-map-ops.h>
+#include <linux/dma-mapping.h>
+#include <linux/err.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "cohbuf.h"
+
+/*
+ * No warning on failure: large orders are expected to fail and we fall
+ * back. RETRY_MAYFAIL makes even single pages fail with -ENOMEM instead
+ * of invoking the OOM killer on behalf of a test buffer.
+ */
+#define COHBUF_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
+
+static unsigned long chunk_size = SZ_4M;
+
+static int cohbuf_chunk_size_set(const char *val,
+				 const struct kernel_param *kp)
+{
+	unsigned long v;
+	int ret;
+
+	ret = kstrtoul(val, 0, &v);
+	if (ret)
+		return ret;
+	if (v < PAGE_SIZE || v > SZ_1G || !is_power_of_2(v))
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned long *)kp->arg, v);
+	return 0;
+}
+
+static const struct kernel_param_ops cohbuf_chunk_size_ops = {
+	.set = cohbuf_chunk_size_set,
+	.get = param_get_ulong,
+};
+
+module_param_cb(chunk_size, &cohbuf_chunk_size_ops, &chunk_size, 0644);
+__MODULE_PARM_TYPE(chunk_size, "ulong");
+MODULE_PARM_DESC(chunk_size,
+		 "Largest chunk in bytes, a power of two from PAGE_SIZE to 1 GiB (default 4 MiB)");
+
+/* Most chunks needed for @pages pages if no chunk exceeds 2^@order pages. */
+static unsigned long cohbuf_worst_chunks(unsigned long pages,
+					 unsigned int order)
+{
+	return (pages >> order) + hweight_long(pages & ((1UL << order) - 1));
+}
+
+/* Make room for @need chunk descriptors, keeping the existing ones. */
+static int cohbuf_chunks_reserve(struct cohbuf_buffer *buf,
+				 unsigned long need)
+{
+	struct cohbuf_chunk *chunks;
+
+	if (need <= buf->cap_chunks)
+		return 0;
+	chunks = kvcalloc(need, sizeof(*chunks), GFP_KERNEL);
+	if (!chunks)
+		return -ENOMEM;
+	if (buf->nr_chunks)
+		memcpy(chunks, buf->chunks, buf->nr_chunks * sizeof(*chunks));
+	kvfree(buf->chunks);
+	buf->chunks = chunks;
+	buf->cap_chunks = need;
+	return 0;
+}
+
+/* Allocate one chunk of @size bytes and append it; room must exist. */
+static int cohbuf_chunk_add(struct cohbuf_buffer *buf, size_t size)
+{
+	struct cohbuf_chunk *c = &buf->chunks[buf->nr_chunks];
+	int ret;
+
+	c->vaddr = dma_alloc_attrs(buf->dev, size, &c->dma_addr, COHBUF_GFP,
+				   buf->dma_attrs);
+	if (!c->vaddr)
+		return -ENOMEM;
+	ret = dma_get_sgtable_attrs(buf->dev, &c->sgt, c->vaddr, c->dma_addr,
+				    size, buf->dma_attrs);
+	if (ret) {
+		dma_free_attrs(buf->dev, size, c->vaddr, c->dma_addr,
+			       buf->dma_attrs);
+		return ret;
+	}
+	/* Every DMA backend zeroes today, but the API does not promise it. */
+	memset(c->vaddr, 0, size);
+	c->size = size;
+	c->pgoff = 0;
+	if (buf->nr_chunks)
+		c->pgoff = c[-1].pgoff + (c[-1].size >> PAGE_SHIFT);
+	buf->nr_sg_ents += c->sgt.orig_nents;
+	buf->nr_chunks++;
+	return 0;
+}
+
+static int cohbuf_chunks_alloc_split(struct cohbuf_buffer *buf)
+{
+	unsigned long left = buf->size >> PAGE_SHIFT;
+	unsigned int order = ilog2(READ_ONCE(chunk_size) >> PAGE_SHIFT);
+	int ret;
+
+	while (left) {
+		order = min_t(unsigned int, order, ilog2(left));
+		ret = cohbuf_chunks_reserve(buf, buf->nr_chunks +
+					    cohbuf_worst_chunks(left, order));
+		if (ret)
+			return ret;
+		ret = cohbuf_chunk_add(buf, PAGE_SIZE << order);
+		if (ret == -ENOMEM && order > 0) {
+			order--;
+			continue;
+		}
+		if (ret)
+			return ret;
+		left -= 1UL << order;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * cohbuf_chunks_alloc() - allocate the memory of a buffer
+ * @buf: buffer whose @size, @flags, @dev and @dma_attrs are set
+ *
+ * Return: 0, -ENOMEM, or -EINTR if a fatal signal is pending. On error
+ * nothing stays allocated.
+ */
+int cohbuf_chunks_alloc(struct cohbuf_buffer *buf)
+{
+	int ret;
+
+	if (buf->flags & COHBUF_ALLOC_CONTIGUOUS) {
+		ret = cohbuf_chunks_reserve(buf, 1);
+		if (!ret)
+			ret = cohbuf_chunk_add(buf, buf->size);
+	} else {
+		ret = cohbuf_chunks_alloc_split(buf);
+	}
+	if (ret)
+		cohbuf_chunks_free(buf);
+	return ret;
+}
+
+/**
+ * cohbuf_chunks_free() - free the memory of a buffer
+ * @buf: buffer; may hold any number of chunks, including none
+ */
+void cohbuf_chunks_free(struct cohbuf_buffer *buf)
+{
+	struct cohbuf_chunk *c;
+	unsigned int i;
+
+	for (i = 0; i < buf->nr_chunks; i++) {
+		c = &buf->chunks[i];
+		sg_free_table(&c->sgt);
+		dma_free_attrs(buf->dev, c->size, c->vaddr, c->dma_addr,
+			       buf->dma_attrs);
+		cond_resched();
+	}
+	kvfree(buf->chunks);
+	buf->chunks = NULL;
+	buf->nr_chunks = 0;
+	buf->cap_chunks = 0;
+	buf->nr_sg_ents = 0;
+}
+
+static void cohbuf_sgt_fill(struct sg_table *sgt,
+			    const struct cohbuf_buffer *buf)
+{
+	struct scatterlist *dst = sgt->sgl, *src;
+	unsigned int i, j;
+
+	for (i = 0; i < buf->nr_chunks; i++) {
+		for_each_sgtable_sg(&buf->chunks[i].sgt, src, j) {
+			sg_set_page(dst, sg_page(src), src->length,
+				    src->offset);
+			dst = sg_next(dst);
+		}
+	}
+}
+
+/**
+ * cohbuf_chunks_sgt() - describe all pages of a buffer in one table
+ * @buf: exported buffer
+ *
+ * Return: a new, not DMA-mapped sg_table with one entry per chunk segment,
+ * in buffer order, or an ERR_PTR(). Free with cohbuf_chunks_sgt_free().
+ */
+struct sg_table *cohbuf_chunks_sgt(const struct cohbuf_buffer *buf)
+{
+	struct sg_table *sgt;
+	int ret;
+
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	ret = sg_alloc_table(sgt, buf->nr_sg_ents, GFP_KERNEL);
+	if (ret) {
+		kfree(sgt);
+		return ERR_PTR(ret);
+	}
+	cohbuf_sgt_fill(sgt, buf);
+	return sgt;
+}
+
+/**
+ * cohbuf_chunks_sgt_free() - free a table from cohbuf_chunks_sgt()
+ * @sgt: the table, already DMA-unmapped
+ */
+void cohbuf_chunks_sgt_free(struct sg_table *sgt)
+{
+	sg_free_table(sgt);
+	kfree(sgt);
+}
+
+/* Kernel page protection matching what the DMA layer gives the chunks. */
+static pgprot_t cohbuf_kernel_prot(const struct cohbuf_buffer *buf)
+{
+	if (dev_is_dma_coherent(buf->dev))
+		return PAGE_KERNEL;
+	if (buf->cache_mode == COHBUF_CACHE_WC)
+		return pgprot_writecombine(PAGE_KERNEL);
+	return pgprot_dmacoherent(PAGE_KERNEL);
+}
+
+/**
+ * cohbuf_chunks_vmap() - map all chunks contiguously into kernel space
+ * @buf: exported buffer
+ *
+ * Return: the kernel address, to be released with vunmap(), or NULL.
+ */
+void *cohbuf_chunks_vmap(const struct cohbuf_buffer *buf)
+{
+	unsigned long n = buf->size >> PAGE_SHIFT, i = 0;
+	struct sg_page_iter piter;
+	struct page **pages;
+	unsigned int c;
+	void *vaddr = NULL;
+
+	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return NULL;
+	for (c = 0; c < buf->nr_chunks; c++) {
+		for_each_sgtable_page(&buf->chunks[c].sgt, &piter, 0) {
+			if (WARN_ON_ONCE(i >= n))
+				goto out;
+			pages[i++] = sg_page_iter_page(&piter);
+		}
+	}
+	if (!WARN_ON_ONCE(i != n))
+		vaddr = vmap(pages, n, VM_MAP, cohbuf_kernel_prot(buf));
+out:
+	kvfree(pages);
+	return vaddr;
+}

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cohbuf: /sys/kernel/debug/cohbuf/{buffers,stats}.
+ *
+ * buffers: one line per live buffer, space separated key=value pairs:
+ *   id=1 size=4096 chunks=1 cache=cached attachments=0 mmaps=0 name=foo
+ * The name is last; whitespace and backslashes in it are octal-escaped,
+ * so every buffer stays on one line even after DMA_BUF_SET_NAME.
+ * stats: one "key: value" line per counter of struct cohbuf_stats.
+ *
+ * No kernel or DMA addresses are ever printed here.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/dma-buf.h>
+#include <linux/seq_file.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <uapi/linux/dma-buf.h>
+
+#include "cohbuf.h"
+
+static struct dentry *cohbuf_debugfs_dir;
+
+static const char *cohbuf_cache_name(u32 mode)
+{
+	return mode == COHBUF_CACHE_WC ? "wc" : "cached";
+}
+
+/* Caller holds cohbuf_state.lock, so @buf and its dma-buf are alive. */
+static void cohbuf_show_buffer(struct seq_file *m,
+			       const struct cohbuf_buffer *buf)
+{
+	char name[DMA_BUF_NAME_LEN] = "";
+
+	spin_lock(&buf->dmabuf->name_lock);
+	if (buf->dmabuf->name)
+		strscpy(name, buf->dmabuf->name, sizeof(name));
+	spin_unlock(&buf->dmabuf->name_lock);
+
+	seq_printf(m, "id=%llu size=%zu chunks=%u cache=%s attachments=%d mmaps=%d name=",
+		   buf->id, buf->size, buf->nr_chunks,
+		   cohbuf_cache_name(buf->cache_mode),
+		   atomic_read(&buf->attachments), atomic_read(&buf->mmaps));
+	seq_escape(m, name, " \t\n\\");
+	seq_putc(m, '\n');
+}
+
+static int cohbuf_buffers_show(struct seq_file *m, void *unused)
+{
+	struct cohbuf_buffer *buf;
+
+	mutex_lock(&cohbuf_state.lock);
+	list_for_each_entry(buf, &cohbuf_state.buffers, node)
+		cohbuf_show_buffer(m, buf);
+	mutex_unlock(&cohbuf_state.lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cohbuf_buffers);
+
+static int cohbuf_stats_show(struct seq_file *m, void *unused)
+{
+	struct cohbuf_stats st;
+
+	mutex_lock(&cohbuf_state.lock);
+	st = cohbuf_state.stats;
+	mutex_unlock(&cohbuf_state.lock);
+
+	seq_printf(m, "live_buffers: %llu\n", st.live_buffers);
+	seq_printf(m, "live_bytes: %llu\n", st.live_bytes);
+	seq_printf(m, "peak_bytes: %llu\n", st.peak_bytes);
+	seq_printf(m, "allocations: %llu\n", st.allocations);
+	seq_printf(m, "failures: %llu\n", st.failures);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cohbuf_stats);
+
+/**
+ * cohbuf_debugfs_init() - create the debugfs files
+ *
+ * Failures are ignored, as debugfs is optional.
+ */
+void cohbuf_debugfs_init(void)
+{
+	cohbuf_debugfs_dir = debugfs_create_dir("cohbuf", NULL);
+	debugfs_create_file("buffers", 0444, cohbuf_debugfs_dir, NULL,
+			    &cohbuf_buffers_fops);
+	debugfs_create_file("stats", 0444, cohbuf_debugfs_dir, NULL,
+			    &cohbuf_stats_fops);
+}
+
+/**
+ * cohbuf_debugfs_exit() - remove the debugfs files
+ */
+void cohbuf_debugfs_exit(void)
+{
+	debugfs_remove_recursive(cohbuf_debugfs_dir);
+	cohbuf_debugfs_dir = NULL;
+}

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cohbuf: dma_buf_ops of the exported buffers.
+ *
+ * Locking: the dma-buf core calls map_dma_buf, unmap_dma_buf, vmap and
+ * vunmap with the reservation lock held on 6.2+, and on 6.1 with or
+ * without it depending on the path. None of these callbacks takes or
+ * asserts that lock, and none needs a lock of its own: everything they
+ * read is immutable once the buffer is exported, the counters are atomic,
+ * and the core serialises vmap/vunmap itself (it calls vmap only for the
+ * first kernel mapping and vunmap only for the last).
+ *
+ * Lifetime: the dma-buf file is referenced by every fd, by every VMA
+ * (vm_file) and by every importer (dma_buf_get() or an fd it holds); the
+ * release callback runs when the last of them is gone. Each dma-buf also
+ * holds a reference on this module, taken by dma_buf_export() through
+ * exp_info.owner, so the module cannot be unloaded while a buffer lives.
+ */
+
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/err.h>
+#include <linux/iosys-map.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/vmalloc.h>
+
+#include <cohbuf_compat.h>
+#include "cohbuf.h"
+
+static int cohbuf_attach(struct dma_buf *dmabuf,
+			 struct dma_buf_attachment *attach)
+{
+	struct cohbuf_buffer *buf = dmabuf->priv;
+
+	atomic_inc(&buf->attachments);
+	return 0;
+}
+
+static void cohbuf_detach(struct dma_buf *dmabuf,
+			  struct dma_buf_attachment *attach)
+{
+	struct cohbuf_buffer *buf = dmabuf->priv;
+
+	atomic_dec(&buf->attachments);
+}
+
+/* A fresh table per call, mapped for the importer's own device. */
+static struct sg_table *cohbuf_map_dma_buf(struct dma_buf_attachment *attach,
+					   enum dma_data_direction dir)
+{
+	struct cohbuf_buffer *buf = attach->dmabuf->priv;
+	struct sg_table *sgt;
+	int ret;
+
+	sgt = cohbuf_chunks_sgt(buf);
+	if (IS_ERR(sgt))
+		return sgt;
+	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
+	if (ret) {
+		cohbuf_chunks_sgt_free(sgt);
+		return ERR_PTR(ret);
+	}
+	return sgt;
+}
+
+static void cohbuf_unmap_dma_buf(struct dma_buf_attachment *attach,
+				 struct sg_table *sgt,
+				 enum dma_data_direction dir)
+{
+	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+	cohbuf_chunks_sgt_free(sgt);
+}
+
+/* Called for every new VMA: mmap, split, fork, mremap. */
+static void cohbuf_vm_open(struct vm_area_struct *vma)
+{
+	struct cohbuf_buffer *buf = vma->vm_private_data;
+
+	atomic_inc(&buf->mmaps);
+}
+
+static void cohbuf_vm_close(struct vm_area_struct *vma)
+{
+	struct cohbuf_buffer *buf = vma->vm_private_data;
+
+	atomic_dec(&buf->mmaps);
+}
+
+static const struct vm_operations_struct cohbuf_vm_ops = {
+	.open = cohbuf_vm_open,
+	.close = cohbuf_vm_close,
+};
+
+/*
+ * Map @npages pages of chunk @c, from page @off of the chunk, at @uaddr.
+ * dma_mmap_attrs() always maps a whole VMA starting at the chunk offset
+ * in vm_pgoff, so the VMA is narrowed to this piece for the call and
+ * restored afterwards. That is safe because ->mmap runs, with mmap_lock
+ * held for writing, before the new VMA is inserted into the mm; the core
+ * checks after ->mmap that vm_start was not changed.
+ */
+static int cohbuf_mmap_chunk(const struct cohbuf_buffer *buf,
+			     const struct cohbuf_chunk *c,
+			     struct vm_area_struct *vma, unsigned long uaddr,
+			     pgoff_t off, unsigned long npages)
+{
+	unsigned long start = vma->vm_start, end = vma->vm_end;
+	pgoff_t pgoff = vma->vm_pgoff;
+	int ret;
+
+	vma->vm_start = uaddr;
+	vma->vm_end = uaddr + (npages << PAGE_SHIFT);
+	vma->vm_pgoff = off;
+	ret = dma_mmap_attrs(buf->dev, vma, c->vaddr, c->dma_addr, c->size,
+			     buf->dma_attrs);
+	vma->vm_start = start;
+	vma->vm_end = end;
+	vma->vm_pgoff = pgoff;
+	return ret;
+}
+
+/* Map buffer pages [@first, @last) over the whole VMA, chunk by chunk. */
+static int cohbuf_mmap_window(const struct cohbuf_buffer *buf,
+			      struct vm_area_struct *vma,
+			      pgoff_t first, pgoff_t last)
+{
+	unsigned long uaddr = vma->vm_start;
+	const struct cohbuf_chunk *c;
+	pgoff_t lo, hi, c_end;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < buf->nr_chunks && uaddr < vma->vm_end; i++) {
+		c = &buf->chunks[i];
+		c_end = c->pgoff + (c->size >> PAGE_SHIFT);
+		if (c_end <= first)
+			continue;
+		lo = max(first, c->pgoff);
+		hi = min(last, c_end);
+		ret = cohbuf_mmap_chunk(buf, c, vma, uaddr, lo - c->pgoff,
+					hi - lo);
+		if (ret)
+			return ret;
+		uaddr += (hi - lo) << PAGE_SHIFT;
+	}
+	return 0;
+}
+
+/*
+ * vm_pgoff is the first buffer page of the window. Only shared mappings
+ * are allowed: MAP_SHARED sets VM_MAYSHARE, and also VM_SHARED unless
+ * the fd is read-only, so VM_MAYSHARE is the flag to test. On error the
+ * mm core zaps whatever part of the window was already mapped.
+ */
+static int cohbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+{
+	struct cohbuf_buffer *buf = dmabuf->priv;
+	pgoff_t first = vma->vm_pgoff, last;
+	int ret;
+
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (check_add_overflow(first, vma_pages(vma), &last) ||
+	    last > buf->size >> PAGE_SHIFT)
+		return -EINVAL;
+	cohbuf_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	ret = cohbuf_mmap_window(buf, vma, first, last);
+	if (ret)
+		return ret;
+	vma->vm_ops = &cohbuf_vm_ops;
+	vma->vm_private_data = buf;
+	cohbuf_vm_open(vma);
+	return 0;
+}
+
+/*
+ * The memory comes from dma_alloc_attrs(), so CPU and device views are
+ * coherent by contract and there is no cache to clean or invalidate.
+ */
+static int cohbuf_begin_cpu_access(struct dma_buf *dmabuf,
+				   enum dma_data_direction dir)
+{
+	return 0;
+}
+
+/*
+ * A write-combined CPU mapping may still hold stores in the CPU's WC
+ * buffers; drain them before a device is told to look at the data.
+ */
+static int cohbuf_end_cpu_access(struct dma_buf *dmabuf,
+				 enum dma_data_direction dir)
+{
+	struct cohbuf_buffer *buf = dmabuf->priv;
+
+	if (buf->cache_mode != COHBUF_CACHE_WC)
+		return 0;
+	/* Drain this CPU's write-combining buffers (sfence on x86). */
+	wmb();
+	return 0;
+}
+
+static int cohbuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct cohbuf_buffer *buf = dmabuf->priv;
+	void *vaddr;
+
+	if (buf->nr_chunks == 1)
+		vaddr = buf->chunks[0].vaddr;
+	else
+		vaddr = cohbuf_chunks_vmap(buf);
+	if (!vaddr)
+		return -ENOMEM;
+	iosys_map_set_vaddr(map, vaddr);
+	return 0;
+}
+
+static void cohbuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct cohbuf_buffer *buf = dmabuf->priv;
+
+	if (buf->nr_chunks > 1)
+		vunmap(map->vaddr);
+}
+
+static void cohbuf_release(struct dma_buf *dmabuf)
+{
+	cohbuf_buffer_release(dmabuf->priv);
+}
+
+const struct dma_buf_ops cohbuf_dmabuf_ops = {
+	.attach = cohbuf_attach,
+	.detach = cohbuf_detach,
+	.map_dma_buf = cohbuf_map_dma_buf,
+	.unmap_dma_buf = cohbuf_unmap_dma_buf,
+	.release = cohbuf_release,
+	.begin_cpu_access = cohbuf_begin_cpu_access,
+	.end_cpu_access = cohbuf_end_cpu_access,
+	.mmap = cohbuf_mmap,
+	.vmap = cohbuf_vmap,
+	.vunmap = cohbuf_vunmap,
+};
+
+/**
+ * cohbuf_buffer_from_dmabuf() - the cohbuf buffer behind a dma-buf
+ * @dmabuf: any dma-buf
+ *
+ * Return: the buffer, or NULL if @dmabuf was exported by someone else.
+ */
+struct cohbuf_buffer *cohbuf_buffer_from_dmabuf(struct dma_buf *dmabuf)
+{
+	if (dmabuf->ops != &cohbuf_dmabuf_ops)
+		return NULL;
+	return dmabuf->priv;
+}

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cohbuf: ioctl argument handling for /dev/cohbuf.
+ *
+ * Arguments are extensible structures (see the uapi header): the size is
+ * taken from the ioctl number, a shorter structure is zero-extended, and
+ * a longer one must be zero beyond what this module knows.
+ */
+
+#include <linux/capability.h>
+#include <linux/dma-buf.h>
+#include <linux/err.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/kernel.h>
+#include <linux/minmax.h>
+#include <linux/stddef.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/dma-buf.h>
+
+#include "cohbuf.h"
+
+#define COHBUF_FD_FLAGS_MASK	(O_CLOEXEC | O_ACCMODE)
+
+static_assert(COHBUF_NAME_LEN == DMA_BUF_NAME_LEN);
+static_assert(offsetofend(struct cohbuf_alloc_data, name) ==
+	      COHBUF_ALLOC_DATA_SIZE_VER0);
+static_assert(offsetofend(struct cohbuf_info_data, info_flags) ==
+	      COHBUF_INFO_DATA_SIZE_VER0);
+
+static int cohbuf_copy_in(void *karg, size_t ksize, const void __user *uarg,
+			  size_t usize, size_t min_usize)
+{
+	int ret;
+
+	if (usize < min_usize)
+		return -EINVAL;
+	ret = copy_struct_from_user(karg, ksize, uarg, usize);
+	/* Unknown non-zero trailing bytes are invalid input, not a size. */
+	return ret == -E2BIG ? -EINVAL : ret;
+}
+
+static int cohbuf_copy_out(void __user *uarg, size_t usize,
+			   const void *karg, size_t ksize)
+{
+	if (copy_to_user(uarg, karg, min(usize, ksize)))
+		return -EFAULT;
+	return 0;
+}
+
+static int cohbuf_alloc_parse(const struct cohbuf_alloc_data *d,
+			      struct cohbuf_request *req)
+{
+	u32 accmode = d->fd_flags & O_ACCMODE;
+
+	if (d->fd || d->id)
+		return -EINVAL;
+	if (d->fd_flags & ~COHBUF_FD_FLAGS_MASK)
+		return -EINVAL;
+	if (accmode != O_RDWR && accmode != O_RDONLY)
+		return -EINVAL;
+	if (d->flags & ~COHBUF_ALLOC_FLAGS_MASK)
+		return -EINVAL;
+	if (d->cache_mode != COHBUF_CACHE_CACHED &&
+	    d->cache_mode != COHBUF_CACHE_WC)
+		return -EINVAL;
+	if (strnlen(d->name, sizeof(d->name)) == sizeof(d->name))
+		return -EINVAL;
+	req->flags = d->flags;
+	req->cache_mode = d->cache_mode;
+	req->access_mode = accmode;
+	req->name = d->name;
+	return cohbuf_size_check(d->size, &req->size);
+}
+
+/*
+ * Reserve an fd, report it, and only then install it: once installed an
+ * fd cannot be taken back, so everything that can fail comes first. On
+ * error the fd is released and the caller still owns its dma-buf ref.
+ */
+static int cohbuf_alloc_publish(struct dma_buf *dmabuf,
+				struct cohbuf_alloc_data *data,
+				void __user *uarg, size_t usize)
+{
+	int fd, ret;
+
+	fd = get_unused_fd_flags(data->fd_flags & O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	data->fd = fd;
+	data->id = cohbuf_buffer_from_dmabuf(dmabuf)->id;
+	ret = cohbuf_copy_out(uarg, usize, data, sizeof(*data));
+	if (ret) {
+		put_unused_fd(fd);
+		return ret;
+	}
+	/* Consumes the reference dma_buf_export() gave us. */
+	fd_install(fd, dmabuf->file);
+	return 0;
+}
+
+static int cohbuf_ioctl_alloc(struct device *dev,
+			      struct cohbuf_alloc_data *data,
+			      void __user *uarg, size_t usize)
+{
+	struct cohbuf_request req;
+	struct dma_buf *dmabuf;
+	int ret;
+
+	ret = cohbuf_alloc_parse(data, &req);
+	if (ret)
+		return ret;
+	dmabuf = cohbuf_buffer_export(dev, &req);
+	if (IS_ERR(dmabuf)) {
+		ret = PTR_ERR(dmabuf);
+		goto err_count;
+	}
+	ret = cohbuf_alloc_publish(dmabuf, data, uarg, usize);
+	if (ret)
+		goto err_put;
+	cohbuf_stats_record(true);
+	return 0;
+
+err_put:
+	dma_buf_put(dmabuf);	/* the buffer is freed by ->release */
+err_count:
+	cohbuf_stats_record(false);
+	return ret;
+}
+
+static int cohbuf_info_chunks(const struct cohbuf_buffer *buf,
+			      const struct cohbuf_info_data *data, bool raw)
+{
+	struct cohbuf_chunk_info __user *uci = u64_to_user_ptr(data->chunks_ptr);
+	unsigned int i, n = min(data->chunks_cap, buf->nr_chunks);
+	struct cohbuf_chunk_info ci;
+
+	for (i = 0; i < n; i++) {
+		ci.dma_addr = raw ? buf->chunks[i].dma_addr : 0;
+		ci.len = buf->chunks[i].size;
+		if (copy_to_user(&uci[i], &ci, sizeof(ci)))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static int cohbuf_info_fill(const struct cohbuf_buffer *buf,
+			    struct cohbuf_info_data *data)
+{
+	/* Lacking the capability is normal here: do not audit it. */
+	bool raw = ns_capable_noaudit(&init_user_ns, CAP_SYS_RAWIO);
+
+	data->size = buf->size;
+	data->id = buf->id;
+	data->flags = buf->flags;
+	data->cache_mode = buf->cache_mode;
+	data->nr_chunks = buf->nr_chunks;
+	data->info_flags = raw ? COHBUF_INFO_DMA_ADDR_VALID : 0;
+	return cohbuf_info_chunks(buf, data, raw);
+}
+
+static int cohbuf_ioctl_info(struct cohbuf_info_data *data,
+			     void __user *uarg, size_t usize)
+{
+	struct cohbuf_buffer *buf;
+	struct dma_buf *dmabuf;
+	int ret;
+
+	if (data->chunks_cap && !data->chunks_ptr)
+		return -EINVAL;
+	dmabuf = dma_buf_get((int)data->fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	buf = cohbuf_buffer_from_dmabuf(dmabuf);
+	if (!buf) {
+		ret = -EINVAL;
+		goto out_put;
+	}
+	ret = cohbuf_info_fill(buf, data);
+	if (!ret)
+		ret = cohbuf_copy_out(uarg, usize, data, sizeof(*data));
+out_put:
+	dma_buf_put(dmabuf);
+	return ret;
+}
+
+/**
+ * cohbuf_ioctl() - dispatch an ioctl issued on /dev/cohbuf
+ * @dev: device buffers are allocated for
+ * @cmd: ioctl number; its size field gives the user structure size
+ * @arg: user pointer to the argument
+ *
+ * Return: 0 or a negative errno as listed in the uapi header.
+ */
+long cohbuf_ioctl(struct device *dev, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	size_t usize = _IOC_SIZE(cmd);
+	union {
+		struct cohbuf_alloc_data alloc;
+		struct cohbuf_info_data info;
+	} k;
+	int ret;
+
+	if (_IOC_TYPE(cmd) != COHBUF_IOC_MAGIC ||
+	    _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
+		return -ENOTTY;
+
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(COHBUF_IOCTL_ALLOC):
+		ret = cohbuf_copy_in(&k.alloc, sizeof(k.alloc), uarg, usize,
+				     COHBUF_ALLOC_DATA_SIZE_VER0);
+		return ret ?: cohbuf_ioctl_alloc(dev, &k.alloc, uarg, usize);
+	case _IOC_NR(COHBUF_IOCTL_INFO):
+		ret = cohbuf_copy_in(&k.info, sizeof(k.info), uarg, usize,
+				     COHBUF_INFO_DATA_SIZE_VER0);
+		return ret ?: cohbuf_ioctl_info(&k.info, uarg, usize);
+	default:
+		return -ENOTTY;
+	}
+}

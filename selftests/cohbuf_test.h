@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Small helpers shared by the cohbuf selftests: the ALLOC/INFO ioctls,
+ * debugfs and module parameter access.  The tests run as root in the guests.
+ */
+#ifndef COHBUF_TEST_H
+#define COHBUF_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/cohbuf.h>
+
+#define COHBUF_DEV		"/dev/cohbuf"
+#define COHBUF_DEBUGFS		"/sys/kernel/debug/cohbuf"
+#define COHBUF_PARAM(name)	"/sys/module/cohbuf/parameters/" name
+
+#define KIB			1024ULL
+#define MIB			(1024ULL * 1024)
+
+static inline int cohbuf_dev_open(void)
+{
+	return open(COHBUF_DEV, O_RDWR | O_CLOEXEC);
+}
+
+/* ALLOC with everything explicit; returns the ioctl's result (errno set). */
+static inline int cohbuf_alloc_full(int dev, __u64 size, __u32 fd_flags,
+				    __u32 flags, __u32 cache_mode,
+				    const char *name, struct cohbuf_alloc_data *out)
+{
+	struct cohbuf_alloc_data d;
+	int ret;
+
+	memset(&d, 0, sizeof(d));
+	d.size = size;
+	d.fd_flags = fd_flags;
+	d.flags = flags;
+	d.cache_mode = cache_mode;
+	if (name)
+		snprintf(d.name, sizeof(d.name), "%s", name);
+	ret = ioctl(dev, COHBUF_IOCTL_ALLOC, &d);
+	if (out)
+		*out = d;
+	return ret;
+}
+
+/* A read-write, close-on-exec, cached buffer: its fd, or -errno. */
+static inline int cohbuf_alloc(int dev, __u64 size)
+{
+	struct cohbuf_alloc_data d;
+
+	if (cohbuf_alloc_full(dev, size, O_RDWR | O_CLOEXEC, 0,
+			      COHBUF_CACHE_CACHED, NULL, &d))
+		return -errno;
+	return (int)d.fd;
+}
+
+/* INFO on @buf_fd with room for @cap chunks; returns the ioctl's result. */
+static inline int cohbuf_info(int dev, int buf_fd, struct cohbuf_info_data *info,
+			      struct cohbuf_chunk_info *chunks, __u32 cap)
+{
+	memset(info, 0, sizeof(*info));
+	info->fd = (__u32)buf_fd;
+	info->chunks_cap = cap;
+	info->chunks_ptr = (uintptr_t)chunks;
+	return ioctl(dev, COHBUF_IOCTL_INFO, info);
+}
+
+/* Read a whole small file into @buf (NUL-terminated); bytes or -1. */
+static inline ssize_t read_text(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n, total = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)total < len - 1 &&
+	       (n = read(fd, buf + total, len - 1 - total)) > 0)
+		total += n;
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
+static inline int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* A module parameter or a "key: value" line of debugfs stats, or -1. */
+static inline long long read_number(const char *path, const char *key)
+{
+	char buf[4096], *p;
+
+	if (read_text(path, buf, sizeof(buf)) < 0)
+		return -1;
+	if (!key)
+		return strtoll(buf, NULL, 0);
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		size_t k = strlen(key);
+
+		if (!strncmp(p, key, k) && p[k] == ':')
+			return strtoll(p + k + 1, NULL, 0);
+	}
+	return -1;
+}
+
+static inline long long cohbuf_stat(const char *key)
+{
+	return read_number(COHBUF_DEBUGFS "/stats", key);
+}
+
+static inline long long cohbuf_param(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), COHBUF_PARAM("%s"), name);
+	return read_number(path, NULL);
+}
+
+static inline int cohbuf_set_param(const char *name, unsigned long long value)
+{
+	char path[256], text[32];
+
+	snprintf(path, sizeof(path), COHBUF_PARAM("%s"), name);
+	snprintf(text, sizeof(text), "%llu", value);
+	return write_text(path, text);
+}
+
+#endif /* COHBUF_TEST_H */
