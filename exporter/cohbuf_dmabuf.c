@@ -150,8 +150,10 @@ static int cohbuf_mmap_window(const struct cohbuf_buffer *buf,
 /*
  * vm_pgoff is the first buffer page of the window. Only shared mappings
  * are allowed: MAP_SHARED sets VM_MAYSHARE, and also VM_SHARED unless
- * the fd is read-only, so VM_MAYSHARE is the flag to test. On error the
- * mm core zaps whatever part of the window was already mapped.
+ * the fd is read-only, so VM_MAYSHARE is the flag to test. Memory that
+ * devices write is never executable: PROT_EXEC fails with EPERM, as on a
+ * noexec mount, and mprotect() cannot add it later. On error the mm core
+ * zaps whatever part of the window was already mapped.
  */
 static int cohbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
@@ -161,10 +163,12 @@ static int cohbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
 	if (check_add_overflow(first, vma_pages(vma), &last) ||
 	    last > buf->size >> PAGE_SHIFT)
 		return -EINVAL;
-	cohbuf_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	cohbuf_vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYEXEC);
 	ret = cohbuf_mmap_window(buf, vma, first, last);
 	if (ret)
 		return ret;

@@ -24,14 +24,14 @@
 #define COHBUF_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS(DMA_BUF)
 #endif
 
-/* vm_flags is read-only from 6.3 on and changed through vm_flags_set(). */
-static inline void cohbuf_vm_flags_set(struct vm_area_struct *vma,
-				       vm_flags_t flags)
+/* vm_flags is read-only from 6.3 on and changed through vm_flags_mod(). */
+static inline void cohbuf_vm_flags_mod(struct vm_area_struct *vma,
+				       vm_flags_t set, vm_flags_t clear)
 {
 #if COHBUF_KERNEL_AT_LEAST(6, 3)
-	vm_flags_set(vma, flags);
+	vm_flags_mod(vma, set, clear);
 #else
-	vma->vm_flags |= flags;
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
 #endif
 }
 

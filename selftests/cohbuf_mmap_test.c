@@ -135,6 +135,19 @@ TEST_F(map, private_mapping_refused)
 	EXPECT_EQ(EINVAL, errno);
 }
 
+TEST_F(map, never_executable)
+{
+	void *p = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_SHARED, self->fd, 0);
+
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EPERM, errno);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, mprotect(p, PAGE, PROT_READ | PROT_EXEC));
+	EXPECT_EQ(EACCES, errno);
+	munmap(p, PAGE);
+}
+
 TEST_F(map, read_only_fd_refuses_write_mapping)
 {
 	struct cohbuf_alloc_data d;
