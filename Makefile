@@ -12,13 +12,16 @@ export KERNELS DEMO_KERNEL
 
 MODULE_DIRS := exporter
 
-all: modules selftests
+all: modules userspace selftests
 
 modules:
 	@test -d "$(KDIR)" || { echo "no kernel headers at $(KDIR):" \
 		"install linux-headers-$$(uname -r) or pass KDIR=" >&2; exit 1; }
 	@for d in $(MODULE_DIRS); do \
 		$(MAKE) -C "$(KDIR)" M="$(CURDIR)/$$d" modules || exit 1; done
+
+userspace:
+	$(MAKE) -C userspace
 
 selftests:
 	$(MAKE) -C selftests
@@ -52,9 +55,10 @@ clean:
 
 help:
 	@echo "cohbuf make targets:"
-	@echo "  all (default)     build the modules (against KDIR) and the selftests"
+	@echo "  all (default)     build the modules (against KDIR), user space and the selftests"
 	@echo "  modules           build exporter/cohbuf.ko against KDIR"
 	@echo "                    (default: /lib/modules/\$$(uname -r)/build)"
+	@echo "  userspace         build the cohbuf command-line tool into build/userspace"
 	@echo "  selftests         build the static kselftest programs into build/selftests"
 	@echo "  load / unload     insmod / rmmod the modules on this machine (root)"
 	@echo "  check             static checks + all selftests in every kernel of KERNELS"
@@ -70,5 +74,5 @@ help:
 	@echo "  COHBUF_CACHE (default ~/.cache/cohbuf), COHBUF_PIN" \
 		"(e.g. \"6.1=6.1.0-55-amd64\")"
 
-.PHONY: all modules selftests load unload check check-static check-vm \
+.PHONY: all modules userspace selftests load unload check check-static check-vm \
 	check-selftest-negative demo clean help
