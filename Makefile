@@ -32,6 +32,11 @@ load: modules
 unload:
 	rmmod cohbuf
 
+install-udev:
+	install -D -m 0644 udev/60-cohbuf.rules /etc/udev/rules.d/60-cohbuf.rules
+	getent group cohbuf >/dev/null || groupadd --system cohbuf
+	udevadm control --reload-rules && udevadm trigger --subsystem-match=misc
+
 check:
 	scripts/check
 
@@ -61,6 +66,7 @@ help:
 	@echo "  userspace         build the cohbuf command-line tool into build/userspace"
 	@echo "  selftests         build the static kselftest programs into build/selftests"
 	@echo "  load / unload     insmod / rmmod the modules on this machine (root)"
+	@echo "  install-udev      install udev/60-cohbuf.rules: group cohbuf may use /dev/cohbuf"
 	@echo "  check             static checks + all selftests in every kernel of KERNELS"
 	@echo "                    under QEMU; last line: N passed, N failed, N skipped"
 	@echo "  check-static      checkpatch --strict, W=1 -Werror and sparse only"
@@ -74,5 +80,5 @@ help:
 	@echo "  COHBUF_CACHE (default ~/.cache/cohbuf), COHBUF_PIN" \
 		"(e.g. \"6.1=6.1.0-55-amd64\")"
 
-.PHONY: all modules userspace selftests load unload check check-static check-vm \
+.PHONY: all modules userspace selftests load unload install-udev check check-static check-vm \
 	check-selftest-negative demo clean help

@@ -7,6 +7,7 @@
 
 #include <linux/atomic.h>
 #include <linux/list.h>
+#include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/types.h>
@@ -90,6 +91,7 @@ void cohbuf_chunks_free(struct cohbuf_buffer *buf);
 struct sg_table *cohbuf_chunks_sgt(const struct cohbuf_buffer *buf);
 void cohbuf_chunks_sgt_free(struct sg_table *sgt);
 void *cohbuf_chunks_vmap(const struct cohbuf_buffer *buf);
+pgprot_t cohbuf_pgprot(const struct cohbuf_buffer *buf, pgprot_t prot);
 
 /* cohbuf_dmabuf.c */
 struct cohbuf_buffer *cohbuf_buffer_from_dmabuf(struct dma_buf *dmabuf);

@@ -17,6 +17,7 @@
  */
 
 #include <linux/bitops.h>
+#include <linux/cc_platform.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
@@ -37,6 +38,9 @@
  */
 #define COHBUF_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 
+/* Largest chunk, also for contiguous buffers. */
+#define COHBUF_MAX_CHUNK	SZ_1G
+
 static unsigned long chunk_size = SZ_4M;
 
 static int cohbuf_chunk_size_set(const char *val,
@@ -48,7 +52,7 @@ static int cohbuf_chunk_size_set(const char *val,
 	ret = kstrtoul(val, 0, &v);
 	if (ret)
 		return ret;
-	if (v < PAGE_SIZE || v > SZ_1G || !is_power_of_2(v))
+	if (v < PAGE_SIZE || v > COHBUF_MAX_CHUNK || !is_power_of_2(v))
 		return -EINVAL;
 	WRITE_ONCE(*(unsigned long *)kp->arg, v);
 	return 0;
@@ -157,6 +161,9 @@ int cohbuf_chunks_alloc(struct cohbuf_buffer *buf)
 	int ret;
 
 	if (buf->flags & COHBUF_ALLOC_CONTIGUOUS) {
+		/* sg entry lengths are unsigned int: keep far below 4 GiB. */
+		if (buf->size > COHBUF_MAX_CHUNK)
+			return -ENOMEM;
 		ret = cohbuf_chunks_reserve(buf, 1);
 		if (!ret)
 			ret = cohbuf_chunk_add(buf, buf->size);
@@ -240,14 +247,29 @@ void cohbuf_chunks_sgt_free(struct sg_table *sgt)
 	kfree(sgt);
 }
 
-/* Kernel page protection matching what the DMA layer gives the chunks. */
-static pgprot_t cohbuf_kernel_prot(const struct cohbuf_buffer *buf)
+/**
+ * cohbuf_pgprot() - page protection for a CPU mapping of a buffer
+ * @buf: the buffer
+ * @prot: protection the mapping would have for ordinary memory
+ *
+ * What the DMA API gives its own mappings of coherent memory: unchanged
+ * for a cache-coherent device (so write-combine is a no-op on x86), else
+ * write-combined or the architecture's coherent protection; decrypted in
+ * a memory-encrypted guest, where dma-direct shares DMA memory in clear.
+ *
+ * Return: the protection for kernel (vmap) and user (mmap) mappings.
+ */
+pgprot_t cohbuf_pgprot(const struct cohbuf_buffer *buf, pgprot_t prot)
 {
-	if (dev_is_dma_coherent(buf->dev))
-		return PAGE_KERNEL;
-	if (buf->cache_mode == COHBUF_CACHE_WC)
-		return pgprot_writecombine(PAGE_KERNEL);
-	return pgprot_dmacoherent(PAGE_KERNEL);
+	if (!dev_is_dma_coherent(buf->dev)) {
+		if (buf->cache_mode == COHBUF_CACHE_WC)
+			prot = pgprot_writecombine(prot);
+		else
+			prot = pgprot_dmacoherent(prot);
+	}
+	if (cc_platform_has(CC_ATTR_GUEST_MEM_ENCRYPT))
+		prot = pgprot_decrypted(prot);
+	return prot;
 }
 
 /**
@@ -275,7 +297,7 @@ void *cohbuf_chunks_vmap(const struct cohbuf_buffer *buf)
 		}
 	}
 	if (!WARN_ON_ONCE(i != n))
-		vaddr = vmap(pages, n, VM_MAP, cohbuf_kernel_prot(buf));
+		vaddr = vmap(pages, n, VM_MAP, cohbuf_pgprot(buf, PAGE_KERNEL));
 out:
 	kvfree(pages);
 	return vaddr;

@@ -45,6 +45,23 @@ static void cohbuf_detach(struct dma_buf *dmabuf,
 	atomic_dec(&buf->attachments);
 }
 
+/*
+ * Coherent memory is shared as it is: a device that would reach it through
+ * a bounce buffer, or only after cache maintenance, would never see what
+ * the CPU writes (and the CPU would not see what it writes), because nobody
+ * syncs coherent memory. Such an importer is refused.
+ */
+static bool cohbuf_sgt_needs_sync(struct device *dev, struct sg_table *sgt)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		if (dma_need_sync(dev, sg_dma_address(sg)))
+			return true;
+	return false;
+}
+
 /* A fresh table per call, mapped for the importer's own device. */
 static struct sg_table *cohbuf_map_dma_buf(struct dma_buf_attachment *attach,
 					   enum dma_data_direction dir)
@@ -57,11 +74,19 @@ static struct sg_table *cohbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	if (IS_ERR(sgt))
 		return sgt;
 	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
-	if (ret) {
-		cohbuf_chunks_sgt_free(sgt);
-		return ERR_PTR(ret);
+	if (ret)
+		goto err_free;
+	if (cohbuf_sgt_needs_sync(attach->dev, sgt)) {
+		ret = -EOPNOTSUPP;
+		goto err_unmap;
 	}
 	return sgt;
+
+err_unmap:
+	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+err_free:
+	cohbuf_chunks_sgt_free(sgt);
+	return ERR_PTR(ret);
 }
 
 static void cohbuf_unmap_dma_buf(struct dma_buf_attachment *attach,
@@ -93,56 +118,44 @@ static const struct vm_operations_struct cohbuf_vm_ops = {
 };
 
 /*
- * Map @npages pages of chunk @c, from page @off of the chunk, at @uaddr.
- * dma_mmap_attrs() always maps a whole VMA starting at the chunk offset
- * in vm_pgoff, so the VMA is narrowed to this piece for the call and
- * restored afterwards. That is safe because ->mmap runs, with mmap_lock
- * held for writing, before the new VMA is inserted into the mm; the core
- * checks after ->mmap that vm_start was not changed.
+ * Map the part of one physically contiguous run (an sg entry of a chunk)
+ * that falls inside the window. @pos is the buffer page index of the run's
+ * first page; the window is buffer pages [@first, @last) and starts at the
+ * VMA's start. Pieces are mapped with remap_pfn_range() on the real VMA, so
+ * the mm core knows exactly which pages are where.
  */
-static int cohbuf_mmap_chunk(const struct cohbuf_buffer *buf,
-			     const struct cohbuf_chunk *c,
-			     struct vm_area_struct *vma, unsigned long uaddr,
-			     pgoff_t off, unsigned long npages)
+static int cohbuf_mmap_run(struct vm_area_struct *vma, struct scatterlist *sg,
+			   pgoff_t pos, pgoff_t first, pgoff_t last,
+			   pgprot_t prot)
 {
-	unsigned long start = vma->vm_start, end = vma->vm_end;
-	pgoff_t pgoff = vma->vm_pgoff;
-	int ret;
+	pgoff_t lo = max(first, pos);
+	pgoff_t hi = min(last, pos + (sg->length >> PAGE_SHIFT));
+	unsigned long uaddr = vma->vm_start + ((lo - first) << PAGE_SHIFT);
 
-	vma->vm_start = uaddr;
-	vma->vm_end = uaddr + (npages << PAGE_SHIFT);
-	vma->vm_pgoff = off;
-	ret = dma_mmap_attrs(buf->dev, vma, c->vaddr, c->dma_addr, c->size,
-			     buf->dma_attrs);
-	vma->vm_start = start;
-	vma->vm_end = end;
-	vma->vm_pgoff = pgoff;
-	return ret;
+	if (lo >= hi)
+		return 0;
+	return remap_pfn_range(vma, uaddr, page_to_pfn(sg_page(sg)) + (lo - pos),
+			       (hi - lo) << PAGE_SHIFT, prot);
 }
 
-/* Map buffer pages [@first, @last) over the whole VMA, chunk by chunk. */
+/* Map buffer pages [@first, @last) over the whole VMA, run by run. */
 static int cohbuf_mmap_window(const struct cohbuf_buffer *buf,
 			      struct vm_area_struct *vma,
 			      pgoff_t first, pgoff_t last)
 {
-	unsigned long uaddr = vma->vm_start;
-	const struct cohbuf_chunk *c;
-	pgoff_t lo, hi, c_end;
-	unsigned int i;
+	pgprot_t prot = cohbuf_pgprot(buf, vma->vm_page_prot);
+	struct scatterlist *sg;
+	pgoff_t pos = 0;
+	unsigned int i, j;
 	int ret;
 
-	for (i = 0; i < buf->nr_chunks && uaddr < vma->vm_end; i++) {
-		c = &buf->chunks[i];
-		c_end = c->pgoff + (c->size >> PAGE_SHIFT);
-		if (c_end <= first)
-			continue;
-		lo = max(first, c->pgoff);
-		hi = min(last, c_end);
-		ret = cohbuf_mmap_chunk(buf, c, vma, uaddr, lo - c->pgoff,
-					hi - lo);
-		if (ret)
-			return ret;
-		uaddr += (hi - lo) << PAGE_SHIFT;
+	for (i = 0; i < buf->nr_chunks && pos < last; i++) {
+		for_each_sgtable_sg(&buf->chunks[i].sgt, sg, j) {
+			ret = cohbuf_mmap_run(vma, sg, pos, first, last, prot);
+			if (ret)
+				return ret;
+			pos += sg->length >> PAGE_SHIFT;
+		}
 	}
 	return 0;
 }

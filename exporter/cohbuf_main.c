@@ -4,8 +4,9 @@
  *
  * The module registers a platform device "cohbuf" with a 64-bit DMA mask;
  * all buffers are allocated for it with the DMA API. User space reaches
- * the module through the misc device /dev/cohbuf (mode 0666: the module is
- * meant for test machines, and max_total_bytes bounds what users can pin).
+ * the module through the misc device /dev/cohbuf, mode 0600: buffers pin
+ * memory that no memory cgroup accounts for, so who else may allocate is
+ * the administrator's choice (udev/60-cohbuf.rules grants a group).
  *
  * Module lifetime: every exported dma-buf holds a module reference
  * (dma_buf_export() takes it through exp_info.owner), and so does every
@@ -50,7 +51,7 @@ static struct cohbuf_device cohbuf_dev = {
 		.minor = MISC_DYNAMIC_MINOR,
 		.name = "cohbuf",
 		.fops = &cohbuf_fops,
-		.mode = 0666,
+		.mode = 0600,
 	},
 };
 

@@ -68,6 +68,8 @@ TEST(device_node_is_misc_char_device)
 	ASSERT_EQ(0, stat(DEV_PATH, &st)) TH_LOG("%s: %s", DEV_PATH, strerror(errno));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
 	EXPECT_EQ(MISC_MAJOR_NR, major(st.st_rdev));
+	/* Root only until a udev rule says otherwise. */
+	EXPECT_EQ(0600, st.st_mode & 07777);
 }
 
 TEST(device_parent_is_platform_device)
