@@ -11,35 +11,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <dirent.h>
-#include <xf86drm.h>
 
 #include "kselftest_harness.h"
 #include "cohbuf_test.h"
-
-/* Open the vgem card node, or return -1. */
-static int open_vgem(void)
-{
-	char path[64];
-	int i, fd;
-
-	for (i = 0; i < 16; i++) {
-		drmVersionPtr v;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		if (v && !strcmp(v->name, "vgem")) {
-			drmFreeVersion(v);
-			return fd;
-		}
-		if (v)
-			drmFreeVersion(v);
-		close(fd);
-	}
-	return -1;
-}
+#include "vgem_test.h"
 
 /* The "key=N" field of our debugfs line for buffer @id, or -1. */
 static long long buffer_field(__u64 id, const char *key)
@@ -69,14 +44,9 @@ FIXTURE_SETUP(import)
 {
 	self->dev = cohbuf_dev_open();
 	ASSERT_LE(0, self->dev);
-	self->drm = open_vgem();
-	if (self->drm < 0) {
-		if (system("modprobe vgem >/dev/null 2>&1") != 0)
-			SKIP(return, "vgem module not available");
-		self->drm = open_vgem();
-	}
+	self->drm = vgem_open();
 	if (self->drm < 0)
-		SKIP(return, "no vgem card node after modprobe vgem");
+		SKIP(return, "vgem is not available (no module or no card node)");
 }
 
 FIXTURE_TEARDOWN(import)
