@@ -75,6 +75,21 @@ linux_source_dir() {
 	printf '%s\n' "$dir"
 }
 
+# The module directories of the project, in load order (those that exist).
+module_dirs() {
+	for d in exporter importer; do
+		[ -f "$TOP/$d/Kbuild" ] && printf '%s\n' "$d"
+	done
+	return 0
+}
+
+# The .ko files build_modules made under OUT, in load order.
+module_files() {
+	for d in $(module_dirs); do
+		ls "$1/src/$d/"*.ko
+	done
+}
+
 # The directories a module build needs, copied to DEST (those that exist).
 copy_module_sources() {
 	for d in exporter importer include uapi; do
@@ -90,7 +105,7 @@ build_modules() {
 	kdir=$(kernel_kdir "$kver")
 	rm -rf "$out/src" && mkdir -p "$out/src"
 	copy_module_sources "$out/src"
-	dirs="exporter"
+	dirs=$(module_dirs)
 	if [ "$what" = negative ]; then
 		mkdir -p "$out/src/selftests"
 		cp -a "$TOP/selftests/negative" "$out/src/selftests/"
