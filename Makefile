@@ -10,7 +10,7 @@ KERNELS ?= 6.1 6.12
 DEMO_KERNEL ?= 6.12
 export KERNELS DEMO_KERNEL
 
-MODULE_DIRS := exporter
+MODULE_DIRS := exporter importer
 
 all: modules userspace selftests
 
@@ -28,9 +28,10 @@ selftests:
 
 load: modules
 	insmod exporter/cohbuf.ko
+	insmod importer/cohbuf_importer.ko
 
 unload:
-	rmmod cohbuf
+	rmmod cohbuf_importer cohbuf
 
 install-udev:
 	install -D -m 0644 udev/60-cohbuf.rules /etc/udev/rules.d/60-cohbuf.rules
@@ -61,7 +62,8 @@ clean:
 help:
 	@echo "cohbuf make targets:"
 	@echo "  all (default)     build the modules (against KDIR), user space and the selftests"
-	@echo "  modules           build exporter/cohbuf.ko against KDIR"
+	@echo "  modules           build exporter/cohbuf.ko and importer/cohbuf_importer.ko"
+	@echo "                    against KDIR"
 	@echo "                    (default: /lib/modules/\$$(uname -r)/build)"
 	@echo "  userspace         build the cohbuf command-line tool into build/userspace"
 	@echo "  selftests         build the static kselftest programs into build/selftests"

@@ -10,6 +10,8 @@
 #ifndef COHBUF_COMPAT_H
 #define COHBUF_COMPAT_H
 
+#include <linux/dma-buf.h>
+#include <linux/iosys-map.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/version.h>
@@ -32,6 +34,32 @@ static inline void cohbuf_vm_flags_mod(struct vm_area_struct *vma,
 	vm_flags_mod(vma, set, clear);
 #else
 	vma->vm_flags = (vma->vm_flags | set) & ~clear;
+#endif
+}
+
+/*
+ * dma_buf_vmap() expects the reservation lock held from 6.2 on, and the
+ * _unlocked variants take it. 6.1 has no _unlocked vmap: its dma_buf_vmap()
+ * serialises on dmabuf->lock by itself and must be called without the
+ * reservation lock. (dma_buf_map_attachment_unlocked() exists on both.)
+ */
+static inline int cohbuf_dma_buf_vmap_unlocked(struct dma_buf *dmabuf,
+					       struct iosys_map *map)
+{
+#if COHBUF_KERNEL_AT_LEAST(6, 2)
+	return dma_buf_vmap_unlocked(dmabuf, map);
+#else
+	return dma_buf_vmap(dmabuf, map);
+#endif
+}
+
+static inline void cohbuf_dma_buf_vunmap_unlocked(struct dma_buf *dmabuf,
+						  struct iosys_map *map)
+{
+#if COHBUF_KERNEL_AT_LEAST(6, 2)
+	dma_buf_vunmap_unlocked(dmabuf, map);
+#else
+	dma_buf_vunmap(dmabuf, map);
 #endif
 }
 

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cohbuf importer: module setup, the device, and file operations.
+ *
+ * The module plays a DMA device driver: it registers a platform device
+ * "cohbuf-importer" with a 64-bit DMA mask, attaches every imported
+ * dma-buf to it and maps it for it. User space reaches the module through
+ * the misc device /dev/cohbuf-importer, mode 0600 like /dev/cohbuf
+ * (udev/60-cohbuf.rules grants the group cohbuf both). Each open file
+ * is a context with its own imports and jobs; poll() reports EPOLLIN
+ * while a completed job awaits its WAIT.
+ *
+ * Module lifetime: every open file holds a module reference (fops.owner),
+ * and so does every fence the engine ever created, until it is freed
+ * (it may sit in another driver's reservation object or a sync_file).
+ * Imports live inside files and are ended by close, so rmmod is refused
+ * while any import exists. Each import also holds its dma-buf, which
+ * holds the exporter's module.
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/platform_device.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+
+#include <cohbuf_compat.h>
+#include "importer.h"
+
+/* Largest timeout_ms used, whatever the parameter says. */
+#define COHBUF_IMP_MAX_TIMEOUT_MS	60000U
+
+static unsigned int latency_ms;
+module_param(latency_ms, uint, 0644);
+MODULE_PARM_DESC(latency_ms,
+		 "Time in ms a job keeps the engine busy before its operation, unless the job sets its own (default 0, at most 10000)");
+
+static unsigned int timeout_ms = 5000;
+module_param(timeout_ms, uint, 0644);
+MODULE_PARM_DESC(timeout_ms,
+		 "Time in ms a job waits for its dependencies before failing with ETIMEDOUT (default 5000, at most 60000)");
+
+static unsigned int max_jobs = 1024;
+module_param(max_jobs, uint, 0644);
+MODULE_PARM_DESC(max_jobs,
+		 "Unreaped jobs per open file; beyond it SUBMIT fails with EBUSY (default 1024)");
+
+struct cohbuf_imp_stats cohbuf_imp_stats;
+
+/* Every open context, for debugfs. */
+DEFINE_MUTEX(cohbuf_imp_contexts_lock);	/* protects cohbuf_imp_contexts */
+LIST_HEAD(cohbuf_imp_contexts);
+
+static atomic64_t cohbuf_imp_last_ctx_id = ATOMIC64_INIT(0);
+
+struct cohbuf_imp_device {
+	struct miscdevice misc;
+	struct platform_device *pdev;	/* owns the DMA configuration */
+};
+
+/**
+ * cohbuf_imp_timeout_ms() - the dependency timeout, clamped
+ *
+ * Return: timeout_ms, at most COHBUF_IMP_MAX_TIMEOUT_MS.
+ */
+unsigned int cohbuf_imp_timeout_ms(void)
+{
+	return min(READ_ONCE(timeout_ms), COHBUF_IMP_MAX_TIMEOUT_MS);
+}
+
+/**
+ * cohbuf_imp_default_latency_ms() - the default job latency, clamped
+ *
+ * Return: latency_ms, at most COHBUF_IMP_MAX_LATENCY_MS.
+ */
+unsigned int cohbuf_imp_default_latency_ms(void)
+{
+	return min(READ_ONCE(latency_ms), COHBUF_IMP_MAX_LATENCY_MS);
+}
+
+/**
+ * cohbuf_imp_max_jobs() - the per-context job limit
+ *
+ * Return: max_jobs.
+ */
+unsigned int cohbuf_imp_max_jobs(void)
+{
+	return READ_ONCE(max_jobs);
+}
+
+static int cohbuf_imp_fop_open(struct inode *inode, struct file *file)
+{
+	struct miscdevice *misc = file->private_data;
+	struct cohbuf_imp_device *idev = container_of(misc,
+						      struct cohbuf_imp_device,
+						      misc);
+	struct cohbuf_imp_ctx *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->dev = &idev->pdev->dev;
+	ctx->id = atomic64_inc_return(&cohbuf_imp_last_ctx_id);
+	xa_init_flags(&ctx->imports, XA_FLAGS_ALLOC1);
+	mutex_init(&ctx->lock);
+	INIT_LIST_HEAD(&ctx->jobs);
+	spin_lock_init(&ctx->done_lock);
+	init_waitqueue_head(&ctx->wq);
+
+	mutex_lock(&cohbuf_imp_contexts_lock);
+	list_add_tail(&ctx->node, &cohbuf_imp_contexts);
+	mutex_unlock(&cohbuf_imp_contexts_lock);
+	file->private_data = ctx;
+	return 0;
+}
+
+/* Also runs for a process killed mid-job, from its exit path. */
+static int cohbuf_imp_fop_release(struct inode *inode, struct file *file)
+{
+	struct cohbuf_imp_ctx *ctx = file->private_data;
+
+	mutex_lock(&cohbuf_imp_contexts_lock);
+	list_del(&ctx->node);
+	mutex_unlock(&cohbuf_imp_contexts_lock);
+
+	cohbuf_imp_jobs_drain(ctx);
+	cohbuf_imp_imports_drop(ctx);
+	mutex_destroy(&ctx->lock);
+	kfree(ctx);
+	return 0;
+}
+
+static long cohbuf_imp_fop_ioctl(struct file *file, unsigned int cmd,
+				 unsigned long arg)
+{
+	return cohbuf_imp_ioctl(file->private_data, cmd, arg);
+}
+
+static __poll_t cohbuf_imp_fop_poll(struct file *file, poll_table *wait)
+{
+	struct cohbuf_imp_ctx *ctx = file->private_data;
+	unsigned int done;
+
+	poll_wait(file, &ctx->wq, wait);
+	spin_lock(&ctx->done_lock);
+	done = ctx->nr_done;
+	spin_unlock(&ctx->done_lock);
+	return done ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+static const struct file_operations cohbuf_imp_fops = {
+	.owner = THIS_MODULE,
+	.open = cohbuf_imp_fop_open,
+	.release = cohbuf_imp_fop_release,
+	.unlocked_ioctl = cohbuf_imp_fop_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.poll = cohbuf_imp_fop_poll,
+	.llseek = noop_llseek,
+};
+
+static struct cohbuf_imp_device cohbuf_imp_dev = {
+	.misc = {
+		.minor = MISC_DYNAMIC_MINOR,
+		.name = "cohbuf-importer",
+		.fops = &cohbuf_imp_fops,
+		.mode = 0600,
+	},
+};
+
+static struct platform_device *cohbuf_imp_pdev_create(void)
+{
+	const struct platform_device_info info = {
+		.name = "cohbuf-importer",
+		.id = PLATFORM_DEVID_NONE,
+		.dma_mask = DMA_BIT_MASK(64),
+	};
+	struct platform_device *pdev;
+	int ret;
+
+	pdev = platform_device_register_full(&info);
+	if (IS_ERR(pdev))
+		return pdev;
+	/* The mask is already set; this checks the platform supports it. */
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret) {
+		platform_device_unregister(pdev);
+		return ERR_PTR(ret);
+	}
+	return pdev;
+}
+
+static int __init cohbuf_imp_init(void)
+{
+	struct platform_device *pdev;
+	int ret;
+
+	pdev = cohbuf_imp_pdev_create();
+	if (IS_ERR(pdev))
+		return PTR_ERR(pdev);
+	cohbuf_imp_dev.pdev = pdev;
+	cohbuf_imp_dev.misc.parent = &pdev->dev;
+
+	ret = cohbuf_imp_engine_init();
+	if (ret)
+		goto err_pdev;
+	cohbuf_imp_debugfs_init();
+
+	/* Last: from here on user space can import. */
+	ret = misc_register(&cohbuf_imp_dev.misc);
+	if (ret)
+		goto err_debugfs;
+	return 0;
+
+err_debugfs:
+	cohbuf_imp_debugfs_exit();
+	cohbuf_imp_engine_exit();
+err_pdev:
+	platform_device_unregister(pdev);
+	return ret;
+}
+
+/* Runs only when no file is open and no fence of ours is left. */
+static void __exit cohbuf_imp_exit(void)
+{
+	misc_deregister(&cohbuf_imp_dev.misc);
+	cohbuf_imp_debugfs_exit();
+	cohbuf_imp_engine_exit();
+	platform_device_unregister(cohbuf_imp_dev.pdev);
+}
+
+module_init(cohbuf_imp_init);
+module_exit(cohbuf_imp_exit);
+
+MODULE_DESCRIPTION("Test DMA-BUF importer with an asynchronous fenced engine");
+MODULE_LICENSE("GPL");
+COHBUF_IMPORT_NS_DMA_BUF();

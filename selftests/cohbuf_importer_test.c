@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The importer test driver on cohbuf buffers: import, FILL/COPY/CHECKSUM
+ * jobs checked byte for byte against the CPU, and the ways user space
+ * waits for a device (poll on the dma-buf, DMA_BUF_IOCTL_SYNC, exported
+ * sync_files, WAIT), with job latencies long enough that reading early would
+ * see stale data.  Foreign fences come from vgem (Debian's kernels have no
+ * sw_sync).
+ */
+
+#include <linux/dma-buf.h>
+#include <linux/sync_file.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <signal.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "cohbuf_test.h"
+#include "importer_test.h"
+#include "vgem_test.h"
+
+#define LATENCY_MS	1000	/* long enough to see stale data under TCG */
+#define WAIT_NS		(20000 * MS)
+
+FIXTURE(imp) {
+	int dev, imp;
+	int fd;			/* 9 MiB cohbuf buffer: three chunks */
+	size_t size;
+	unsigned char *map;
+	int handle;
+};
+
+FIXTURE_SETUP(imp)
+{
+	self->dev = cohbuf_dev_open();
+	ASSERT_LE(0, self->dev);
+	self->imp = imp_open();
+	ASSERT_LE(0, self->imp) TH_LOG("%s: %s", IMPORTER_DEV, strerror(errno));
+	self->size = 9 * MIB;
+	self->fd = cohbuf_alloc(self->dev, self->size);
+	ASSERT_LE(0, self->fd);
+	self->map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+	self->handle = imp_import(self->imp, self->fd, NULL);
+	ASSERT_LT(0, self->handle) TH_LOG("import: %s", strerror(-self->handle));
+}
+
+/* Helpers take the fixture as the harness defines it: FIXTURE_DATA(imp). */
+
+FIXTURE_TEARDOWN(imp)
+{
+	munmap(self->map, self->size);
+	close(self->fd);
+	close(self->imp);
+	close(self->dev);
+}
+
+/* Submit @d, wait for it; returns its status, the checksum via @csum. */
+static int run_job(struct __test_metadata *_metadata, int imp,
+		   struct cohbuf_imp_submit_data *d, __u32 *csum)
+{
+	int status = -1;
+
+	EXPECT_EQ(0, imp_submit(imp, d));
+	EXPECT_NE(0, d->job_id);
+	EXPECT_EQ(0, imp_wait(imp, d->job_id, WAIT_NS, &status, csum));
+	return status;
+}
+
+static int all_bytes(const unsigned char *p, size_t len, unsigned char v)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != v)
+			return 0;
+	return 1;
+}
+
+TEST_F(imp, import_reports_size_and_entries)
+{
+	struct cohbuf_imp_import_data d;
+	int h;
+
+	h = imp_import(self->imp, self->fd, &d);
+	ASSERT_LT(0, h);
+	EXPECT_NE(self->handle, h);
+	EXPECT_EQ(self->size, d.size);
+	EXPECT_LE(3, d.nents);
+	EXPECT_EQ(0, imp_release(self->imp, (__u32)h));
+	EXPECT_EQ(-ENOENT, imp_release(self->imp, (__u32)h));
+}
+
+TEST_F(imp, import_outlives_the_fd)
+{
+	struct cohbuf_imp_submit_data d;
+	__u32 csum = 0;
+
+	random_bytes(self->map, self->size, 7);
+	munmap(self->map, self->size);
+	close(self->fd);
+	self->map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			 -1, 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+	self->fd = -1;
+	EXPECT_EQ(1, cohbuf_stat("live_buffers"));
+	random_bytes(self->map, self->size, 7);
+	d = imp_checksum((__u32)self->handle, 0, self->size);
+	EXPECT_EQ(0, run_job(_metadata, self->imp, &d, &csum));
+	EXPECT_EQ(test_crc32(self->map, self->size), csum);
+	EXPECT_EQ(0, imp_release(self->imp, (__u32)self->handle));
+	EXPECT_EQ(0, cohbuf_stat("live_buffers"));
+}
+
+TEST_F(imp, cpu_writes_importer_checksums)
+{
+	static const struct { size_t off, len; } r[] = {
+		{ 0, 9 * MIB }, { 4097, 1 * MIB + 3 }, { 4 * MIB - 5, 10 }, { 9 * MIB - 1, 1 },
+	};
+	struct cohbuf_imp_submit_data d;
+	unsigned int i;
+	__u32 csum;
+
+	random_bytes(self->map, self->size, 0x1234);
+	for (i = 0; i < ARRAY_SIZE(r); i++) {
+		d = imp_checksum((__u32)self->handle, r[i].off, r[i].len);
+		csum = 0;
+		EXPECT_EQ(0, run_job(_metadata, self->imp, &d, &csum));
+		EXPECT_EQ(test_crc32(self->map + r[i].off, r[i].len), csum)
+			TH_LOG("range %zu+%zu", r[i].off, r[i].len);
+	}
+}
+
+TEST_F(imp, random_fill_matches_the_cpu_stream)
+{
+	size_t off = 4 * MIB - 4095, len = 2 * MIB + 13;
+	unsigned char *want = malloc(len);
+	struct cohbuf_imp_submit_data d;
+
+	ASSERT_NE(NULL, want);
+	d = imp_fill((__u32)self->handle, off, len, 0);
+	d.flags |= COHBUF_IMP_SUBMIT_RANDOM;
+	d.seed = 42;
+	ASSERT_EQ(0, run_job(_metadata, self->imp, &d, NULL));
+	random_bytes(want, len, 42);
+	EXPECT_EQ(0, memcmp(want, self->map + off, len));
+	EXPECT_TRUE(all_bytes(self->map, off, 0));
+	EXPECT_TRUE(all_bytes(self->map + off + len, self->size - off - len, 0));
+	free(want);
+}
+
+/* A FILL that takes LATENCY_MS: right after submitting, the data is stale. */
+static __u64 slow_fill(struct __test_metadata *_metadata, struct _test_data_imp *self,
+		       __u32 pattern)
+{
+	struct cohbuf_imp_submit_data d = imp_fill((__u32)self->handle, 0, self->size, pattern);
+
+	imp_set_latency(&d, LATENCY_MS);
+	EXPECT_EQ(0, imp_submit(self->imp, &d));
+	/* Early: the device has not written yet, and the buffer says it is busy. */
+	EXPECT_TRUE(all_bytes(self->map, 4096, 0));
+	EXPECT_FALSE(fd_ready(self->fd, POLLIN));
+	return d.job_id;
+}
+
+static void expect_filled(struct __test_metadata *_metadata, struct _test_data_imp *self,
+			  __u32 pattern)
+{
+	unsigned char want[4096];
+
+	pattern_bytes(want, sizeof(want), pattern);
+	EXPECT_EQ(0, memcmp(want, self->map, sizeof(want)));
+	EXPECT_EQ(0, memcmp(want, self->map + self->size - sizeof(want), sizeof(want)));
+}
+
+TEST_F(imp, wait_by_poll_on_the_dma_buf)
+{
+	struct pollfd p = { .fd = self->fd, .events = POLLIN };
+
+	slow_fill(_metadata, self, 0xa1b2c3d4);
+	ASSERT_EQ(1, poll(&p, 1, 20000));
+	EXPECT_TRUE(p.revents & POLLIN);
+	expect_filled(_metadata, self, 0xa1b2c3d4);
+}
+
+TEST_F(imp, wait_by_dma_buf_ioctl_sync)
+{
+	struct dma_buf_sync s = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ };
+
+	slow_fill(_metadata, self, 0x01020304);
+	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_IOCTL_SYNC, &s));
+	expect_filled(_metadata, self, 0x01020304);
+	s.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
+	EXPECT_EQ(0, ioctl(self->fd, DMA_BUF_IOCTL_SYNC, &s));
+}
+
+TEST_F(imp, wait_by_exported_sync_file)
+{
+	struct dma_buf_export_sync_file e = { .flags = DMA_BUF_SYNC_READ, .fd = -1 };
+	struct pollfd p;
+
+	slow_fill(_metadata, self, 0xfeedbeef);
+	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &e));
+	EXPECT_FALSE(fd_ready(e.fd, POLLIN));
+	p.fd = e.fd;
+	p.events = POLLIN;
+	ASSERT_EQ(1, poll(&p, 1, 20000));
+	expect_filled(_metadata, self, 0xfeedbeef);
+	close(e.fd);
+}
+
+TEST_F(imp, wait_ioctl_and_poll_on_the_importer)
+{
+	struct pollfd p = { .fd = self->imp, .events = POLLIN };
+	__u64 job = slow_fill(_metadata, self, 0x55aa55aa);
+	int status = 1;
+
+	EXPECT_EQ(-ETIME, imp_wait(self->imp, job, 0, NULL, NULL));
+	EXPECT_FALSE(fd_ready(self->imp, POLLIN));
+	ASSERT_EQ(1, poll(&p, 1, 20000));
+	EXPECT_EQ(0, imp_wait(self->imp, job, 0, &status, NULL));
+	EXPECT_EQ(0, status);
+	expect_filled(_metadata, self, 0x55aa55aa);
+	/* Reaped: it is gone, and nothing is pending any more. */
+	EXPECT_EQ(-ENOENT, imp_wait(self->imp, job, 0, NULL, NULL));
+	EXPECT_FALSE(fd_ready(self->imp, POLLIN));
+}
+
+TEST_F(imp, copy_between_multi_chunk_buffers_unaligned)
+{
+	size_t src_off = 4 * MIB - 123, dst_off = 1 * MIB + 5, len = 5 * MIB + 7;
+	struct cohbuf_imp_submit_data d;
+	unsigned char *dst;
+	int fd2, h2;
+
+	fd2 = cohbuf_alloc(self->dev, self->size);
+	ASSERT_LE(0, fd2);
+	dst = mmap(NULL, self->size, PROT_READ, MAP_SHARED, fd2, 0);
+	ASSERT_NE(MAP_FAILED, dst);
+	h2 = imp_import(self->imp, fd2, NULL);
+	ASSERT_LT(0, h2);
+	random_bytes(self->map, self->size, 99);
+
+	d = imp_copy((__u32)h2, dst_off, (__u32)self->handle, src_off, len);
+	ASSERT_EQ(0, run_job(_metadata, self->imp, &d, NULL));
+	EXPECT_EQ(0, memcmp(self->map + src_off, dst + dst_off, len));
+	EXPECT_TRUE(all_bytes(dst, dst_off, 0));
+	EXPECT_TRUE(all_bytes(dst + dst_off + len, self->size - dst_off - len, 0));
+	munmap(dst, self->size);
+	close(fd2);
+}
+
+TEST_F(imp, fill_then_checksum_without_explicit_fences)
+{
+	struct cohbuf_imp_submit_data c = imp_checksum((__u32)self->handle, 0, self->size);
+	unsigned char *want = malloc(self->size);
+	__u32 csum = 0;
+
+	ASSERT_NE(NULL, want);
+	slow_fill(_metadata, self, 0xc0ffee00);
+	ASSERT_EQ(0, run_job(_metadata, self->imp, &c, &csum));
+	pattern_bytes(want, self->size, 0xc0ffee00);
+	EXPECT_EQ(test_crc32(want, self->size), csum);
+	free(want);
+}
+
+TEST_F(imp, out_fence_chains_into_in_fence)
+{
+	struct cohbuf_imp_submit_data f = imp_fill((__u32)self->handle, 0, 4096, 0x11111111);
+	struct cohbuf_imp_submit_data c = imp_checksum((__u32)self->handle, 0, 4096);
+	struct sync_file_info info = { 0 };
+	unsigned char want[4096];
+	__u32 csum = 0;
+
+	imp_set_latency(&f, LATENCY_MS);
+	f.flags |= COHBUF_IMP_SUBMIT_OUT_FENCE;
+	ASSERT_EQ(0, imp_submit(self->imp, &f));
+	ASSERT_LE(0, f.out_fence_fd);
+	EXPECT_FALSE(fd_ready(f.out_fence_fd, POLLIN));
+	c.flags = COHBUF_IMP_SUBMIT_IN_FENCE;
+	c.in_fence_fd = f.out_fence_fd;
+	ASSERT_EQ(0, run_job(_metadata, self->imp, &c, &csum));
+	pattern_bytes(want, sizeof(want), 0x11111111);
+	EXPECT_EQ(test_crc32(want, sizeof(want)), csum);
+	EXPECT_TRUE(fd_ready(f.out_fence_fd, POLLIN));
+	ASSERT_EQ(0, ioctl(f.out_fence_fd, SYNC_IOC_FILE_INFO, &info));
+	EXPECT_EQ(1, info.status);
+	close(f.out_fence_fd);
+}
+
+TEST_F(imp, foreign_in_fence_holds_the_job)
+{
+	struct cohbuf_imp_submit_data c = imp_checksum((__u32)self->handle, 0, 4096);
+	int drm = vgem_open(), sf, status = 1;
+	__u32 fence;
+
+	if (drm < 0)
+		SKIP(return, "vgem not available");
+	sf = vgem_sync_file(drm, &fence);
+	ASSERT_LE(0, sf) TH_LOG("vgem sync_file: %s", strerror(-sf));
+	c.flags = COHBUF_IMP_SUBMIT_IN_FENCE;
+	c.in_fence_fd = sf;
+	ASSERT_EQ(0, imp_submit(self->imp, &c));
+	usleep(300 * 1000);
+	EXPECT_EQ(-ETIME, imp_wait(self->imp, c.job_id, 0, NULL, NULL));
+	ASSERT_EQ(0, vgem_fence_signal(drm, fence));
+	EXPECT_EQ(0, imp_wait(self->imp, c.job_id, WAIT_NS, &status, NULL));
+	EXPECT_EQ(0, status);
+	close(sf);
+	close(drm);
+}
+
+TEST_F(imp, imported_sync_file_holds_the_job)
+{
+	struct cohbuf_imp_submit_data c = imp_checksum((__u32)self->handle, 0, 4096);
+	struct dma_buf_import_sync_file in = { .flags = DMA_BUF_SYNC_WRITE };
+	int drm = vgem_open(), status = 1;
+	__u32 fence;
+
+	if (drm < 0)
+		SKIP(return, "vgem not available");
+	in.fd = vgem_sync_file(drm, &fence);
+	ASSERT_LE(0, in.fd);
+	/* Someone else will write the buffer: our reader must wait for it. */
+	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &in));
+	ASSERT_EQ(0, imp_submit(self->imp, &c));
+	usleep(300 * 1000);
+	EXPECT_EQ(-ETIME, imp_wait(self->imp, c.job_id, 0, NULL, NULL));
+	EXPECT_FALSE(fd_ready(self->fd, POLLIN));
+	ASSERT_EQ(0, vgem_fence_signal(drm, fence));
+	EXPECT_EQ(0, imp_wait(self->imp, c.job_id, WAIT_NS, &status, NULL));
+	EXPECT_EQ(0, status);
+	close(in.fd);
+	close(drm);
+}
+
+TEST_F(imp, readers_do_not_wait_for_readers_writers_wait_for_both)
+{
+	struct cohbuf_imp_submit_data r1 = imp_checksum((__u32)self->handle, 0, 4096);
+	struct cohbuf_imp_submit_data r2 = imp_checksum((__u32)self->handle, 4096, 4096);
+	struct dma_buf_export_sync_file rd = { .flags = DMA_BUF_SYNC_READ, .fd = -1 };
+	struct dma_buf_export_sync_file wr = { .flags = DMA_BUF_SYNC_WRITE, .fd = -1 };
+	struct cohbuf_imp_submit_data w = imp_fill((__u32)self->handle, 0, 4096, 0x77);
+	int status = 1;
+
+	imp_set_latency(&r1, LATENCY_MS);
+	imp_set_latency(&r2, LATENCY_MS);
+	ASSERT_EQ(0, imp_submit(self->imp, &r1));
+	ASSERT_EQ(0, imp_submit(self->imp, &r2));
+	/* A new reader has nothing to wait for: both fences are reads. */
+	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &rd));
+	EXPECT_TRUE(fd_ready(rd.fd, POLLIN));
+	EXPECT_TRUE(fd_ready(self->fd, POLLIN));
+	/* A writer must wait for both readers. */
+	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &wr));
+	EXPECT_FALSE(fd_ready(wr.fd, POLLIN));
+	EXPECT_FALSE(fd_ready(self->fd, POLLOUT));
+	ASSERT_EQ(0, imp_submit(self->imp, &w));
+	EXPECT_EQ(0, imp_wait(self->imp, w.job_id, WAIT_NS, &status, NULL));
+	EXPECT_EQ(0, status);
+	/* When the writer is done, both readers are. */
+	EXPECT_EQ(0, imp_wait(self->imp, r1.job_id, 0, &status, NULL));
+	EXPECT_EQ(0, imp_wait(self->imp, r2.job_id, 0, &status, NULL));
+	EXPECT_TRUE(fd_ready(wr.fd, POLLIN));
+	close(rd.fd);
+	close(wr.fd);
+}
+
+static int set_importer_param(const char *name, long long v)
+{
+	char path[256], text[32];
+
+	snprintf(path, sizeof(path), "/sys/module/cohbuf_importer/parameters/%s", name);
+	snprintf(text, sizeof(text), "%lld", v);
+	return write_text(path, text);
+}
+
+TEST_F(imp, dependency_timeout_fails_the_job_with_a_readable_error)
+{
+	struct cohbuf_imp_submit_data c = imp_checksum((__u32)self->handle, 0, 4096);
+	struct sync_file_info info = { 0 };
+	int drm = vgem_open(), sf, status = 0;
+	long long old = read_number("/sys/module/cohbuf_importer/parameters/timeout_ms", NULL);
+	__u32 fence;
+
+	if (drm < 0)
+		SKIP(return, "vgem not available");
+	ASSERT_LT(0, old);
+	ASSERT_EQ(0, set_importer_param("timeout_ms", 500));
+	sf = vgem_sync_file(drm, &fence);
+	ASSERT_LE(0, sf);
+	c.flags = COHBUF_IMP_SUBMIT_IN_FENCE | COHBUF_IMP_SUBMIT_OUT_FENCE;
+	c.in_fence_fd = sf;
+	ASSERT_EQ(0, imp_submit(self->imp, &c));
+	EXPECT_EQ(0, imp_wait(self->imp, c.job_id, WAIT_NS, &status, NULL));
+	EXPECT_EQ(-ETIMEDOUT, status);
+	ASSERT_EQ(0, ioctl(c.out_fence_fd, SYNC_IOC_FILE_INFO, &info));
+	EXPECT_EQ(-ETIMEDOUT, info.status);
+	EXPECT_EQ(0, set_importer_param("timeout_ms", old));
+	vgem_fence_signal(drm, fence);
+	close(c.out_fence_fd);
+	close(sf);
+	close(drm);
+}
+
+/* Wait up to 20 s for the exporter to have @n live buffers. */
+static long long settle_live_buffers(long long n)
+{
+	long long live = cohbuf_stat("live_buffers");
+	int i;
+
+	for (i = 0; i < 200 && live != n; i++) {
+		usleep(100 * 1000);
+		live = cohbuf_stat("live_buffers");
+	}
+	return live;
+}
+
+/* Forget the fixture's buffer and make a small fresh one for teardown. */
+static void replace_fixture_buffer(struct _test_data_imp *self)
+{
+	munmap(self->map, self->size);
+	close(self->fd);
+	self->size = 4096;
+	self->fd = cohbuf_alloc(self->dev, self->size);
+	self->map = mmap(NULL, self->size, PROT_READ, MAP_SHARED, self->fd, 0);
+}
+
+TEST_F(imp, closing_with_jobs_in_flight)
+{
+	struct cohbuf_imp_submit_data d;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		d = imp_fill((__u32)self->handle, 0, self->size, 0x01010101 * (i + 1));
+		imp_set_latency(&d, 200);
+		d.flags |= i == 3 ? COHBUF_IMP_SUBMIT_OUT_FENCE : 0;
+		ASSERT_EQ(0, imp_submit(self->imp, &d));
+	}
+	close(self->imp);
+	replace_fixture_buffer(self);
+	/* The out-fence signals in bounded time, whether the job ran or not. */
+	{
+		struct pollfd p = { .fd = d.out_fence_fd, .events = POLLIN };
+
+		ASSERT_EQ(1, poll(&p, 1, 20000));
+		close(d.out_fence_fd);
+	}
+	self->imp = imp_open();
+	EXPECT_EQ(1, settle_live_buffers(1));
+}
+
+TEST_F(imp, killed_mid_job_leaks_nothing)
+{
+	int sync[2], status;
+	char ready;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(sync));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int imp = imp_open(), h = imp_import(imp, self->fd, NULL);
+		struct cohbuf_imp_submit_data d = imp_fill((__u32)h, 0, self->size, 9);
+
+		imp_set_latency(&d, 3000);
+		if (h <= 0 || imp_submit(imp, &d))
+			_exit(1);
+		if (write(sync[1], "s", 1) != 1)
+			_exit(2);
+		pause();
+		_exit(3);
+	}
+	ASSERT_EQ(1, read(sync[0], &ready, 1));
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(0, imp_release(self->imp, (__u32)self->handle));
+	replace_fixture_buffer(self);
+	/* The child's context, its job and its import all went away. */
+	EXPECT_EQ(1, settle_live_buffers(1));
+	close(sync[0]);
+	close(sync[1]);
+}
+
+TEST_F(imp, rmmod_refused_while_imported)
+{
+	EXPECT_EQ(-1, syscall(SYS_delete_module, "cohbuf_importer", O_NONBLOCK));
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	EXPECT_EQ(-1, syscall(SYS_delete_module, "cohbuf", O_NONBLOCK));
+	EXPECT_EQ(EWOULDBLOCK, errno);
+}
+
+TEST_F(imp, bad_input)
+{
+	struct cohbuf_imp_import_data im = { 0 };
+	struct cohbuf_imp_release_data rel = { .handle = (__u32)self->handle, .pad = 1 };
+	struct cohbuf_imp_wait_data w = { .job_id = 1, .pad = 1 };
+	struct cohbuf_imp_submit_data d;
+	__u32 h = (__u32)self->handle;
+	int fds[2], efd, mfd;
+
+	ASSERT_EQ(0, pipe(fds));
+	efd = eventfd(0, EFD_CLOEXEC);
+	mfd = memfd_create("not-a-dma-buf", MFD_CLOEXEC);
+	EXPECT_EQ(-EINVAL, imp_import(self->imp, fds[0], NULL));
+	EXPECT_EQ(-EINVAL, imp_import(self->imp, efd, NULL));
+	EXPECT_EQ(-EINVAL, imp_import(self->imp, mfd, NULL));
+	EXPECT_EQ(-EBADF, imp_import(self->imp, 1000, NULL));
+	im.fd = (__u32)self->fd;
+	im.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_IMPORT, &im));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_RELEASE, &rel));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_WAIT, &w));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-ENOENT, imp_wait(self->imp, 1ULL << 60, 0, NULL, NULL));
+
+	d = imp_checksum(h + 100, 0, 4096);
+	EXPECT_EQ(-ENOENT, imp_submit(self->imp, &d));
+	d = imp_checksum(h, self->size - 4096, 4097);
+	EXPECT_EQ(-EINVAL, imp_submit(self->imp, &d));
+	d = imp_checksum(h, UINT64_MAX - 10, 20);
+	EXPECT_EQ(-EINVAL, imp_submit(self->imp, &d));
+	d = imp_checksum(h, 0, 0);
+	EXPECT_EQ(-EINVAL, imp_submit(self->imp, &d));
+	d = imp_checksum(h, 0, 4096);
+	d.op = 99;
+	EXPECT_EQ(-EINVAL, imp_submit(self->imp, &d));
+	d = imp_checksum(h, 0, 4096);
+	d.flags = 1U << 30;
+	EXPECT_EQ(-EINVAL, imp_submit(self->imp, &d));
+	d = imp_checksum(h, 0, 4096);
+	d.dst_handle = h;	/* CHECKSUM writes nothing */
+	EXPECT_EQ(-EINVAL, imp_submit(self->imp, &d));
+	d = imp_copy(h, 0, h, 0, 4096);
+	d.pattern = 5;		/* COPY has no pattern */
+	EXPECT_EQ(-EINVAL, imp_submit(self->imp, &d));
+	d = imp_checksum(h, 0, 4096);
+	d.flags = COHBUF_IMP_SUBMIT_IN_FENCE;
+	d.in_fence_fd = fds[0];
+	EXPECT_EQ(-EINVAL, imp_submit(self->imp, &d));
+	d.in_fence_fd = 1000;
+	EXPECT_EQ(-EINVAL, imp_submit(self->imp, &d));
+	d = imp_fill(h, 0, 4096, 1);
+	imp_set_latency(&d, COHBUF_IMP_MAX_LATENCY_MS + 1);
+	EXPECT_EQ(-EINVAL, imp_submit(self->imp, &d));
+	close(fds[0]);
+	close(fds[1]);
+	close(efd);
+	close(mfd);
+}
+
+/* One process allocates and sends the fd; another imports and fills it. */
+TEST_F(imp, two_processes_over_scm_rights)
+{
+	int sv[2], status;
+	pid_t pid;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct cohbuf_imp_submit_data d;
+		int imp = imp_open(), fd = recv_fd(sv[1]), h, st = 1;
+
+		if (imp < 0 || fd < 0)
+			_exit(1);
+		h = imp_import(imp, fd, NULL);
+		if (h <= 0)
+			_exit(2);
+		d = imp_fill((__u32)h, 8192, 8192, 0x600df00d);
+		if (imp_submit(imp, &d) || imp_wait(imp, d.job_id, WAIT_NS, &st, NULL) || st)
+			_exit(3);
+		_exit(0);
+	}
+	close(sv[1]);
+	ASSERT_EQ(0, send_fd(sv[0], self->fd));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child failed at step %d", WEXITSTATUS(status));
+	EXPECT_EQ(0x0d, self->map[8192]);
+	EXPECT_EQ(0x60, self->map[8192 + 8191]);
+	EXPECT_TRUE(all_bytes(self->map, 8192, 0));
+	close(sv[0]);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for the importer selftests: the importer's ioctls with every
+ * field explicit, a CRC-32 to check CHECKSUM results against, and the
+ * FILL byte streams computed on the CPU side.
+ */
+#ifndef COHBUF_IMPORTER_TEST_H
+#define COHBUF_IMPORTER_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/cohbuf_importer.h>
+
+#define IMPORTER_DEV	"/dev/cohbuf-importer"
+#define MS		1000000ULL	/* nanoseconds */
+
+static inline int imp_open(void)
+{
+	return open(IMPORTER_DEV, O_RDWR | O_CLOEXEC);
+}
+
+/* Import @fd; returns the handle, or -errno. */
+static inline int imp_import(int imp, int fd, struct cohbuf_imp_import_data *out)
+{
+	struct cohbuf_imp_import_data d = { .fd = (__u32)fd };
+
+	if (ioctl(imp, COHBUF_IMP_IOCTL_IMPORT, &d))
+		return -errno;
+	if (out)
+		*out = d;
+	return (int)d.handle;
+}
+
+static inline int imp_release(int imp, __u32 handle)
+{
+	struct cohbuf_imp_release_data d = { .handle = handle };
+
+	return ioctl(imp, COHBUF_IMP_IOCTL_RELEASE, &d) ? -errno : 0;
+}
+
+/* Submit a prepared job; returns 0 or -errno, fills job_id/out_fence_fd. */
+static inline int imp_submit(int imp, struct cohbuf_imp_submit_data *d)
+{
+	return ioctl(imp, COHBUF_IMP_IOCTL_SUBMIT, d) ? -errno : 0;
+}
+
+static inline struct cohbuf_imp_submit_data imp_fill(__u32 dst, __u64 off, __u64 len,
+						     __u32 pattern)
+{
+	struct cohbuf_imp_submit_data d = {
+		.op = COHBUF_IMP_OP_FILL, .dst_handle = dst, .dst_offset = off,
+		.len = len, .pattern = pattern,
+	};
+	return d;
+}
+
+static inline struct cohbuf_imp_submit_data imp_copy(__u32 dst, __u64 dst_off, __u32 src,
+						     __u64 src_off, __u64 len)
+{
+	struct cohbuf_imp_submit_data d = {
+		.op = COHBUF_IMP_OP_COPY, .dst_handle = dst, .dst_offset = dst_off,
+		.src_handle = src, .src_offset = src_off, .len = len,
+	};
+	return d;
+}
+
+static inline struct cohbuf_imp_submit_data imp_checksum(__u32 src, __u64 off, __u64 len)
+{
+	struct cohbuf_imp_submit_data d = {
+		.op = COHBUF_IMP_OP_CHECKSUM, .src_handle = src, .src_offset = off, .len = len,
+	};
+	return d;
+}
+
+static inline void imp_set_latency(struct cohbuf_imp_submit_data *d, __u32 ms)
+{
+	d->flags |= COHBUF_IMP_SUBMIT_LATENCY;
+	d->latency_ms = ms;
+}
+
+/* WAIT for @job; returns 0 or -errno; status/checksum through pointers. */
+static inline int imp_wait(int imp, __u64 job, __u64 timeout_ns, int *status, __u32 *csum)
+{
+	struct cohbuf_imp_wait_data w = { .job_id = job, .timeout_ns = timeout_ns };
+
+	if (ioctl(imp, COHBUF_IMP_IOCTL_WAIT, &w))
+		return -errno;
+	if (status)
+		*status = w.status;
+	if (csum)
+		*csum = w.checksum;
+	return 0;
+}
+
+/* CRC-32 as zlib's crc32(0, buf, len). */
+static inline __u32 test_crc32(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	__u32 crc = 0xffffffffu;
+	size_t i;
+	int k;
+
+	for (i = 0; i < len; i++) {
+		crc ^= p[i];
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
+	}
+	return ~crc;
+}
+
+/* The importer's FILL with a pattern: byte i of the range is byte i % 4. */
+static inline void pattern_bytes(unsigned char *out, size_t len, __u32 pattern)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		out[i] = (unsigned char)(pattern >> (8 * (i % 4)));
+}
+
+/* The importer's random FILL: splitmix64 words from @seed, little-endian. */
+static inline void random_bytes(unsigned char *out, size_t len, __u64 seed)
+{
+	__u64 s = seed, z = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (i % 8 == 0) {
+			s += 0x9e3779b97f4a7c15ULL;
+			z = s;
+			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+			z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+			z ^= z >> 31;
+		}
+		out[i] = (unsigned char)(z >> (8 * (i % 8)));
+	}
+}
+
+/* Is the fd (a dma-buf or sync_file) readable/writable-ready right now? */
+static inline int fd_ready(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & events);
+}
+
+#endif /* COHBUF_IMPORTER_TEST_H */

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * cohbuf importer: a test "DMA device" that imports any dma-buf and runs
+ * FILL, COPY and CHECKSUM jobs on it asynchronously, with implicit
+ * (dma-resv) and explicit (sync_file) synchronisation.
+ *
+ * All ioctls are issued on /dev/cohbuf-importer; each open file is an
+ * independent context with its own handles and jobs. Argument structures
+ * may grow at their end, as for /dev/cohbuf: the size is taken from the
+ * ioctl number, a shorter (older) structure is zero-extended, a longer
+ * (newer) one is accepted only if every byte the kernel does not know is
+ * zero, and at most as many bytes as user space passed are written back.
+ * Output fields are ignored on input; padding and fields an operation does
+ * not use must be zero.
+ */
+#ifndef _UAPI_LINUX_COHBUF_IMPORTER_H
+#define _UAPI_LINUX_COHBUF_IMPORTER_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/**
+ * struct cohbuf_imp_import_data - argument of COHBUF_IMP_IOCTL_IMPORT
+ * @fd:		in: a dma-buf file descriptor, from any exporter
+ * @flags:	in: must be 0
+ * @handle:	out: handle of the import in this context, never 0
+ * @nents:	out: number of DMA-mapped scatterlist entries
+ * @size:	out: size of the dma-buf in bytes
+ */
+struct cohbuf_imp_import_data {
+	__u32 fd;
+	__u32 flags;
+	__u32 handle;
+	__u32 nents;
+	__u64 size;
+};
+
+#define COHBUF_IMP_IMPORT_DATA_SIZE_VER0	24
+
+/**
+ * struct cohbuf_imp_release_data - argument of COHBUF_IMP_IOCTL_RELEASE
+ * @handle:	in: handle returned by COHBUF_IMP_IOCTL_IMPORT
+ * @pad:	must be 0
+ */
+struct cohbuf_imp_release_data {
+	__u32 handle;
+	__u32 pad;
+};
+
+#define COHBUF_IMP_RELEASE_DATA_SIZE_VER0	8
+
+/* Values of cohbuf_imp_submit_data.op */
+#define COHBUF_IMP_OP_FILL	1U	/* write pattern or random bytes to dst */
+#define COHBUF_IMP_OP_COPY	2U	/* copy src range to dst range */
+#define COHBUF_IMP_OP_CHECKSUM	3U	/* CRC-32 of the src range */
+
+/* Values of cohbuf_imp_submit_data.flags */
+#define COHBUF_IMP_SUBMIT_RANDOM	0x00000001U /* FILL: bytes from @seed */
+#define COHBUF_IMP_SUBMIT_IN_FENCE	0x00000002U /* wait for @in_fence_fd */
+#define COHBUF_IMP_SUBMIT_OUT_FENCE	0x00000004U /* return @out_fence_fd */
+#define COHBUF_IMP_SUBMIT_LATENCY	0x00000008U /* use @latency_ms */
+#define COHBUF_IMP_SUBMIT_FLAGS_MASK	0x0000000fU
+
+/* Largest latency_ms, per job and as module parameter. */
+#define COHBUF_IMP_MAX_LATENCY_MS	10000U
+
+/**
+ * struct cohbuf_imp_submit_data - argument of COHBUF_IMP_IOCTL_SUBMIT
+ * @op:		in: COHBUF_IMP_OP_*
+ * @flags:	in: COHBUF_IMP_SUBMIT_*
+ * @dst_handle:	in: buffer written by FILL and COPY; 0 for CHECKSUM
+ * @src_handle:	in: buffer read by COPY and CHECKSUM; 0 for FILL
+ * @dst_offset:	in: first byte written; 0 for CHECKSUM
+ * @src_offset:	in: first byte read; 0 for FILL
+ * @len:	in: number of bytes, not 0; both ranges must lie in their
+ *		buffers. COPY ranges may overlap (memmove semantics).
+ * @seed:	in: FILL with COHBUF_IMP_SUBMIT_RANDOM: seed of the byte
+ *		stream below; otherwise 0
+ * @pattern:	in: FILL without COHBUF_IMP_SUBMIT_RANDOM: 32-bit pattern,
+ *		stored little-endian from @dst_offset on (byte i of the range
+ *		is byte i % 4 of the pattern); otherwise 0
+ * @latency_ms:	in: with COHBUF_IMP_SUBMIT_LATENCY, how long the engine
+ *		stays busy before the operation, instead of the latency_ms
+ *		module parameter; at most COHBUF_IMP_MAX_LATENCY_MS;
+ *		otherwise 0
+ * @in_fence_fd: in: with COHBUF_IMP_SUBMIT_IN_FENCE, a sync_file the job
+ *		waits for; otherwise 0
+ * @out_fence_fd: out: with COHBUF_IMP_SUBMIT_OUT_FENCE, a new sync_file
+ *		(O_CLOEXEC) that signals when the job completes; else -1
+ * @job_id:	out: id of the job for COHBUF_IMP_IOCTL_WAIT; unique and
+ *		increasing for the lifetime of the module, never 0; it is
+ *		also the seqno of the job's fence
+ *
+ * The random stream is splitmix64: with s = @seed, for each 8 bytes of
+ * the range s += 0x9e3779b97f4a7c15, z = s,
+ * z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9,
+ * z = (z ^ (z >> 27)) * 0x94d049bb133111eb, z ^= z >> 31,
+ * stored little-endian (a final partial word is truncated).
+ * The CHECKSUM result is the CRC-32 of zlib's crc32(0, data, len).
+ */
+struct cohbuf_imp_submit_data {
+	__u32 op;
+	__u32 flags;
+	__u32 dst_handle;
+	__u32 src_handle;
+	__u64 dst_offset;
+	__u64 src_offset;
+	__u64 len;
+	__u64 seed;
+	__u32 pattern;
+	__u32 latency_ms;
+	__s32 in_fence_fd;
+	__s32 out_fence_fd;
+	__u64 job_id;
+};
+
+#define COHBUF_IMP_SUBMIT_DATA_SIZE_VER0	72
+
+/**
+ * struct cohbuf_imp_wait_data - argument of COHBUF_IMP_IOCTL_WAIT
+ * @job_id:	in: id returned by COHBUF_IMP_IOCTL_SUBMIT
+ * @timeout_ns:	in: relative timeout; 0 only polls
+ * @flags:	in: must be 0
+ * @status:	out: 0 if the job succeeded, else a negative errno:
+ *		-ETIMEDOUT (a dependency did not signal within timeout_ms),
+ *		-ECANCELED (a dependency signalled an error, or the context
+ *		was closed before the job ran)
+ * @checksum:	out: CHECKSUM result if @status is 0, else 0
+ * @pad:	must be 0
+ */
+struct cohbuf_imp_wait_data {
+	__u64 job_id;
+	__u64 timeout_ns;
+	__u32 flags;
+	__s32 status;
+	__u32 checksum;
+	__u32 pad;
+};
+
+#define COHBUF_IMP_WAIT_DATA_SIZE_VER0		32
+
+#define COHBUF_IMP_IOC_MAGIC	'J'
+
+/*
+ * COHBUF_IMP_IOCTL_IMPORT - attach to a dma-buf and map it for the engine.
+ *
+ * The import holds its own reference: closing @fd does not end it. It
+ * ends with COHBUF_IMP_IOCTL_RELEASE or when the context is closed, and
+ * its last job has been reaped.
+ *
+ * Errors:
+ *  EBADF	@fd is not an open file descriptor
+ *  EINVAL	@fd is not a dma-buf; @flags is not 0; the ioctl size is
+ *		smaller than COHBUF_IMP_IMPORT_DATA_SIZE_VER0; a byte beyond
+ *		the structure the kernel knows is not zero
+ *  EIO		the exporter's DMA mapping does not cover the buffer
+ *  EOPNOTSUPP	the exporter's kernel mapping is I/O memory
+ *  ENOMEM	out of memory, or the exporter could not map or vmap
+ *  EBUSY	the context has no free handle
+ *  EFAULT	the argument is not readable or writable
+ *  ENOTTY	unknown ioctl number
+ *  (other)	errors of the exporter's attach, map_dma_buf or vmap
+ */
+#define COHBUF_IMP_IOCTL_IMPORT		_IOWR(COHBUF_IMP_IOC_MAGIC, 0x10, \
+					      struct cohbuf_imp_import_data)
+
+/*
+ * COHBUF_IMP_IOCTL_RELEASE - forget a handle.
+ *
+ * Jobs already submitted keep the buffer until they are reaped.
+ *
+ * Errors:
+ *  ENOENT	@handle is not a live handle of this context
+ *  EINVAL	@pad is not 0; bad ioctl size or non-zero trailing bytes
+ *  EFAULT	the argument is not readable
+ *  ENOTTY	unknown ioctl number
+ */
+#define COHBUF_IMP_IOCTL_RELEASE	_IOW(COHBUF_IMP_IOC_MAGIC, 0x11, \
+					     struct cohbuf_imp_release_data)
+
+/*
+ * COHBUF_IMP_IOCTL_SUBMIT - queue a job on the engine.
+ *
+ * The job's fence is added to the reservation object of each buffer,
+ * as a write fence for the buffer it writes and a read fence for the one
+ * it only reads, before the ioctl returns. The job runs after all jobs
+ * submitted before it (by any context), after the fences it conflicts
+ * with (a writer waits for readers and writers, a reader for writers)
+ * and after its in-fence. If the job cannot be reported (EFAULT on
+ * write-back), it still runs and the out-fence is not installed.
+ *
+ * Errors:
+ *  EINVAL	unknown @op or @flags; a field the operation does not use is
+ *		not 0; @len is 0; a range is outside its buffer or overflows;
+ *		@latency_ms is too large; @in_fence_fd is not a sync_file
+ *		(including not an open fd); bad ioctl size or non-zero
+ *		trailing bytes
+ *  ENOENT	a handle is not a live handle of this context
+ *  EACCES	@dst_handle's dma-buf was exported read-only (O_RDONLY)
+ *  EBUSY	the context has max_jobs unreaped jobs
+ *  ENOMEM	out of memory
+ *  EMFILE	no free file descriptor for the out-fence
+ *  EINTR	a signal arrived while locking the buffers
+ *  EFAULT	the argument is not readable or writable
+ *  ENOTTY	unknown ioctl number
+ */
+#define COHBUF_IMP_IOCTL_SUBMIT		_IOWR(COHBUF_IMP_IOC_MAGIC, 0x12, \
+					      struct cohbuf_imp_submit_data)
+
+/*
+ * COHBUF_IMP_IOCTL_WAIT - wait for a job and reap it.
+ *
+ * A completed job is reported by exactly one successful WAIT, which
+ * forgets it; until then it counts against max_jobs. poll() on the
+ * context reports EPOLLIN while a completed job has not been reaped.
+ *
+ * Errors:
+ *  ETIME	the job did not complete within @timeout_ns (or, for 0, has
+ *		not completed); it can be waited for again
+ *  ENOENT	no such job in this context, or it was already reaped
+ *  EINVAL	@flags or @pad is not 0; bad ioctl size or non-zero
+ *		trailing bytes
+ *  EINTR	a signal arrived (ERESTARTSYS internally)
+ *  EFAULT	the argument is not readable or writable
+ *  ENOTTY	unknown ioctl number
+ */
+#define COHBUF_IMP_IOCTL_WAIT		_IOWR(COHBUF_IMP_IOC_MAGIC, 0x13, \
+					      struct cohbuf_imp_wait_data)
+
+#endif /* _UAPI_LINUX_COHBUF_IMPORTER_H */
