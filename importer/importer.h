@@ -4,7 +4,7 @@
  *
  * Lock order, outermost first:
  *   cohbuf_imp_contexts_lock -> ctx->lock -> dma_resv locks (ww class)
- *   -> engine.submit_lock -> ctx->done_lock -> engine.fence_lock
+ *   -> an engine's submit_lock -> ctx->done_lock -> an engine's fence_lock
  * The engine worker takes only ctx->done_lock and engine.fence_lock.
  */
 #ifndef COHBUF_IMPORTER_H
@@ -28,6 +28,7 @@ struct dma_buf;
 struct dma_buf_attachment;
 struct dma_resv;
 struct sg_table;
+struct cohbuf_imp_engine;
 
 /* One imported dma-buf, mapped for the importer device and the CPU. */
 struct cohbuf_imp_import {
@@ -80,12 +81,15 @@ struct cohbuf_imp_job {
 	struct list_head node;		/* in ctx->jobs, under ctx->lock */
 	struct work_struct work;	/* on the engine's ordered workqueue */
 	struct cohbuf_imp_ctx *ctx;	/* outlives the job: close waits */
+	struct cohbuf_imp_engine *eng;	/* runs the job */
 	struct dma_fence *fence;	/* our reference */
 	struct dma_fence **deps;	/* referenced; waited for by the engine */
 	unsigned int nr_deps;
 	struct cohbuf_imp_import *dst;	/* written, or NULL */
 	struct cohbuf_imp_import *src;	/* read, or NULL */
-	u64 id;				/* == fence->seqno */
+	u64 id;				/* unique over all engines; 0 until
+					 * the fence is initialised
+					 */
 	u32 op;
 	u32 flags;
 	u64 dst_offset;
@@ -143,6 +147,8 @@ int cohbuf_imp_wait(struct cohbuf_imp_ctx *ctx,
 void cohbuf_imp_jobs_drain(struct cohbuf_imp_ctx *ctx);
 
 /* importer_engine.c */
+struct cohbuf_imp_engine *cohbuf_imp_engine_get(u32 index);
+unsigned int cohbuf_imp_engine_index(const struct cohbuf_imp_engine *eng);
 int cohbuf_imp_engine_init(void);
 void cohbuf_imp_engine_exit(void);
 struct dma_fence *cohbuf_imp_fence_alloc(void);

@@ -5,7 +5,7 @@
  * imports: one line per live handle of every open context:
  *   ctx=1 handle=1 size=8192 nents=2 exporter=cohbuf
  * jobs: one line per unreaped job of every open context:
- *   ctx=1 id=7 op=fill state=done seqno=7 status=0
+ *   ctx=1 id=7 op=fill engine=0 state=done seqno=4 status=0
  * stats: one "key: value" line per counter of struct cohbuf_imp_stats.
  *
  * No kernel or DMA addresses are ever printed here.
@@ -62,8 +62,9 @@ static void cohbuf_imp_show_job(struct seq_file *m, struct cohbuf_imp_ctx *ctx,
 	state = job->state;
 	status = job->status;
 	spin_unlock(&ctx->done_lock);
-	seq_printf(m, "ctx=%llu id=%llu op=%s state=%s seqno=%llu status=%d\n",
+	seq_printf(m, "ctx=%llu id=%llu op=%s engine=%u state=%s seqno=%llu status=%d\n",
 		   ctx->id, job->id, cohbuf_imp_op_name(job->op),
+		   cohbuf_imp_engine_index(job->eng),
 		   cohbuf_imp_state_names[state], job->fence->seqno, status);
 }
 

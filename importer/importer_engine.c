@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cohbuf importer: the engine, which runs jobs one at a time in the order
- * they were submitted, and the fences that report their completion.
+ * cohbuf importer: the engines, each of which runs its jobs one at a time
+ * in the order they were submitted, and the fences that report completion.
  *
- * All fences come from one fence context. A job gets its seqno, is
- * published and is queued under submit_lock, so seqno order is queue
- * order; the workqueue is ordered, so queue order is signalling order,
- * as the dma_fence rules require within a context.
+ * Like the channels of a DMA controller, the engines (module parameter
+ * "engines") run at the same time; only fences order jobs of different
+ * engines. Each engine has its own fence context and ordered workqueue. A
+ * job gets its seqno, is published and is queued under its engine's
+ * submit_lock, so seqno order is queue order; the workqueue is ordered, so
+ * queue order is signalling order, as the dma_fence rules require within a
+ * context. Job ids are counted over all engines.
  *
  * Fence signalling rules: from the moment a job's fence is in a
  * reservation object until it is signalled, the engine does not allocate
@@ -30,6 +33,7 @@
 #include <linux/jiffies.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -41,27 +45,42 @@
 /* Amount of work between two cond_resched() calls. */
 #define COHBUF_IMP_STEP		SZ_1M
 
+#define COHBUF_IMP_MAX_ENGINES	8
+
+static unsigned int engines = 2;
+module_param(engines, uint, 0444);
+MODULE_PARM_DESC(engines,
+		 "Number of engines that run jobs concurrently (default 2, 1 to 8)");
+
 struct cohbuf_imp_engine {
 	struct workqueue_struct *wq;	/* ordered: one job at a time */
-	u64 context;			/* fence context of every job */
+	u64 context;			/* fence context of the engine's jobs */
 	struct mutex submit_lock;	/* protects seqno; makes seqno order,
 					 * publication order and queue order
 					 * the same
 					 */
 	u64 seqno;			/* last seqno handed out */
-	spinlock_t fence_lock;		/* the dma_fence lock of every job */
+	spinlock_t fence_lock;		/* the dma_fence lock of its jobs */
+	unsigned int index;
+	char name[32];			/* the fences' timeline name */
 };
 
-static struct cohbuf_imp_engine cohbuf_imp_engine;
+static struct cohbuf_imp_engine cohbuf_imp_engines[COHBUF_IMP_MAX_ENGINES];
+static unsigned int cohbuf_imp_nr_engines;	/* set up at module init */
+
+/* Last job id handed out, over all engines; ids start at 1. */
+static atomic64_t cohbuf_imp_last_job_id = ATOMIC64_INIT(0);
 
 static const char *cohbuf_imp_fence_driver_name(struct dma_fence *fence)
 {
 	return "cohbuf_importer";
 }
 
+/* Every fence's lock is its engine's fence_lock. */
 static const char *cohbuf_imp_fence_timeline_name(struct dma_fence *fence)
 {
-	return "cohbuf-importer-engine";
+	return container_of(fence->lock, struct cohbuf_imp_engine,
+			    fence_lock)->name;
 }
 
 /*
@@ -97,19 +116,19 @@ struct dma_fence *cohbuf_imp_fence_alloc(void)
  * cohbuf_imp_engine_begin() - start publishing a job
  * @job: job with an allocated, uninitialised fence
  *
- * Takes submit_lock and initialises the fence with the next seqno, which
- * becomes the job id. Must be followed by cohbuf_imp_engine_commit() or
- * cohbuf_imp_engine_abort().
+ * Takes the engine's submit_lock, initialises the fence with the engine's
+ * next seqno and gives the job its id. Must be followed by
+ * cohbuf_imp_engine_commit() or cohbuf_imp_engine_abort().
  */
 void cohbuf_imp_engine_begin(struct cohbuf_imp_job *job)
 {
-	struct cohbuf_imp_engine *eng = &cohbuf_imp_engine;
+	struct cohbuf_imp_engine *eng = job->eng;
 
 	mutex_lock(&eng->submit_lock);
 	__module_get(THIS_MODULE);	/* dropped by the fence's release */
 	dma_fence_init(job->fence, &cohbuf_imp_fence_ops, &eng->fence_lock,
 		       eng->context, ++eng->seqno);
-	job->id = job->fence->seqno;
+	job->id = atomic64_inc_return(&cohbuf_imp_last_job_id);
 }
 
 /**
@@ -118,7 +137,7 @@ void cohbuf_imp_engine_begin(struct cohbuf_imp_job *job)
  */
 void cohbuf_imp_engine_commit(struct cohbuf_imp_job *job)
 {
-	struct cohbuf_imp_engine *eng = &cohbuf_imp_engine;
+	struct cohbuf_imp_engine *eng = job->eng;
 
 	atomic64_inc(&cohbuf_imp_stats.submitted);
 	queue_work(eng->wq, &job->work);
@@ -137,7 +156,7 @@ void cohbuf_imp_engine_abort(struct cohbuf_imp_job *job)
 {
 	dma_fence_set_error(job->fence, -ECANCELED);
 	dma_fence_signal(job->fence);
-	mutex_unlock(&cohbuf_imp_engine.submit_lock);
+	mutex_unlock(&job->eng->submit_lock);
 }
 
 static void cohbuf_imp_fill_pattern(u8 *p, u64 len, u32 pattern)
@@ -343,28 +362,80 @@ const char *cohbuf_imp_op_name(u32 op)
 }
 
 /**
- * cohbuf_imp_engine_init() - create the engine's workqueue and context
+ * cohbuf_imp_engine_get() - an engine by index
+ * @index: engine index from user space
  *
- * Return: 0 or -ENOMEM.
+ * Return: the engine, or NULL if there is no such engine.
  */
-int cohbuf_imp_engine_init(void)
+struct cohbuf_imp_engine *cohbuf_imp_engine_get(u32 index)
 {
-	struct cohbuf_imp_engine *eng = &cohbuf_imp_engine;
+	if (index >= cohbuf_imp_nr_engines)
+		return NULL;
+	return &cohbuf_imp_engines[index];
+}
 
+/**
+ * cohbuf_imp_engine_index() - index of an engine, for debugfs
+ * @eng: the engine
+ *
+ * Return: its index.
+ */
+unsigned int cohbuf_imp_engine_index(const struct cohbuf_imp_engine *eng)
+{
+	return eng->index;
+}
+
+static int cohbuf_imp_engine_setup(struct cohbuf_imp_engine *eng,
+				   unsigned int index)
+{
+	eng->index = index;
+	snprintf(eng->name, sizeof(eng->name), "cohbuf-importer-engine%u",
+		 index);
 	mutex_init(&eng->submit_lock);
 	spin_lock_init(&eng->fence_lock);
 	eng->context = dma_fence_context_alloc(1);
-	eng->wq = alloc_ordered_workqueue("cohbuf-importer", WQ_MEM_RECLAIM);
+	eng->wq = alloc_ordered_workqueue("cohbuf-importer%u", WQ_MEM_RECLAIM,
+					  index);
 	return eng->wq ? 0 : -ENOMEM;
 }
 
 /**
- * cohbuf_imp_engine_exit() - destroy the engine
+ * cohbuf_imp_engine_init() - create the engines
+ *
+ * Return: 0, -EINVAL for a bad "engines" parameter, or -ENOMEM.
+ */
+int cohbuf_imp_engine_init(void)
+{
+	unsigned int i;
+	int ret;
+
+	if (!engines || engines > COHBUF_IMP_MAX_ENGINES)
+		return -EINVAL;
+	for (i = 0; i < engines; i++) {
+		ret = cohbuf_imp_engine_setup(&cohbuf_imp_engines[i], i);
+		if (ret)
+			goto err;
+		cohbuf_imp_nr_engines = i + 1;
+	}
+	return 0;
+
+err:
+	cohbuf_imp_engine_exit();
+	return ret;
+}
+
+/**
+ * cohbuf_imp_engine_exit() - destroy the engines
  *
  * Runs only when no context is open, so no job is queued or running.
  */
 void cohbuf_imp_engine_exit(void)
 {
-	destroy_workqueue(cohbuf_imp_engine.wq);
-	mutex_destroy(&cohbuf_imp_engine.submit_lock);
+	struct cohbuf_imp_engine *eng;
+
+	while (cohbuf_imp_nr_engines) {
+		eng = &cohbuf_imp_engines[--cohbuf_imp_nr_engines];
+		destroy_workqueue(eng->wq);
+		mutex_destroy(&eng->submit_lock);
+	}
 }

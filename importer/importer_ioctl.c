@@ -18,7 +18,7 @@ static_assert(offsetofend(struct cohbuf_imp_import_data, size) ==
 	      COHBUF_IMP_IMPORT_DATA_SIZE_VER0);
 static_assert(offsetofend(struct cohbuf_imp_release_data, pad) ==
 	      COHBUF_IMP_RELEASE_DATA_SIZE_VER0);
-static_assert(offsetofend(struct cohbuf_imp_submit_data, job_id) ==
+static_assert(offsetofend(struct cohbuf_imp_submit_data, pad) ==
 	      COHBUF_IMP_SUBMIT_DATA_SIZE_VER0);
 static_assert(offsetofend(struct cohbuf_imp_wait_data, pad) ==
 	      COHBUF_IMP_WAIT_DATA_SIZE_VER0);

@@ -10,7 +10,7 @@
  *     dependencies: for the buffer written every fence up to READ usage
  *     (readers and writers), for a buffer only read every fence up to
  *     WRITE usage (writers);
- *  3. under the engine's submit_lock: give the fence its seqno, create
+ *  3. under its engine's submit_lock: give the fence its seqno, create
  *     the out-fence sync_file, then publish - add the fence to each
  *     reservation object - and queue. Nothing after the first
  *     dma_resv_add_fence() allocates or fails;
@@ -55,6 +55,8 @@ static int cohbuf_imp_submit_check_flags(const struct cohbuf_imp_submit_data *d)
 	if (!(d->flags & COHBUF_IMP_SUBMIT_LATENCY) && d->latency_ms)
 		return -EINVAL;
 	if (d->latency_ms > COHBUF_IMP_MAX_LATENCY_MS)
+		return -EINVAL;
+	if (d->pad || !cohbuf_imp_engine_get(d->engine))
 		return -EINVAL;
 	return 0;
 }
@@ -183,6 +185,7 @@ static struct cohbuf_imp_job *cohbuf_imp_job_alloc(struct cohbuf_imp_ctx *ctx,
 	INIT_LIST_HEAD(&job->node);
 	INIT_WORK(&job->work, cohbuf_imp_job_work);
 	job->ctx = ctx;
+	job->eng = cohbuf_imp_engine_get(d->engine);
 	cohbuf_imp_job_params(job, d);
 	return job;
 }

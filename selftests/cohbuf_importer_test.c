@@ -370,6 +370,53 @@ TEST_F(imp, readers_do_not_wait_for_readers_writers_wait_for_both)
 	close(wr.fd);
 }
 
+/*
+ * Two readers on two engines: one is held by a foreign fence, the other
+ * completes meanwhile (readers do not wait for readers). A writer waits
+ * for both, so it completes only after the held reader is released.
+ */
+TEST_F(imp, readers_on_two_engines_run_concurrently)
+{
+	struct cohbuf_imp_submit_data r1 = imp_checksum((__u32)self->handle, 0, 4096);
+	struct cohbuf_imp_submit_data r2 = imp_checksum((__u32)self->handle, 4096, 4096);
+	struct cohbuf_imp_submit_data w = imp_fill((__u32)self->handle, 0, 8192, 0x3c3c3c3c);
+	int drm = vgem_open(), sf, status = 1;
+	unsigned char want[8192];
+	__u32 fence;
+
+	if (drm < 0)
+		SKIP(return, "vgem not available");
+	if (read_number("/sys/module/cohbuf_importer/parameters/engines", NULL) < 2)
+		SKIP(return, "the importer was loaded with a single engine");
+	sf = vgem_sync_file(drm, &fence);
+	ASSERT_LE(0, sf);
+	r1.flags = COHBUF_IMP_SUBMIT_IN_FENCE;
+	r1.in_fence_fd = sf;
+	r1.engine = 0;
+	r2.engine = 1;
+	w.engine = 1;
+	ASSERT_EQ(0, imp_submit(self->imp, &r1));
+	ASSERT_EQ(0, imp_submit(self->imp, &r2));
+	EXPECT_EQ(0, imp_wait(self->imp, r2.job_id, WAIT_NS, &status, NULL));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(-ETIME, imp_wait(self->imp, r1.job_id, 0, NULL, NULL));
+
+	ASSERT_EQ(0, imp_submit(self->imp, &w));
+	usleep(300 * 1000);
+	EXPECT_EQ(-ETIME, imp_wait(self->imp, w.job_id, 0, NULL, NULL));
+	EXPECT_TRUE(all_bytes(self->map, 8192, 0));
+
+	ASSERT_EQ(0, vgem_fence_signal(drm, fence));
+	EXPECT_EQ(0, imp_wait(self->imp, w.job_id, WAIT_NS, &status, NULL));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, imp_wait(self->imp, r1.job_id, 0, &status, NULL));
+	EXPECT_EQ(0, status);
+	pattern_bytes(want, sizeof(want), 0x3c3c3c3c);
+	EXPECT_EQ(0, memcmp(want, self->map, sizeof(want)));
+	close(sf);
+	close(drm);
+}
+
 static int set_importer_param(const char *name, long long v)
 {
 	char path[256], text[32];
@@ -549,6 +596,12 @@ TEST_F(imp, bad_input)
 	EXPECT_EQ(-EINVAL, imp_submit(self->imp, &d));
 	d = imp_fill(h, 0, 4096, 1);
 	imp_set_latency(&d, COHBUF_IMP_MAX_LATENCY_MS + 1);
+	EXPECT_EQ(-EINVAL, imp_submit(self->imp, &d));
+	d = imp_fill(h, 0, 4096, 1);
+	d.engine = 99;
+	EXPECT_EQ(-EINVAL, imp_submit(self->imp, &d));
+	d = imp_fill(h, 0, 4096, 1);
+	d.pad = 1;
 	EXPECT_EQ(-EINVAL, imp_submit(self->imp, &d));
 	close(fds[0]);
 	close(fds[1]);

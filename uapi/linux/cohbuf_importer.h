@@ -88,8 +88,12 @@ struct cohbuf_imp_release_data {
  * @out_fence_fd: out: with COHBUF_IMP_SUBMIT_OUT_FENCE, a new sync_file
  *		(O_CLOEXEC) that signals when the job completes; else -1
  * @job_id:	out: id of the job for COHBUF_IMP_IOCTL_WAIT; unique and
- *		increasing for the lifetime of the module, never 0; it is
- *		also the seqno of the job's fence
+ *		increasing for the lifetime of the module, never 0
+ * @engine:	in: the engine that runs the job, below the "engines" module
+ *		parameter (default 2). An engine runs its jobs one at a time
+ *		in submission order; jobs on different engines run at the
+ *		same time, ordered only by their fences.
+ * @pad:	must be 0
  *
  * The random stream is splitmix64: with s = @seed, for each 8 bytes of
  * the range s += 0x9e3779b97f4a7c15, z = s,
@@ -112,9 +116,11 @@ struct cohbuf_imp_submit_data {
 	__s32 in_fence_fd;
 	__s32 out_fence_fd;
 	__u64 job_id;
+	__u32 engine;
+	__u32 pad;
 };
 
-#define COHBUF_IMP_SUBMIT_DATA_SIZE_VER0	72
+#define COHBUF_IMP_SUBMIT_DATA_SIZE_VER0	80
 
 /**
  * struct cohbuf_imp_wait_data - argument of COHBUF_IMP_IOCTL_WAIT
@@ -179,19 +185,20 @@ struct cohbuf_imp_wait_data {
 					     struct cohbuf_imp_release_data)
 
 /*
- * COHBUF_IMP_IOCTL_SUBMIT - queue a job on the engine.
+ * COHBUF_IMP_IOCTL_SUBMIT - queue a job on an engine.
  *
  * The job's fence is added to the reservation object of each buffer,
  * as a write fence for the buffer it writes and a read fence for the one
  * it only reads, before the ioctl returns. The job runs after all jobs
- * submitted before it (by any context), after the fences it conflicts
- * with (a writer waits for readers and writers, a reader for writers)
- * and after its in-fence. If the job cannot be reported (EFAULT on
+ * submitted before it to the same engine (by any context), after the
+ * fences it conflicts with (a writer waits for readers and writers, a
+ * reader for writers) and after its in-fence. If the job cannot be reported (EFAULT on
  * write-back), it still runs and the out-fence is not installed.
  *
  * Errors:
  *  EINVAL	unknown @op or @flags; a field the operation does not use is
- *		not 0; @len is 0; a range is outside its buffer or overflows;
+ *		not 0; @len is 0; @engine does not exist; @pad is not 0;
+ *		a range is outside its buffer or overflows;
  *		@latency_ms is too large; @in_fence_fd is not a sync_file
  *		(including not an open fd); bad ioctl size or non-zero
  *		trailing bytes
