@@ -534,6 +534,143 @@ TEST_F(imp, killed_mid_job_leaks_nothing)
 	close(sync[1]);
 }
 
+/* Single-chunk, write-combine and contiguous buffers: vmap and fill. */
+TEST_F(imp, every_kind_of_cohbuf_buffer)
+{
+	static const struct { __u64 size; __u32 flags, cache; } k[] = {
+		{ 64 * KIB, 0, COHBUF_CACHE_CACHED },
+		{ 5 * MIB, 0, COHBUF_CACHE_WC },
+		{ 4 * MIB, COHBUF_ALLOC_CONTIGUOUS, COHBUF_CACHE_CACHED },
+	};
+	struct cohbuf_alloc_data a;
+	unsigned char *p, *want;
+	unsigned int i;
+	int h;
+
+	for (i = 0; i < ARRAY_SIZE(k); i++) {
+		struct cohbuf_imp_submit_data d;
+
+		ASSERT_EQ(0, cohbuf_alloc_full(self->dev, k[i].size, O_RDWR | O_CLOEXEC,
+					       k[i].flags, k[i].cache, NULL, &a));
+		h = imp_import(self->imp, (int)a.fd, NULL);
+		ASSERT_LT(0, h);
+		d = imp_fill((__u32)h, 0, k[i].size, 0);
+		d.flags |= COHBUF_IMP_SUBMIT_RANDOM;
+		d.seed = i + 1;
+		ASSERT_EQ(0, run_job(_metadata, self->imp, &d, NULL));
+		p = mmap(NULL, k[i].size, PROT_READ, MAP_SHARED, (int)a.fd, 0);
+		want = malloc(k[i].size);
+		ASSERT_NE(MAP_FAILED, p);
+		ASSERT_NE(NULL, want);
+		random_bytes(want, k[i].size, i + 1);
+		EXPECT_EQ(0, memcmp(want, p, k[i].size)) TH_LOG("buffer kind %u", i);
+		free(want);
+		munmap(p, k[i].size);
+		EXPECT_EQ(0, imp_release(self->imp, (__u32)h));
+		close((int)a.fd);
+	}
+}
+
+/* The line of @file (imports or jobs) that contains @needle, or -1. */
+static int importer_debugfs_line(const char *file, const char *needle, char *line,
+				 size_t len)
+{
+	static char text[1 << 16];
+	char path[128], *p, *end;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/cohbuf_importer/%s", file);
+	if (read_text(path, text, sizeof(text)) < 0)
+		return -1;
+	p = strstr(text, needle);
+	if (!p)
+		return -1;
+	while (p > text && p[-1] != '\n')
+		p--;
+	end = strchr(p, '\n');
+	snprintf(line, len, "%.*s", (int)(end ? end - p : (long)strlen(p)), p);
+	return 0;
+}
+
+TEST_F(imp, debugfs_lists_imports_and_jobs)
+{
+	struct cohbuf_imp_submit_data d = imp_fill((__u32)self->handle, 0, 4096, 1);
+	char needle[64], line[256];
+
+	snprintf(needle, sizeof(needle), " handle=%d ", self->handle);
+	ASSERT_EQ(0, importer_debugfs_line("imports", needle, line, sizeof(line)));
+	EXPECT_NE(NULL, strstr(line, " size=9437184 ")) TH_LOG("%s", line);
+	EXPECT_NE(NULL, strstr(line, " exporter=cohbuf")) TH_LOG("%s", line);
+	EXPECT_EQ(NULL, strstr(line, "0x")) TH_LOG("%s", line);
+
+	imp_set_latency(&d, LATENCY_MS);
+	d.engine = 1;
+	ASSERT_EQ(0, imp_submit(self->imp, &d));
+	snprintf(needle, sizeof(needle), " id=%llu ", (unsigned long long)d.job_id);
+	ASSERT_EQ(0, importer_debugfs_line("jobs", needle, line, sizeof(line)));
+	EXPECT_NE(NULL, strstr(line, " op=fill engine=1 ")) TH_LOG("%s", line);
+	EXPECT_EQ(NULL, strstr(line, "state=done")) TH_LOG("%s", line);
+	EXPECT_EQ(0, imp_wait(self->imp, d.job_id, WAIT_NS, NULL, NULL));
+	/* Reaped jobs and released imports disappear. */
+	EXPECT_NE(0, importer_debugfs_line("jobs", needle, line, sizeof(line)));
+	EXPECT_EQ(0, imp_release(self->imp, (__u32)self->handle));
+	snprintf(needle, sizeof(needle), " handle=%d ", self->handle);
+	EXPECT_NE(0, importer_debugfs_line("imports", needle, line, sizeof(line)));
+}
+
+/*
+ * Close the context, the dma-buf fd and /dev/cohbuf in every order while
+ * jobs are in flight (in a child, so that nothing else holds them): the
+ * out-fence signals, and the buffer goes away with the last of them.
+ */
+TEST_F(imp, close_everything_in_every_order_with_jobs_in_flight)
+{
+	static const int order[6][3] = {
+		{ 0, 1, 2 }, { 0, 2, 1 }, { 1, 0, 2 }, { 1, 2, 0 }, { 2, 0, 1 }, { 2, 1, 0 },
+	};
+	int status, o;
+	pid_t pid;
+
+	EXPECT_EQ(0, imp_release(self->imp, (__u32)self->handle));
+	replace_fixture_buffer(self);
+	for (o = 0; o < 6; o++) {
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			int fds[3], i, h, out;
+			struct cohbuf_imp_submit_data d;
+			struct pollfd p;
+
+			fds[0] = imp_open();
+			fds[1] = cohbuf_alloc(self->dev, 5 * MIB);
+			fds[2] = cohbuf_dev_open();
+			h = imp_import(fds[0], fds[1], NULL);
+			if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || h <= 0)
+				_exit(1);
+			d = imp_fill((__u32)h, 0, 5 * MIB, 0x42);
+			imp_set_latency(&d, 300);
+			d.flags |= COHBUF_IMP_SUBMIT_OUT_FENCE;
+			d.engine = o % 2;
+			if (imp_submit(fds[0], &d))
+				_exit(2);
+			out = d.out_fence_fd;
+			d.flags &= ~COHBUF_IMP_SUBMIT_OUT_FENCE;
+			if (imp_submit(fds[0], &d))
+				_exit(3);
+			for (i = 0; i < 3; i++)
+				close(fds[order[o][i]]);
+			p.fd = out;
+			p.events = POLLIN;
+			_exit(poll(&p, 1, 20000) == 1 ? 0 : 4);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFEXITED(status));
+		EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("order %d: step %d", o,
+							 WEXITSTATUS(status));
+		/* Only the fixture's small buffer is left. */
+		EXPECT_EQ(1, settle_live_buffers(1)) TH_LOG("order %d", o);
+	}
+}
+
 TEST_F(imp, rmmod_refused_while_imported)
 {
 	EXPECT_EQ(-1, syscall(SYS_delete_module, "cohbuf_importer", O_NONBLOCK));
