@@ -40,7 +40,7 @@ static __u32 nr_chunks_of(int dev, int fd)
 {
 	struct cohbuf_info_data info;
 
-	if (cohbuf_info(dev, fd, &info, NULL, 0))
+	if (test_info(dev, fd, &info, NULL, 0))
 		return 0;
 	return info.nr_chunks;
 }
@@ -81,11 +81,11 @@ TEST_F(alloc, sizes_and_chunks)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(c); i++) {
-		int fd = cohbuf_alloc(self->dev, c[i].size);
+		int fd = test_alloc(self->dev, c[i].size);
 
 		ASSERT_LE(0, fd) TH_LOG("size %llu: %s", (unsigned long long)c[i].size,
 					strerror(-fd));
-		ASSERT_EQ(0, cohbuf_info(self->dev, fd, &info, NULL, 0));
+		ASSERT_EQ(0, test_info(self->dev, fd, &info, NULL, 0));
 		EXPECT_EQ(c[i].size, info.size);
 		EXPECT_LE(c[i].min_chunks, info.nr_chunks);
 		EXPECT_GE(c[i].max_chunks, info.nr_chunks)
@@ -102,9 +102,9 @@ TEST_F(alloc, size_256mib_in_1gib_guest)
 
 	if (self->max_buffer < (long long)(256 * MIB))
 		SKIP(return, "max_buffer_size is below 256 MIB");
-	fd = cohbuf_alloc(self->dev, 256 * MIB);
+	fd = test_alloc(self->dev, 256 * MIB);
 	ASSERT_LE(0, fd) TH_LOG("256 MIB: %s", strerror(-fd));
-	ASSERT_EQ(0, cohbuf_info(self->dev, fd, &info, NULL, 0));
+	ASSERT_EQ(0, test_info(self->dev, fd, &info, NULL, 0));
 	EXPECT_EQ(256 * MIB, info.size);
 	EXPECT_LE(64, info.nr_chunks);
 	EXPECT_EQ(256 * MIB, cohbuf_stat("live_bytes"));
@@ -117,20 +117,20 @@ TEST_F(alloc, max_size_and_one_past)
 	int fd;
 
 	if (max <= (__u64)self->max_total && max <= 256 * MIB) {
-		fd = cohbuf_alloc(self->dev, max);
+		fd = test_alloc(self->dev, max);
 		ASSERT_LE(0, fd) TH_LOG("max %llu: %s", (unsigned long long)max, strerror(-fd));
 		close(fd);
 	}
-	EXPECT_EQ(-E2BIG, cohbuf_alloc(self->dev, max + 1));
-	EXPECT_EQ(-E2BIG, cohbuf_alloc(self->dev, max + 4 * KIB));
+	EXPECT_EQ(-E2BIG, test_alloc(self->dev, max + 1));
+	EXPECT_EQ(-E2BIG, test_alloc(self->dev, max + 4 * KIB));
 }
 
 TEST_F(alloc, bad_sizes)
 {
-	EXPECT_EQ(-EINVAL, cohbuf_alloc(self->dev, 0));
-	EXPECT_EQ(-E2BIG, cohbuf_alloc(self->dev, 1ULL << 63));
-	EXPECT_EQ(-E2BIG, cohbuf_alloc(self->dev, UINT64_MAX));
-	EXPECT_EQ(-E2BIG, cohbuf_alloc(self->dev, UINT64_MAX - 4095));
+	EXPECT_EQ(-EINVAL, test_alloc(self->dev, 0));
+	EXPECT_EQ(-E2BIG, test_alloc(self->dev, 1ULL << 63));
+	EXPECT_EQ(-E2BIG, test_alloc(self->dev, UINT64_MAX));
+	EXPECT_EQ(-E2BIG, test_alloc(self->dev, UINT64_MAX - 4095));
 	EXPECT_EQ(0, cohbuf_stat("live_buffers"));
 }
 
@@ -139,15 +139,15 @@ TEST_F(alloc, unaligned_size_rounds_up)
 	struct cohbuf_info_data info;
 	int fd;
 
-	fd = cohbuf_alloc(self->dev, 1);
+	fd = test_alloc(self->dev, 1);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_info(self->dev, fd, &info, NULL, 0));
+	ASSERT_EQ(0, test_info(self->dev, fd, &info, NULL, 0));
 	EXPECT_EQ(4 * KIB, info.size);
 	close(fd);
 
-	fd = cohbuf_alloc(self->dev, 4 * KIB + 1);
+	fd = test_alloc(self->dev, 4 * KIB + 1);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_info(self->dev, fd, &info, NULL, 0));
+	ASSERT_EQ(0, test_info(self->dev, fd, &info, NULL, 0));
 	EXPECT_EQ(8 * KIB, info.size);
 	close(fd);
 }
@@ -274,7 +274,7 @@ TEST_F(alloc, memory_is_zeroed)
 	int round, fd;
 
 	for (round = 0; round < 2; round++) {
-		fd = cohbuf_alloc(self->dev, size);
+		fd = test_alloc(self->dev, size);
 		ASSERT_LE(0, fd);
 		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		ASSERT_NE(MAP_FAILED, p);
@@ -297,9 +297,9 @@ TEST_F(alloc, stats_return_to_zero)
 
 	ASSERT_EQ(0, cohbuf_stat("live_buffers"));
 	ASSERT_EQ(0, cohbuf_stat("live_bytes"));
-	a = cohbuf_alloc(self->dev, 4 * KIB);
-	b = cohbuf_alloc(self->dev, 5 * MIB);
-	c = cohbuf_alloc(self->dev, 64 * KIB);
+	a = test_alloc(self->dev, 4 * KIB);
+	b = test_alloc(self->dev, 5 * MIB);
+	c = test_alloc(self->dev, 64 * KIB);
 	ASSERT_LE(0, a);
 	ASSERT_LE(0, b);
 	ASSERT_LE(0, c);
@@ -321,13 +321,13 @@ TEST_F(alloc, total_bytes_quota)
 	int a, b;
 
 	ASSERT_EQ(0, cohbuf_set_param("max_total_bytes", 8 * MIB));
-	a = cohbuf_alloc(self->dev, 4 * MIB);
-	b = cohbuf_alloc(self->dev, 4 * MIB);
+	a = test_alloc(self->dev, 4 * MIB);
+	b = test_alloc(self->dev, 4 * MIB);
 	ASSERT_LE(0, a);
 	ASSERT_LE(0, b);
-	EXPECT_EQ(-ENOMEM, cohbuf_alloc(self->dev, 4 * KIB));
+	EXPECT_EQ(-ENOMEM, test_alloc(self->dev, 4 * KIB));
 	close(a);
-	a = cohbuf_alloc(self->dev, 4 * KIB);
+	a = test_alloc(self->dev, 4 * KIB);
 	EXPECT_LE(0, a) TH_LOG("quota not given back: %s", strerror(-a));
 	close(a);
 	close(b);
@@ -339,8 +339,8 @@ TEST_F(alloc, max_buffer_size_param)
 	int fd;
 
 	ASSERT_EQ(0, cohbuf_set_param("max_buffer_size", 1 * MIB));
-	EXPECT_EQ(-E2BIG, cohbuf_alloc(self->dev, 2 * MIB));
-	fd = cohbuf_alloc(self->dev, 1 * MIB);
+	EXPECT_EQ(-E2BIG, test_alloc(self->dev, 2 * MIB));
+	fd = test_alloc(self->dev, 1 * MIB);
 	EXPECT_LE(0, fd);
 	close(fd);
 }
@@ -380,7 +380,7 @@ TEST_F(alloc, info_reports_chunks)
 	ASSERT_EQ(0, cohbuf_alloc_full(self->dev, 5 * MIB, O_RDWR, 0, COHBUF_CACHE_WC,
 				       NULL, &d));
 	memset(chunks, 0xff, sizeof(chunks));
-	ASSERT_EQ(0, cohbuf_info(self->dev, d.fd, &info, chunks, 4));
+	ASSERT_EQ(0, test_info(self->dev, d.fd, &info, chunks, 4));
 	EXPECT_EQ(5 * MIB, info.size);
 	EXPECT_EQ(d.id, info.id);
 	EXPECT_EQ(0, info.flags);
@@ -399,7 +399,7 @@ TEST_F(alloc, info_reports_chunks)
 
 	/* A short array still learns how many chunks there are. */
 	memset(chunks, 0xff, sizeof(chunks));
-	ASSERT_EQ(0, cohbuf_info(self->dev, d.fd, &info, chunks, 1));
+	ASSERT_EQ(0, test_info(self->dev, d.fd, &info, chunks, 1));
 	EXPECT_EQ(2, info.nr_chunks);
 	EXPECT_EQ(UINT64_MAX, chunks[1].len);
 	close(d.fd);
@@ -419,7 +419,7 @@ static int drop_cap_sys_rawio(void)
 
 TEST_F(alloc, info_hides_bus_addresses_without_cap_sys_rawio)
 {
-	int fd = cohbuf_alloc(self->dev, 5 * MIB);
+	int fd = test_alloc(self->dev, 5 * MIB);
 	pid_t pid;
 	int status;
 
@@ -432,7 +432,7 @@ TEST_F(alloc, info_hides_bus_addresses_without_cap_sys_rawio)
 
 		if (drop_cap_sys_rawio())
 			_exit(10);
-		if (cohbuf_info(self->dev, fd, &info, chunks, 2))
+		if (test_info(self->dev, fd, &info, chunks, 2))
 			_exit(11);
 		if (info.nr_chunks != 2 || (info.info_flags & COHBUF_INFO_DMA_ADDR_VALID))
 			_exit(12);
@@ -455,22 +455,22 @@ TEST_F(alloc, info_bad_input)
 	int fds[2], fd;
 
 	ASSERT_EQ(0, pipe(fds));
-	EXPECT_EQ(-1, cohbuf_info(self->dev, fds[0], &info, NULL, 0));
+	EXPECT_EQ(-1, test_info(self->dev, fds[0], &info, NULL, 0));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, cohbuf_info(self->dev, self->dev, &info, NULL, 0));
+	EXPECT_EQ(-1, test_info(self->dev, self->dev, &info, NULL, 0));
 	EXPECT_EQ(EINVAL, errno);
 	close(fds[0]);
 	close(fds[1]);
-	EXPECT_EQ(-1, cohbuf_info(self->dev, fds[0], &info, NULL, 0));
+	EXPECT_EQ(-1, test_info(self->dev, fds[0], &info, NULL, 0));
 	EXPECT_EQ(EBADF, errno);
-	EXPECT_EQ(-1, cohbuf_info(self->dev, -1, &info, NULL, 0));
+	EXPECT_EQ(-1, test_info(self->dev, -1, &info, NULL, 0));
 	EXPECT_EQ(EBADF, errno);
 
-	fd = cohbuf_alloc(self->dev, 4096);
+	fd = test_alloc(self->dev, 4096);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-1, cohbuf_info(self->dev, fd, &info, NULL, 1));
+	EXPECT_EQ(-1, test_info(self->dev, fd, &info, NULL, 1));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, cohbuf_info(self->dev, fd, &info, (void *)8, 1));
+	EXPECT_EQ(-1, test_info(self->dev, fd, &info, (void *)8, 1));
 	EXPECT_EQ(EFAULT, errno);
 	memset(&info, 0, sizeof(info));
 	info.fd = fd;
@@ -538,7 +538,7 @@ TEST_F(alloc, names_fdinfo_and_debugfs)
 TEST_F(alloc, debugfs_has_no_kernel_pointers)
 {
 	char text[1 << 14];
-	int fd = cohbuf_alloc(self->dev, 64 * KIB);
+	int fd = test_alloc(self->dev, 64 * KIB);
 
 	ASSERT_LE(0, fd);
 	ASSERT_LT(0, read_text(COHBUF_DEBUGFS "/buffers", text, sizeof(text)));
@@ -570,7 +570,7 @@ TEST_F(alloc, rmmod_refused_while_a_buffer_lives)
 
 	if (!module_file(ko, sizeof(ko)) || access(ko, R_OK))
 		SKIP(return, "module file not found (set COHBUF_KO)");
-	fd = cohbuf_alloc(self->dev, 64 * KIB);
+	fd = test_alloc(self->dev, 64 * KIB);
 	ASSERT_LE(0, fd);
 	p = mmap(NULL, 64 * KIB, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);

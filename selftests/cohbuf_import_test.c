@@ -44,7 +44,7 @@ FIXTURE_SETUP(import)
 {
 	self->dev = cohbuf_dev_open();
 	ASSERT_LE(0, self->dev);
-	self->drm = vgem_open();
+	self->drm = cohbuf_vgem_open();
 	if (self->drm < 0)
 		SKIP(return, "vgem is not available (no module or no card node)");
 }
@@ -112,7 +112,7 @@ TEST_F(import, vgem_attaches_contiguous)
 TEST_F(import, rmmod_refused_while_imported)
 {
 	__u32 handle;
-	int fd = cohbuf_alloc(self->dev, 64 * KIB);
+	int fd = test_alloc(self->dev, 64 * KIB);
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, drmPrimeFDToHandle(self->drm, fd, &handle));

@@ -30,7 +30,7 @@ FIXTURE_SETUP(map)
 	self->dev = cohbuf_dev_open();
 	ASSERT_LE(0, self->dev);
 	self->size = 5 * MIB;
-	self->fd = cohbuf_alloc(self->dev, self->size);
+	self->fd = test_alloc(self->dev, self->size);
 	ASSERT_LE(0, self->fd) TH_LOG("alloc: %s", strerror(-self->fd));
 	self->full = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, self->full);
@@ -80,7 +80,7 @@ TEST_F(map, every_chunk_boundary)
 	size_t off = 0;
 	unsigned int i;
 
-	ASSERT_EQ(0, cohbuf_info(self->dev, self->fd, &info, chunks, 8));
+	ASSERT_EQ(0, test_info(self->dev, self->fd, &info, chunks, 8));
 	ASSERT_LE(2, info.nr_chunks);
 	for (i = 0; i + 1 < info.nr_chunks; i++) {
 		off += chunks[i].len;
@@ -207,7 +207,7 @@ TEST_F(map, two_mappings_see_each_other)
 TEST_F(map, mapping_outlives_fd)
 {
 	long long live = cohbuf_stat("live_buffers");
-	int fd = cohbuf_alloc(self->dev, 64 * KIB);
+	int fd = test_alloc(self->dev, 64 * KIB);
 	__u32 *p;
 
 	ASSERT_LE(0, fd);
@@ -260,7 +260,7 @@ TEST_F(map, scm_rights_to_another_process)
 		munmap(self->full, self->size);
 		close(self->fd);
 		close(sv[0]);
-		fd = recv_fd(sv[1]);
+		fd = cohbuf_recv_fd(sv[1]);
 		if (fd < 0)
 			_exit(1);
 		p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 4 * MIB);
@@ -272,7 +272,7 @@ TEST_F(map, scm_rights_to_another_process)
 		_exit(write(sv[1], "d", 1) == 1 ? 0 : 4);
 	}
 	close(sv[1]);
-	ASSERT_EQ(0, send_fd(sv[0], self->fd));
+	ASSERT_EQ(0, cohbuf_send_fd(sv[0], self->fd));
 	ASSERT_EQ(1, read(sv[0], &done, 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Small helpers shared by the cohbuf selftests: the ALLOC/INFO ioctls,
+ * Small helpers shared by the cohbuf selftests, on top of libcohbuf: the
+ * ALLOC/INFO ioctls with every field explicit (for the error cases),
  * debugfs and module parameter access.  The tests run as root in the guests.
  */
 #ifndef COHBUF_TEST_H
@@ -13,10 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <linux/cohbuf.h>
+
+#include "libcohbuf.h"
 
 #define COHBUF_DEV		"/dev/cohbuf"
 #define COHBUF_DEBUGFS		"/sys/kernel/debug/cohbuf"
@@ -52,19 +54,16 @@ static inline int cohbuf_alloc_full(int dev, __u64 size, __u32 fd_flags,
 }
 
 /* A read-write, close-on-exec, cached buffer: its fd, or -errno. */
-static inline int cohbuf_alloc(int dev, __u64 size)
+static inline int test_alloc(int dev, __u64 size)
 {
-	struct cohbuf_alloc_data d;
+	struct cohbuf_buffer_desc desc = { .size = size };
 
-	if (cohbuf_alloc_full(dev, size, O_RDWR | O_CLOEXEC, 0,
-			      COHBUF_CACHE_CACHED, NULL, &d))
-		return -errno;
-	return (int)d.fd;
+	return cohbuf_alloc(dev, &desc, NULL);
 }
 
 /* INFO on @buf_fd with room for @cap chunks; returns the ioctl's result. */
-static inline int cohbuf_info(int dev, int buf_fd, struct cohbuf_info_data *info,
-			      struct cohbuf_chunk_info *chunks, __u32 cap)
+static inline int test_info(int dev, int buf_fd, struct cohbuf_info_data *info,
+			    struct cohbuf_chunk_info *chunks, __u32 cap)
 {
 	memset(info, 0, sizeof(*info));
 	info->fd = (__u32)buf_fd;
@@ -139,47 +138,6 @@ static inline int cohbuf_set_param(const char *name, unsigned long long value)
 	snprintf(path, sizeof(path), COHBUF_PARAM("%s"), name);
 	snprintf(text, sizeof(text), "%llu", value);
 	return write_text(path, text);
-}
-
-/* Pass @fd over a unix socket (SCM_RIGHTS); 0 or -1. */
-static inline int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	char byte = 'f';
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-/* Receive an fd sent by send_fd(); the fd or -1. */
-static inline int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	char byte;
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, 0) != 1)
-		return -1;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
 }
 
 #endif /* COHBUF_TEST_H */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers for the importer selftests: the importer's ioctls with every
- * field explicit, a CRC-32 to check CHECKSUM results against, and the
- * FILL byte streams computed on the CPU side.
+ * Helpers for the importer selftests: job descriptions with every field
+ * explicit (the ioctls themselves are libcohbuf's), a CRC-32 to check
+ * CHECKSUM results against, and the FILL byte streams computed on the CPU.
  */
 #ifndef COHBUF_IMPORTER_TEST_H
 #define COHBUF_IMPORTER_TEST_H
@@ -17,38 +17,10 @@
 
 #include <linux/cohbuf_importer.h>
 
+#include "libcohbuf.h"
+
 #define IMPORTER_DEV	"/dev/cohbuf-importer"
 #define MS		1000000ULL	/* nanoseconds */
-
-static inline int imp_open(void)
-{
-	return open(IMPORTER_DEV, O_RDWR | O_CLOEXEC);
-}
-
-/* Import @fd; returns the handle, or -errno. */
-static inline int imp_import(int imp, int fd, struct cohbuf_imp_import_data *out)
-{
-	struct cohbuf_imp_import_data d = { .fd = (__u32)fd };
-
-	if (ioctl(imp, COHBUF_IMP_IOCTL_IMPORT, &d))
-		return -errno;
-	if (out)
-		*out = d;
-	return (int)d.handle;
-}
-
-static inline int imp_release(int imp, __u32 handle)
-{
-	struct cohbuf_imp_release_data d = { .handle = handle };
-
-	return ioctl(imp, COHBUF_IMP_IOCTL_RELEASE, &d) ? -errno : 0;
-}
-
-/* Submit a prepared job; returns 0 or -errno, fills job_id/out_fence_fd. */
-static inline int imp_submit(int imp, struct cohbuf_imp_submit_data *d)
-{
-	return ioctl(imp, COHBUF_IMP_IOCTL_SUBMIT, d) ? -errno : 0;
-}
 
 static inline struct cohbuf_imp_submit_data imp_fill(__u32 dst, __u64 off, __u64 len,
 						     __u32 pattern)
@@ -82,20 +54,6 @@ static inline void imp_set_latency(struct cohbuf_imp_submit_data *d, __u32 ms)
 {
 	d->flags |= COHBUF_IMP_SUBMIT_LATENCY;
 	d->latency_ms = ms;
-}
-
-/* WAIT for @job; returns 0 or -errno; status/checksum through pointers. */
-static inline int imp_wait(int imp, __u64 job, __u64 timeout_ns, int *status, __u32 *csum)
-{
-	struct cohbuf_imp_wait_data w = { .job_id = job, .timeout_ns = timeout_ns };
-
-	if (ioctl(imp, COHBUF_IMP_IOCTL_WAIT, &w))
-		return -errno;
-	if (status)
-		*status = w.status;
-	if (csum)
-		*csum = w.checksum;
-	return 0;
 }
 
 /* CRC-32 as zlib's crc32(0, buf, len). */
