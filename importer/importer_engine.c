@@ -76,11 +76,15 @@ static const char *cohbuf_imp_fence_driver_name(struct dma_fence *fence)
 	return "cohbuf_importer";
 }
 
-/* Every fence's lock is its engine's fence_lock. */
+/* A job's fence, and the engine whose timeline it is on. */
+struct cohbuf_imp_fence {
+	struct dma_fence base;		/* first: freed through it */
+	const struct cohbuf_imp_engine *eng;
+};
+
 static const char *cohbuf_imp_fence_timeline_name(struct dma_fence *fence)
 {
-	return container_of(fence->lock, struct cohbuf_imp_engine,
-			    fence_lock)->name;
+	return container_of(fence, struct cohbuf_imp_fence, base)->eng->name;
 }
 
 /*
@@ -109,7 +113,9 @@ static const struct dma_fence_ops cohbuf_imp_fence_ops = {
  */
 struct dma_fence *cohbuf_imp_fence_alloc(void)
 {
-	return kzalloc(sizeof(struct dma_fence), GFP_KERNEL);
+	struct cohbuf_imp_fence *f = kzalloc(sizeof(*f), GFP_KERNEL);
+
+	return f ? &f->base : NULL;
 }
 
 /**
@@ -125,6 +131,7 @@ void cohbuf_imp_engine_begin(struct cohbuf_imp_job *job)
 	struct cohbuf_imp_engine *eng = job->eng;
 
 	mutex_lock(&eng->submit_lock);
+	container_of(job->fence, struct cohbuf_imp_fence, base)->eng = eng;
 	__module_get(THIS_MODULE);	/* dropped by the fence's release */
 	dma_fence_init(job->fence, &cohbuf_imp_fence_ops, &eng->fence_lock,
 		       eng->context, ++eng->seqno);
@@ -198,6 +205,25 @@ static void cohbuf_imp_fill_random(u8 *p, u64 len, u64 seed)
 	}
 }
 
+/*
+ * memmove() in steps, rescheduling between them: a step never overwrites
+ * source bytes a later step still reads, because steps go forwards when
+ * the destination is below the source and backwards otherwise.
+ */
+static void cohbuf_imp_copy(u8 *dst, const u8 *src, u64 len)
+{
+	u64 done, n;
+
+	for (done = 0; done < len; done += n) {
+		n = min_t(u64, len - done, COHBUF_IMP_STEP);
+		if (dst <= src)
+			memmove(dst + done, src + done, n);
+		else
+			memmove(dst + len - done - n, src + len - done - n, n);
+		cond_resched();
+	}
+}
+
 /* zlib's crc32(0, p, len). */
 static u32 cohbuf_imp_crc32(const u8 *p, u64 len)
 {
@@ -226,7 +252,7 @@ static u32 cohbuf_imp_job_execute(const struct cohbuf_imp_job *job)
 			cohbuf_imp_fill_pattern(dst, job->len, job->pattern);
 		break;
 	case COHBUF_IMP_OP_COPY:
-		memmove(dst, src, job->len);
+		cohbuf_imp_copy(dst, src, job->len);
 		break;
 	case COHBUF_IMP_OP_CHECKSUM:
 		return cohbuf_imp_crc32(src, job->len);
@@ -236,9 +262,42 @@ static u32 cohbuf_imp_job_execute(const struct cohbuf_imp_job *job)
 	return 0;
 }
 
+/* Wakes the job's context when a dependency signals. */
+struct cohbuf_imp_dep_waiter {
+	struct dma_fence_cb cb;
+	struct cohbuf_imp_ctx *ctx;
+};
+
+static void cohbuf_imp_dep_signalled(struct dma_fence *fence,
+				     struct dma_fence_cb *cb)
+{
+	wake_up_all(&container_of(cb, struct cohbuf_imp_dep_waiter, cb)->ctx->wq);
+}
+
+/*
+ * Wait up to @left jiffies for @dep, or until the context closes.
+ * Return: jiffies left (at least 1) once signalled, 0 on timeout, or
+ * -ECANCELED when the context closed first.
+ */
+static long cohbuf_imp_dep_wait(struct cohbuf_imp_ctx *ctx,
+				struct dma_fence *dep, long left)
+{
+	struct cohbuf_imp_dep_waiter w = { .ctx = ctx };
+
+	if (dma_fence_add_callback(dep, &w.cb, cohbuf_imp_dep_signalled))
+		return max(left, 1L);	/* already signalled */
+	left = wait_event_timeout(ctx->wq, dma_fence_is_signaled(dep) ||
+				  READ_ONCE(ctx->closing), left);
+	dma_fence_remove_callback(dep, &w.cb);
+	if (dma_fence_is_signaled(dep))
+		return max(left, 1L);
+	return READ_ONCE(ctx->closing) ? -ECANCELED : 0;
+}
+
 /*
  * Wait for every dependency, all within one timeout_ms budget counted
- * from the start of the job. A dependency that failed cancels the job.
+ * from the start of the job. A dependency that failed cancels the job,
+ * and so does the context closing meanwhile.
  */
 static int cohbuf_imp_job_wait_deps(const struct cohbuf_imp_job *job)
 {
@@ -248,10 +307,8 @@ static int cohbuf_imp_job_wait_deps(const struct cohbuf_imp_job *job)
 	long left;
 
 	for (i = 0; i < job->nr_deps; i++) {
-		if (READ_ONCE(job->ctx->closing))
-			return -ECANCELED;
 		left = max_t(long, (long)(deadline - jiffies), 0);
-		left = dma_fence_wait_timeout(job->deps[i], false, left);
+		left = cohbuf_imp_dep_wait(job->ctx, job->deps[i], left);
 		if (!left)
 			return -ETIMEDOUT;
 		if (left < 0 || dma_fence_get_status(job->deps[i]) < 0)

@@ -452,8 +452,9 @@ int cohbuf_imp_submit(struct cohbuf_imp_ctx *ctx,
 	ret = cohbuf_imp_job_queue(job, out ? &sync : NULL);
 	if (ret)
 		goto err_fd;
-	cohbuf_imp_job_list(ctx, job);
+	/* Once listed, a WAIT may reap and free the job: read it before. */
 	d->job_id = job->id;
+	cohbuf_imp_job_list(ctx, job);
 	return cohbuf_imp_submit_report(d, uarg, usize, fd, sync);
 
 err_fd:
@@ -526,7 +527,8 @@ static long cohbuf_imp_ns_to_jiffies(u64 ns)
 
 	if (ns && !j)
 		j = 1;
-	return min_t(u64, j, MAX_SCHEDULE_TIMEOUT - 1);
+	/* Longer sleeps are not representable by the timer wheel. */
+	return min_t(u64, j, MAX_JIFFY_OFFSET);
 }
 
 /**
@@ -574,8 +576,9 @@ static bool cohbuf_imp_all_done(struct cohbuf_imp_ctx *ctx)
  * @ctx: a context being closed; no ioctl can run on it any more
  *
  * Jobs that have not started are cancelled by the engine when their
- * turn comes, and a running one stops waiting early, so this waits for
- * at most the engine's queue, each job being bounded by timeout_ms plus
+ * turn comes, and a running one stops waiting for its dependencies and
+ * its latency at once, so this waits only for the jobs of other contexts
+ * queued before ours on the same engines, each bounded by timeout_ms plus
  * its latency.
  */
 void cohbuf_imp_jobs_drain(struct cohbuf_imp_ctx *ctx)
@@ -584,7 +587,8 @@ void cohbuf_imp_jobs_drain(struct cohbuf_imp_ctx *ctx)
 
 	WRITE_ONCE(ctx->closing, true);
 	wake_up_all(&ctx->wq);
-	wait_event(ctx->wq, cohbuf_imp_all_done(ctx));
+	/* Bounded but possibly long: idle, so no hung-task report. */
+	wait_event_idle(ctx->wq, cohbuf_imp_all_done(ctx));
 	list_for_each_entry_safe(job, tmp, &ctx->jobs, node) {
 		list_del_init(&job->node);
 		cohbuf_imp_job_put(job);

@@ -501,6 +501,44 @@ TEST_F(imp, closing_with_jobs_in_flight)
 	EXPECT_EQ(1, settle_live_buffers(1));
 }
 
+/*
+ * A job stuck on a foreign fence is cancelled when its context closes:
+ * close() does not sit out timeout_ms (raised to 20 s here), and the
+ * job's out-fence signals -ECANCELED.
+ */
+TEST_F(imp, close_cancels_a_job_waiting_for_a_foreign_fence)
+{
+	struct cohbuf_imp_submit_data c = imp_checksum((__u32)self->handle, 0, 4096);
+	long long old = read_number("/sys/module/cohbuf_importer/parameters/timeout_ms", NULL);
+	struct sync_file_info info = { 0 };
+	int drm = cohbuf_vgem_open(), sf;
+	struct timespec t0, t1;
+	__u32 fence = 0;
+
+	if (drm < 0)
+		SKIP(return, "vgem not available");
+	ASSERT_EQ(0, set_importer_param("timeout_ms", 20000));
+	sf = vgem_sync_file(drm, &fence);
+	ASSERT_LE(0, sf);
+	c.flags = COHBUF_IMP_SUBMIT_IN_FENCE | COHBUF_IMP_SUBMIT_OUT_FENCE;
+	c.in_fence_fd = sf;
+	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &c));
+	usleep(200 * 1000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	close(self->imp);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	self->imp = cohbuf_imp_open();
+	EXPECT_GT(5, t1.tv_sec - t0.tv_sec)
+		TH_LOG("close took %lld s", (long long)(t1.tv_sec - t0.tv_sec));
+	ASSERT_EQ(0, ioctl(c.out_fence_fd, SYNC_IOC_FILE_INFO, &info));
+	EXPECT_EQ(-ECANCELED, info.status);
+	EXPECT_EQ(0, set_importer_param("timeout_ms", old));
+	cohbuf_vgem_fence_signal(drm, fence);
+	close(c.out_fence_fd);
+	close(sf);
+	close(drm);
+}
+
 TEST_F(imp, killed_mid_job_leaks_nothing)
 {
 	int sync[2], status;
