@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
- * cohbuf: command-line tool for /dev/cohbuf.
+ * cohbuf: command-line tool on top of libcohbuf.
  *
- *   cohbuf alloc SIZE [--wc] [--contiguous] [--name NAME] [--fill BYTE]
- *                     [--dump BYTES]
+ *   cohbuf alloc SIZE [--wc] [--contiguous] [--name NAME] [--fill BYTE] [--dump N]
+ *	allocate a buffer and show what COHBUF_IOCTL_INFO says; optionally
+ *	fill it through one mapping and dump it through another
+ *   cohbuf fill SIZE PATTERN [--wc] [--dump N]
+ *	the importer (a DMA device) fills the buffer with a 32-bit pattern;
+ *	the CPU waits for its fence with DMA_BUF_IOCTL_SYNC and reads it
+ *   cohbuf checksum SIZE [--wc] [--seed N]
+ *	the CPU writes pseudo-random bytes; the importer computes their CRC-32
+ *	and the tool compares it with its own
+ *   cohbuf share
+ *	two processes and vgem share one buffer and their fences (see share.c)
  *
- * Allocates a buffer, prints what COHBUF_IOCTL_INFO says about it, and
- * optionally fills it through one mapping and dumps its first bytes through
- * a second, independent mapping.  The buffer is freed when the tool exits.
- * SIZE takes a K, M or G suffix.
+ * Buffers live as long as the tool.  SIZE takes a K, M or G suffix.
  */
 
 #include <errno.h>
@@ -16,84 +22,93 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-#include <linux/cohbuf.h>
+#include "cohbuf_tool.h"
 
 struct options {
+	struct cohbuf_buffer_desc desc;
 	unsigned long long size;
-	__u32 flags;
-	__u32 cache_mode;
-	const char *name;
 	int fill;		/* -1: do not fill */
 	size_t dump;
+	unsigned long long seed;
 };
 
 static int usage(void)
 {
-	fputs("Usage: cohbuf alloc SIZE [--wc] [--contiguous] [--name NAME]\n"
-	      "                         [--fill BYTE] [--dump BYTES]\n", stderr);
+	fputs("Usage: cohbuf alloc SIZE [--wc] [--contiguous] [--name NAME] [--fill BYTE]\n"
+	      "                         [--dump N]\n"
+	      "       cohbuf fill SIZE PATTERN [--wc] [--dump N]\n"
+	      "       cohbuf checksum SIZE [--wc] [--seed N]\n"
+	      "       cohbuf share\n", stderr);
 	return 2;
 }
 
 static int parse_size(const char *s, unsigned long long *out)
 {
+	const char *units = "KMG", *u;
 	char *end;
+	int shift;
 
 	errno = 0;
 	*out = strtoull(s, &end, 0);
 	if (errno || end == s)
 		return -1;
-	if (*end) {
-		const char *units = "KMG", *u = strchr(units, *end);
-
-		int shift;
-
-		if (!u || !*u || end[1])
-			return -1;
-		shift = 10 * (int)(u - units + 1);
-		if (*out > ~0ULL >> shift)
-			return -1;
-		*out <<= shift;
-	}
+	if (!*end)
+		return 0;
+	u = strchr(units, *end);
+	if (!u || !*u || end[1])
+		return -1;
+	shift = 10 * (int)(u - units + 1);
+	if (*out > ~0ULL >> shift)
+		return -1;
+	*out <<= shift;
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct options *o)
+static int parse_options(int argc, char **argv, int first, struct options *o)
 {
 	int i;
 
-	memset(o, 0, sizeof(*o));
-	o->fill = -1;
-	if (argc < 3 || strcmp(argv[1], "alloc") || parse_size(argv[2], &o->size))
-		return -1;
-	for (i = 3; i < argc; i++) {
+	for (i = first; i < argc; i++) {
 		if (!strcmp(argv[i], "--wc"))
-			o->cache_mode = COHBUF_CACHE_WC;
+			o->desc.cache_mode = COHBUF_CACHE_WC;
 		else if (!strcmp(argv[i], "--contiguous"))
-			o->flags |= COHBUF_ALLOC_CONTIGUOUS;
+			o->desc.flags |= COHBUF_ALLOC_CONTIGUOUS;
 		else if (!strcmp(argv[i], "--name") && i + 1 < argc)
-			o->name = argv[++i];
+			o->desc.name = argv[++i];
 		else if (!strcmp(argv[i], "--fill") && i + 1 < argc)
 			o->fill = (int)strtol(argv[++i], NULL, 0) & 0xff;
 		else if (!strcmp(argv[i], "--dump") && i + 1 < argc)
 			o->dump = strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+			o->seed = strtoull(argv[++i], NULL, 0);
 		else
 			return -1;
 	}
 	return 0;
 }
 
+void tool_dump(const char *who, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (i % 16 == 0)
+			printf("%s%s  ", i ? "\n" : "", who);
+		printf("%02x ", p[i]);
+	}
+	if (n)
+		printf("\n");
+}
+
 static void print_info(int dev, int fd)
 {
 	struct cohbuf_chunk_info chunks[8];
-	struct cohbuf_info_data info = { .fd = (__u32)fd, .chunks_cap = 8 };
+	struct cohbuf_info_data info;
 	unsigned int i;
 
-	info.chunks_ptr = (__u64)(unsigned long)chunks;
-	if (ioctl(dev, COHBUF_IOCTL_INFO, &info)) {
+	if (cohbuf_info(dev, fd, &info, chunks, 8)) {
 		perror("COHBUF_IOCTL_INFO");
 		return;
 	}
@@ -111,14 +126,39 @@ static void print_info(int dev, int fd)
 		printf("  ... %u more\n", info.nr_chunks - 8);
 }
 
-static int fill_and_dump(int fd, const struct options *o)
+/* Open /dev/cohbuf and allocate; prints the error and returns -1 on failure. */
+static int alloc_buffer(int *dev, const struct options *o)
+{
+	struct cohbuf_buffer_desc desc = o->desc;
+	int fd;
+
+	*dev = cohbuf_open();
+	if (*dev < 0) {
+		fprintf(stderr, "/dev/cohbuf: %s\n", strerror(-*dev));
+		return -1;
+	}
+	desc.size = o->size;
+	fd = cohbuf_alloc(*dev, &desc, NULL);
+	if (fd < 0) {
+		fprintf(stderr, "COHBUF_IOCTL_ALLOC of %llu bytes: %s\n", o->size, strerror(-fd));
+		close(*dev);
+		return -1;
+	}
+	printf("allocated dma-buf fd %d\n", fd);
+	print_info(*dev, fd);
+	return fd;
+}
+
+static int cmd_alloc(const struct options *o)
 {
 	unsigned char *w, *r;
-	size_t i, n = o->dump < o->size ? o->dump : o->size;
+	int dev, fd = alloc_buffer(&dev, o);
 
-	w = mmap(NULL, o->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	r = mmap(NULL, o->size, PROT_READ, MAP_SHARED, fd, 0);
-	if (w == MAP_FAILED || r == MAP_FAILED) {
+	if (fd < 0)
+		return 1;
+	w = cohbuf_map(fd, 0, o->size, 1);
+	r = cohbuf_map(fd, 0, o->size, 0);
+	if (!w || !r) {
 		perror("mmap");
 		return 1;
 	}
@@ -126,44 +166,102 @@ static int fill_and_dump(int fd, const struct options *o)
 		memset(w, o->fill, o->size);
 		printf("filled %llu bytes with %#04x through one mapping\n", o->size, o->fill);
 	}
-	if (n)
-		printf("first %zu bytes read through another mapping:", n);
-	for (i = 0; i < n; i++)
-		printf("%s%02x", i % 16 ? " " : "\n  ", r[i]);
-	if (n)
-		printf("\n");
-	munmap(w, o->size);
-	munmap(r, o->size);
+	if (o->dump)
+		printf("first bytes, read through another mapping:\n");
+	tool_dump("", r, o->dump < o->size ? o->dump : o->size);
+	cohbuf_unmap(w, o->size);
+	cohbuf_unmap(r, o->size);
+	close(fd);
+	close(dev);
 	return 0;
+}
+
+/* Import @fd into a new importer context; prints errors. */
+static int importer_for(int fd, int *ctx, uint32_t *handle)
+{
+	int h;
+
+	*ctx = cohbuf_imp_open();
+	if (*ctx < 0) {
+		fprintf(stderr, "/dev/cohbuf-importer: %s\n", strerror(-*ctx));
+		return -1;
+	}
+	h = cohbuf_imp_import(*ctx, fd, NULL);
+	if (h < 0) {
+		fprintf(stderr, "import: %s\n", strerror(-h));
+		return -1;
+	}
+	*handle = (uint32_t)h;
+	return 0;
+}
+
+static int cmd_fill(const struct options *o, uint32_t pattern)
+{
+	struct cohbuf_imp_submit_data job = { .op = COHBUF_IMP_OP_FILL };
+	int dev, ctx, fd = alloc_buffer(&dev, o), ret;
+	unsigned char *r;
+
+	if (fd < 0 || importer_for(fd, &ctx, &job.dst_handle))
+		return 1;
+	job.len = o->size;
+	job.pattern = pattern;
+	ret = cohbuf_imp_submit(ctx, &job);
+	if (ret) {
+		fprintf(stderr, "submit: %s\n", strerror(-ret));
+		return 1;
+	}
+	printf("the importer is filling it with %#010x (job %llu)\n", pattern,
+	       (unsigned long long)job.job_id);
+	/* Implicit sync: the job's fence is in the buffer's reservation object. */
+	ret = cohbuf_cpu_access_begin(fd, DMA_BUF_SYNC_READ);
+	printf("DMA_BUF_IOCTL_SYNC waited for the device: %s\n", ret ? strerror(-ret) : "done");
+	r = cohbuf_map(fd, 0, o->size, 0);
+	if (r)
+		tool_dump("", r, o->dump < o->size ? o->dump : o->size);
+	cohbuf_cpu_access_end(fd, DMA_BUF_SYNC_READ);
+	return cohbuf_imp_wait(ctx, job.job_id, 0, &ret, NULL) || ret || !r;
+}
+
+static int cmd_checksum(const struct options *o)
+{
+	struct cohbuf_imp_submit_data job = { .op = COHBUF_IMP_OP_CHECKSUM };
+	int dev, ctx, fd = alloc_buffer(&dev, o), status = -1;
+	uint32_t csum = 0, mine;
+	unsigned char *w;
+
+	if (fd < 0 || importer_for(fd, &ctx, &job.src_handle))
+		return 1;
+	w = cohbuf_map(fd, 0, o->size, 1);
+	if (!w)
+		return 1;
+	cohbuf_cpu_access_begin(fd, DMA_BUF_SYNC_WRITE);
+	tool_random_fill(w, o->size, o->seed);
+	cohbuf_cpu_access_end(fd, DMA_BUF_SYNC_WRITE);
+	mine = cohbuf_crc32(w, o->size);
+	job.len = o->size;
+	if (cohbuf_imp_submit(ctx, &job) ||
+	    cohbuf_imp_wait(ctx, job.job_id, 10000000000ULL, &status, &csum) || status) {
+		fprintf(stderr, "checksum job failed\n");
+		return 1;
+	}
+	printf("CRC-32 by the importer: %#010x, by the CPU: %#010x: %s\n", csum, mine,
+	       csum == mine ? "equal" : "DIFFERENT");
+	return csum != mine;
 }
 
 int main(int argc, char **argv)
 {
-	struct cohbuf_alloc_data d = { 0 };
-	struct options o;
-	int dev, ret;
+	struct options o = { .fill = -1 };
 
-	if (parse_args(argc, argv, &o))
+	if (argc == 2 && !strcmp(argv[1], "share"))
+		return tool_share();
+	if (argc < 3 || parse_size(argv[2], &o.size))
 		return usage();
-	dev = open("/dev/cohbuf", O_RDWR | O_CLOEXEC);
-	if (dev < 0) {
-		perror("/dev/cohbuf");
-		return 1;
-	}
-	d.size = o.size;
-	d.fd_flags = O_RDWR | O_CLOEXEC;
-	d.flags = o.flags;
-	d.cache_mode = o.cache_mode;
-	if (o.name)
-		snprintf(d.name, sizeof(d.name), "%s", o.name);
-	if (ioctl(dev, COHBUF_IOCTL_ALLOC, &d)) {
-		fprintf(stderr, "COHBUF_IOCTL_ALLOC of %llu bytes: %s\n", o.size, strerror(errno));
-		return 1;
-	}
-	printf("allocated dma-buf fd %u\n", d.fd);
-	print_info(dev, (int)d.fd);
-	ret = fill_and_dump((int)d.fd, &o);
-	close((int)d.fd);
-	close(dev);
-	return ret;
+	if (!strcmp(argv[1], "alloc") && !parse_options(argc, argv, 3, &o))
+		return cmd_alloc(&o);
+	if (!strcmp(argv[1], "fill") && argc >= 4 && !parse_options(argc, argv, 4, &o))
+		return cmd_fill(&o, (uint32_t)strtoul(argv[3], NULL, 0));
+	if (!strcmp(argv[1], "checksum") && !parse_options(argc, argv, 3, &o))
+		return cmd_checksum(&o);
+	return usage();
 }

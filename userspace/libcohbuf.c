@@ -139,6 +139,21 @@ int cohbuf_set_name(int buf, const char *name)
 	return ioctl(buf, DMA_BUF_SET_NAME_B, name) ? -errno : 0;
 }
 
+uint32_t cohbuf_crc32(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	uint32_t crc = 0xffffffffu;
+	size_t i;
+	int k;
+
+	for (i = 0; i < len; i++) {
+		crc ^= b[i];
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
+	}
+	return ~crc;
+}
+
 int cohbuf_send_fd(int sock, int fd)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };

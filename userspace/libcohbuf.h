@@ -60,6 +60,9 @@ int cohbuf_fd_wait(int fd, int timeout_ms);
 /* Name a dma-buf (DMA_BUF_SET_NAME). */
 int cohbuf_set_name(int buf, const char *name);
 
+/* CRC-32 as zlib's crc32(0, p, len): what the importer's CHECKSUM computes. */
+uint32_t cohbuf_crc32(const void *p, size_t len);
+
 /* Pass an fd to another process over a unix socket, and receive it. */
 int cohbuf_send_fd(int sock, int fd);
 int cohbuf_recv_fd(int sock);

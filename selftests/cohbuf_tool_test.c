@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The cohbuf command-line tool, run as a user would run it: each command
+ * must succeed and print what it claims.  The tool sits next to the test
+ * programs ($COHBUF_TOOL overrides).
+ */
+
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "cohbuf_test.h"
+
+/* Run the tool with @args; its output in @out, its exit status returned. */
+static int run_tool(const char *args, char *out, size_t len)
+{
+	const char *tool = getenv("COHBUF_TOOL") ?: "./cohbuf";
+	char cmd[512];
+	size_t n = 0, r;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", tool, args);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (n < len - 1 && (r = fread(out + n, 1, len - 1 - n, p)) > 0)
+		n += r;
+	out[n] = '\0';
+	return pclose(p);
+}
+
+static char out[1 << 16];
+
+TEST(alloc_shows_chunks)
+{
+	ASSERT_EQ(0, run_tool("alloc 9M --name tool --fill 0x5a --dump 16", out, sizeof(out)))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "9437184 bytes, cached, 3 chunks")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "5a 5a 5a 5a")) TH_LOG("%s", out);
+}
+
+TEST(alloc_reports_errors)
+{
+	EXPECT_NE(0, run_tool("alloc 9M --contiguous", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "Cannot allocate memory")) TH_LOG("%s", out);
+	EXPECT_NE(0, run_tool("alloc 4Q", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "Usage:")) TH_LOG("%s", out);
+}
+
+TEST(fill_by_the_importer)
+{
+	ASSERT_EQ(0, run_tool("fill 5M 0xcafef00d --dump 8", out, sizeof(out)))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "0d f0 fe ca 0d f0 fe ca")) TH_LOG("%s", out);
+}
+
+TEST(checksum_agrees)
+{
+	ASSERT_EQ(0, run_tool("checksum 9M --seed 7", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, ": equal")) TH_LOG("%s", out);
+}
+
+TEST(share_story)
+{
+	ASSERT_EQ(0, run_tool("share", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "still waiting for vgem's fence")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "for B's bytes: same")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "[B]  44 43 42 41")) TH_LOG("%s", out);
+	EXPECT_EQ(0, cohbuf_stat("live_buffers"));
+}
+
+TEST_HARNESS_MAIN
