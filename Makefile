@@ -23,6 +23,9 @@ modules:
 userspace:
 	$(MAKE) -C userspace
 
+install-userspace:
+	$(MAKE) -C userspace install
+
 selftests:
 	$(MAKE) -C selftests
 
@@ -65,7 +68,9 @@ help:
 	@echo "  modules           build exporter/cohbuf.ko and importer/cohbuf_importer.ko"
 	@echo "                    against KDIR"
 	@echo "                    (default: /lib/modules/\$$(uname -r)/build)"
-	@echo "  userspace         build the cohbuf command-line tool into build/userspace"
+	@echo "  userspace         build libcohbuf.a, cohbuf.pc and the cohbuf tool into"
+	@echo "                    build/userspace"
+	@echo "  install-userspace install them under PREFIX (default /usr/local)"
 	@echo "  selftests         build the static kselftest programs into build/selftests"
 	@echo "  load / unload     insmod / rmmod the modules on this machine (root)"
 	@echo "  install-udev      install udev/60-cohbuf.rules: group cohbuf may use /dev/cohbuf"
@@ -82,5 +87,5 @@ help:
 	@echo "  COHBUF_CACHE (default ~/.cache/cohbuf), COHBUF_PIN" \
 		"(e.g. \"6.1=6.1.0-55-amd64\")"
 
-.PHONY: all modules userspace selftests load unload install-udev check check-static check-vm \
+.PHONY: all modules userspace install-userspace selftests load unload install-udev check check-static check-vm \
 	check-selftest-negative demo clean help

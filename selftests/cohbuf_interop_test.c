@@ -303,6 +303,25 @@ TEST_F(foreign, vgem_buffer_into_the_importer)
 	exercise_foreign(_metadata, self->dev, self->imp, &f);
 	munmap(f.map, f.size);
 	close(f.fd);
+
+	drmCloseBufferHandle(drm, dumb.handle);
+
+	/* First exported without DRM_RDWR, a dma-buf is read-only: no writes. */
+	{
+		struct cohbuf_imp_submit_data d;
+		int ro, h;
+
+		ASSERT_EQ(0, drmIoctl(drm, DRM_IOCTL_MODE_CREATE_DUMB, &dumb));
+		ASSERT_EQ(0, drmPrimeHandleToFD(drm, dumb.handle, DRM_CLOEXEC, &ro));
+		h = cohbuf_imp_import(self->imp, ro, NULL);
+		ASSERT_LT(0, h);
+		d = imp_fill((__u32)h, 0, 4096, 1);
+		EXPECT_EQ(-EACCES, cohbuf_imp_submit(self->imp, &d));
+		d = imp_checksum((__u32)h, 0, 4096);
+		EXPECT_EQ(0, cohbuf_imp_submit(self->imp, &d));
+		EXPECT_EQ(0, cohbuf_imp_wait(self->imp, d.job_id, WAIT_NS, NULL, NULL));
+		close(ro);
+	}
 	drmCloseBufferHandle(drm, dumb.handle);
 	close(drm);
 }
