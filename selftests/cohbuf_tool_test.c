@@ -9,6 +9,7 @@
 
 #include "kselftest_harness.h"
 #include "cohbuf_test.h"
+#include "importer_test.h"
 
 /* Run the tool with @args; its output in @out, its exit status returned. */
 static int run_tool(const char *args, char *out, size_t len)
@@ -57,6 +58,28 @@ TEST(checksum_agrees)
 {
 	ASSERT_EQ(0, run_tool("checksum 9M --seed 7", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, ": equal")) TH_LOG("%s", out);
+}
+
+TEST(info_and_dump)
+{
+	ASSERT_EQ(0, run_tool("info 5M --wc", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "size 5242880 flags 0 cache_mode 1 nr_chunks 2"))
+		TH_LOG("%s", out);
+	/* A window across the chunk boundary, at an unaligned offset. */
+	ASSERT_EQ(0, run_tool("dump 5M 4194300 8 --seed 3", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "bytes 4194300..4194307 through a 8192-byte window at 4190208"))
+		TH_LOG("%s", out);
+	{
+		static unsigned char stream[4194308];
+		char want[64];
+		int i, n = 0;
+
+		random_bytes(stream, sizeof(stream), 3);
+		for (i = 0; i < 8; i++)
+			n += snprintf(want + n, sizeof(want) - n, "%02x ", stream[4194300 + i]);
+		EXPECT_NE(NULL, strstr(out, want)) TH_LOG("want %s in %s", want, out);
+	}
+	EXPECT_NE(0, run_tool("dump 5M 5242880 1", out, sizeof(out)));
 }
 
 TEST(share_story)

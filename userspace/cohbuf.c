@@ -11,6 +11,11 @@
  *   cohbuf checksum SIZE [--wc] [--seed N]
  *	the CPU writes pseudo-random bytes; the importer computes their CRC-32
  *	and the tool compares it with its own
+ *   cohbuf info SIZE [--wc] [--contiguous] [--name NAME]
+ *	allocate a buffer and print all of COHBUF_IOCTL_INFO
+ *   cohbuf dump SIZE OFFSET LEN [--seed N]
+ *	the importer fills the buffer with its seeded random stream; the tool
+ *	maps only the pages around [OFFSET, OFFSET + LEN) and dumps them
  *   cohbuf share
  *	two processes and vgem share one buffer and their fences (see share.c)
  *
@@ -40,6 +45,8 @@ static int usage(void)
 	      "                         [--dump N]\n"
 	      "       cohbuf fill SIZE PATTERN [--wc] [--dump N]\n"
 	      "       cohbuf checksum SIZE [--wc] [--seed N]\n"
+	      "       cohbuf info SIZE [--wc] [--contiguous] [--name NAME]\n"
+	      "       cohbuf dump SIZE OFFSET LEN [--seed N]\n"
 	      "       cohbuf share\n", stderr);
 	return 2;
 }
@@ -249,6 +256,52 @@ static int cmd_checksum(const struct options *o)
 	return csum != mine;
 }
 
+static int cmd_info(const struct options *o)
+{
+	struct cohbuf_info_data info;
+	int dev, fd = alloc_buffer(&dev, o);
+
+	if (fd < 0 || cohbuf_info(dev, fd, &info, NULL, 0))
+		return 1;
+	printf("id %llu size %llu flags %#x cache_mode %u nr_chunks %u info_flags %#x\n",
+	       (unsigned long long)info.id, (unsigned long long)info.size, info.flags,
+	       info.cache_mode, info.nr_chunks, info.info_flags);
+	return 0;
+}
+
+/* The importer writes the buffer; a window mapping shows part of it. */
+static int cmd_dump(const struct options *o, unsigned long long off, size_t len)
+{
+	struct cohbuf_imp_submit_data job = {
+		.op = COHBUF_IMP_OP_FILL, .flags = COHBUF_IMP_SUBMIT_RANDOM,
+	};
+	unsigned long long first = off & ~4095ULL, span;
+	int dev, ctx, fd, status = -1;
+	unsigned char *w;
+
+	if (off >= o->size || len > o->size - off)
+		return usage();
+	fd = alloc_buffer(&dev, o);
+	if (fd < 0 || importer_for(fd, &ctx, &job.dst_handle))
+		return 1;
+	job.len = o->size;
+	job.seed = o->seed;
+	if (cohbuf_imp_submit(ctx, &job) ||
+	    cohbuf_imp_wait(ctx, job.job_id, 10000000000ULL, &status, NULL) || status)
+		return 1;
+	span = (off + len - first + 4095) & ~4095ULL;
+	w = cohbuf_map(fd, first, span, 0);
+	if (!w) {
+		perror("mmap");
+		return 1;
+	}
+	printf("the importer filled it with seed %llu; bytes %llu..%llu", o->seed, off,
+	       off + len - 1);
+	printf(" through a %llu-byte window at %llu:\n", span, first);
+	tool_dump("", w + (off - first), len);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .fill = -1 };
@@ -263,5 +316,9 @@ int main(int argc, char **argv)
 		return cmd_fill(&o, (uint32_t)strtoul(argv[3], NULL, 0));
 	if (!strcmp(argv[1], "checksum") && !parse_options(argc, argv, 3, &o))
 		return cmd_checksum(&o);
+	if (!strcmp(argv[1], "info") && !parse_options(argc, argv, 3, &o))
+		return cmd_info(&o);
+	if (!strcmp(argv[1], "dump") && argc >= 5 && !parse_options(argc, argv, 5, &o))
+		return cmd_dump(&o, strtoull(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
 	return usage();
 }
