@@ -22,6 +22,7 @@
 #include <linux/platform_device.h>
 
 #include <cohbuf_compat.h>
+#include <cohbuf_dmadev.h>
 #include "cohbuf.h"
 
 struct cohbuf_device {
@@ -55,34 +56,12 @@ static struct cohbuf_device cohbuf_dev = {
 	},
 };
 
-static struct platform_device *cohbuf_pdev_create(void)
-{
-	const struct platform_device_info info = {
-		.name = "cohbuf",
-		.id = PLATFORM_DEVID_NONE,
-		.dma_mask = DMA_BIT_MASK(64),
-	};
-	struct platform_device *pdev;
-	int ret;
-
-	pdev = platform_device_register_full(&info);
-	if (IS_ERR(pdev))
-		return pdev;
-	/* The mask is already set; this checks the platform supports it. */
-	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
-	if (ret) {
-		platform_device_unregister(pdev);
-		return ERR_PTR(ret);
-	}
-	return pdev;
-}
-
 static int __init cohbuf_init(void)
 {
 	struct platform_device *pdev;
 	int ret;
 
-	pdev = cohbuf_pdev_create();
+	pdev = cohbuf_dma_pdev_create("cohbuf");
 	if (IS_ERR(pdev))
 		return PTR_ERR(pdev);
 	cohbuf_dev.pdev = pdev;

@@ -479,23 +479,6 @@ TEST_F(alloc, info_bad_input)
 	close(fd);
 }
 
-static int bufinfo_line(const char *path, const char *needle, char *line, size_t len)
-{
-	static char text[1 << 16];
-	char *p, *end;
-
-	if (read_text(path, text, sizeof(text)) < 0)
-		return -1;
-	p = strstr(text, needle);
-	if (!p)
-		return -1;
-	while (p > text && p[-1] != '\n')
-		p--;
-	end = strchr(p, '\n');
-	snprintf(line, len, "%.*s", (int)(end ? end - p : (long)strlen(p)), p);
-	return 0;
-}
-
 TEST_F(alloc, names_fdinfo_and_debugfs)
 {
 	char path[64], line[512], text[4096], needle[64];
@@ -510,7 +493,7 @@ TEST_F(alloc, names_fdinfo_and_debugfs)
 	EXPECT_NE(NULL, strstr(text, "name:\tcapture0\n")) TH_LOG("%s", text);
 
 	snprintf(needle, sizeof(needle), "id=%llu ", (unsigned long long)d.id);
-	ASSERT_EQ(0, bufinfo_line(COHBUF_DEBUGFS "/buffers", needle, line, sizeof(line)));
+	ASSERT_EQ(0, find_line(COHBUF_DEBUGFS "/buffers", needle, line, sizeof(line)));
 	EXPECT_NE(NULL, strstr(line, "size=5242880 ")) TH_LOG("%s", line);
 	EXPECT_NE(NULL, strstr(line, "chunks=2 ")) TH_LOG("%s", line);
 	EXPECT_NE(NULL, strstr(line, "cache=wc ")) TH_LOG("%s", line);
@@ -523,16 +506,16 @@ TEST_F(alloc, names_fdinfo_and_debugfs)
 
 	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, d.fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, bufinfo_line(COHBUF_DEBUGFS "/buffers", needle, line, sizeof(line)));
+	ASSERT_EQ(0, find_line(COHBUF_DEBUGFS "/buffers", needle, line, sizeof(line)));
 	EXPECT_NE(NULL, strstr(line, "mmaps=1 ")) TH_LOG("%s", line);
 	EXPECT_NE(NULL, strstr(line, "name=renamed")) TH_LOG("%s", line);
 
 	/* The dma-buf core lists it under our exporter name. */
-	ASSERT_EQ(0, bufinfo_line("/sys/kernel/debug/dma_buf/bufinfo", "cohbuf", line,
-				  sizeof(line)));
+	ASSERT_EQ(0, find_line("/sys/kernel/debug/dma_buf/bufinfo", "cohbuf", line,
+			       sizeof(line)));
 	munmap(p, 4096);
 	close(d.fd);
-	EXPECT_NE(0, bufinfo_line(COHBUF_DEBUGFS "/buffers", needle, line, sizeof(line)));
+	EXPECT_NE(0, find_line(COHBUF_DEBUGFS "/buffers", needle, line, sizeof(line)));
 }
 
 TEST_F(alloc, debugfs_has_no_kernel_pointers)
@@ -549,26 +532,13 @@ TEST_F(alloc, debugfs_has_no_kernel_pointers)
 	close(fd);
 }
 
-static const char *module_file(char *buf, size_t len)
-{
-	const char *env = getenv("COHBUF_KO");
-	struct utsname u;
-
-	if (env)
-		return env;
-	if (uname(&u))
-		return NULL;
-	snprintf(buf, len, "/lib/modules/%s/extra/cohbuf.ko", u.release);
-	return buf;
-}
-
 TEST_F(alloc, rmmod_refused_while_a_buffer_lives)
 {
 	char ko[PATH_MAX];
 	int fd, kofd;
 	void *p;
 
-	if (!module_file(ko, sizeof(ko)) || access(ko, R_OK))
+	if (!test_module_file(ko, sizeof(ko)) || access(ko, R_OK))
 		SKIP(return, "module file not found (set COHBUF_KO)");
 	fd = test_alloc(self->dev, 64 * KIB);
 	ASSERT_LE(0, fd);

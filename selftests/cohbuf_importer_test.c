@@ -71,16 +71,6 @@ static int run_job(struct __test_metadata *_metadata, int imp,
 	return status;
 }
 
-static int all_bytes(const unsigned char *p, size_t len, unsigned char v)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != v)
-			return 0;
-	return 1;
-}
-
 TEST_F(imp, import_reports_size_and_entries)
 {
 	struct cohbuf_imp_import_data d;
@@ -609,33 +599,13 @@ TEST_F(imp, every_kind_of_cohbuf_buffer)
 	}
 }
 
-/* The line of @file (imports or jobs) that contains @needle, or -1. */
-static int importer_debugfs_line(const char *file, const char *needle, char *line,
-				 size_t len)
-{
-	static char text[1 << 16];
-	char path[128], *p, *end;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/cohbuf_importer/%s", file);
-	if (read_text(path, text, sizeof(text)) < 0)
-		return -1;
-	p = strstr(text, needle);
-	if (!p)
-		return -1;
-	while (p > text && p[-1] != '\n')
-		p--;
-	end = strchr(p, '\n');
-	snprintf(line, len, "%.*s", (int)(end ? end - p : (long)strlen(p)), p);
-	return 0;
-}
-
 TEST_F(imp, debugfs_lists_imports_and_jobs)
 {
 	struct cohbuf_imp_submit_data d = imp_fill((__u32)self->handle, 0, 4096, 1);
 	char needle[64], line[256];
 
 	snprintf(needle, sizeof(needle), " handle=%d ", self->handle);
-	ASSERT_EQ(0, importer_debugfs_line("imports", needle, line, sizeof(line)));
+	ASSERT_EQ(0, find_line(IMPORTER_DEBUGFS "/imports", needle, line, sizeof(line)));
 	EXPECT_NE(NULL, strstr(line, " size=9437184 ")) TH_LOG("%s", line);
 	EXPECT_NE(NULL, strstr(line, " exporter=cohbuf")) TH_LOG("%s", line);
 	EXPECT_EQ(NULL, strstr(line, "0x")) TH_LOG("%s", line);
@@ -644,15 +614,15 @@ TEST_F(imp, debugfs_lists_imports_and_jobs)
 	d.engine = 1;
 	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &d));
 	snprintf(needle, sizeof(needle), " id=%llu ", (unsigned long long)d.job_id);
-	ASSERT_EQ(0, importer_debugfs_line("jobs", needle, line, sizeof(line)));
+	ASSERT_EQ(0, find_line(IMPORTER_DEBUGFS "/jobs", needle, line, sizeof(line)));
 	EXPECT_NE(NULL, strstr(line, " op=fill engine=1 ")) TH_LOG("%s", line);
 	EXPECT_EQ(NULL, strstr(line, "state=done")) TH_LOG("%s", line);
 	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, d.job_id, WAIT_NS, NULL, NULL));
 	/* Reaped jobs and released imports disappear. */
-	EXPECT_NE(0, importer_debugfs_line("jobs", needle, line, sizeof(line)));
+	EXPECT_NE(0, find_line(IMPORTER_DEBUGFS "/jobs", needle, line, sizeof(line)));
 	EXPECT_EQ(0, cohbuf_imp_release(self->imp, (__u32)self->handle));
 	snprintf(needle, sizeof(needle), " handle=%d ", self->handle);
-	EXPECT_NE(0, importer_debugfs_line("imports", needle, line, sizeof(line)));
+	EXPECT_NE(0, find_line(IMPORTER_DEBUGFS "/imports", needle, line, sizeof(line)));
 }
 
 /*

@@ -24,16 +24,6 @@
 
 #define WAIT_NS		(20000 * MS)
 
-static int all_bytes(const unsigned char *p, size_t len, unsigned char v)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != v)
-			return 0;
-	return 1;
-}
-
 static int set_importer_timeout(long long ms)
 {
 	char text[32];

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "cohbuf_test.h"
 
 #define DEV_PATH "/dev/cohbuf"
 #define MISC_MAJOR_NR 10
@@ -28,19 +29,6 @@
 static int module_loaded(void)
 {
 	return access("/sys/module/cohbuf", F_OK) == 0;
-}
-
-static const char *module_file(char *buf, size_t len)
-{
-	const char *env = getenv("COHBUF_KO");
-	struct utsname u;
-
-	if (env)
-		return env;
-	if (uname(&u))
-		return NULL;
-	snprintf(buf, len, "/lib/modules/%s/extra/cohbuf.ko", u.release);
-	return buf;
 }
 
 static int load_module(const char *path)
@@ -107,7 +95,7 @@ TEST(unload_refused_while_open)
 TEST(unload_and_reload)
 {
 	char buf[PATH_MAX];
-	const char *ko = module_file(buf, sizeof(buf));
+	const char *ko = test_module_file(buf, sizeof(buf));
 
 	if (!ko || access(ko, R_OK))
 		SKIP(return, "module file not found (set COHBUF_KO)");

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <linux/cohbuf.h>
@@ -138,6 +139,38 @@ static inline int cohbuf_set_param(const char *name, unsigned long long value)
 	snprintf(path, sizeof(path), COHBUF_PARAM("%s"), name);
 	snprintf(text, sizeof(text), "%llu", value);
 	return write_text(path, text);
+}
+
+/* The line of the text file @path that contains @needle, into @line; or -1. */
+static inline int find_line(const char *path, const char *needle, char *line, size_t len)
+{
+	static char text[1 << 16];
+	char *p, *end;
+
+	if (read_text(path, text, sizeof(text)) < 0)
+		return -1;
+	p = strstr(text, needle);
+	if (!p)
+		return -1;
+	while (p > text && p[-1] != '\n')
+		p--;
+	end = strchr(p, '\n');
+	snprintf(line, len, "%.*s", (int)(end ? end - p : (long)strlen(p)), p);
+	return 0;
+}
+
+/* cohbuf.ko: $COHBUF_KO, or where the test guests install it. */
+static inline const char *test_module_file(char *buf, size_t len)
+{
+	const char *env = getenv("COHBUF_KO");
+	struct utsname u;
+
+	if (env)
+		return env;
+	if (uname(&u))
+		return NULL;
+	snprintf(buf, len, "/lib/modules/%s/extra/cohbuf.ko", u.release);
+	return buf;
 }
 
 #endif /* COHBUF_TEST_H */

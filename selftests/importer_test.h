@@ -21,6 +21,7 @@
 
 #define IMPORTER_DEV	"/dev/cohbuf-importer"
 #define MS		1000000ULL	/* nanoseconds */
+#define IMPORTER_DEBUGFS	"/sys/kernel/debug/cohbuf_importer"
 
 static inline struct cohbuf_imp_submit_data imp_fill(__u32 dst, __u64 off, __u64 len,
 						     __u32 pattern)
@@ -105,6 +106,17 @@ static inline int fd_ready(int fd, short events)
 	struct pollfd p = { .fd = fd, .events = events };
 
 	return poll(&p, 1, 0) == 1 && (p.revents & events);
+}
+
+/* Are all @len bytes at @p equal to @v? */
+static inline int all_bytes(const unsigned char *p, size_t len, unsigned char v)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != v)
+			return 0;
+	return 1;
 }
 
 #endif /* COHBUF_IMPORTER_TEST_H */
