@@ -192,8 +192,12 @@ struct cohbuf_imp_wait_data {
  * it only reads, before the ioctl returns. The job runs after all jobs
  * submitted before it to the same engine (by any context), after the
  * fences it conflicts with (a writer waits for readers and writers, a
- * reader for writers) and after its in-fence. If the job cannot be reported (EFAULT on
- * write-back), it still runs and the out-fence is not installed.
+ * reader for writers) and after its in-fence.
+ *
+ * If the job cannot be reported (EFAULT on write-back), it still runs and
+ * the out-fence is not installed; its record, which no WAIT can name,
+ * stays until the context is closed and counts as a completed job for
+ * poll() once done.
  *
  * Errors:
  *  EINVAL	unknown @op or @flags; a field the operation does not use is
