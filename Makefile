@@ -6,7 +6,8 @@
 # every target.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
-KERNELS ?= 6.1 6.12
+KERNELS ?= 6.1 6.12 6.1-rt 6.12-rt
+NEGATIVE_KERNELS ?= 6.1 6.12
 DEMO_KERNEL ?= 6.12
 export KERNELS DEMO_KERNEL
 
@@ -51,7 +52,7 @@ check-vm:
 	scripts/check --vm-only
 
 check-selftest-negative:
-	scripts/check --negative
+	KERNELS="$(NEGATIVE_KERNELS)" scripts/check --negative
 
 demo:
 	scripts/demo
@@ -82,7 +83,10 @@ help:
 	@echo "                    prove the rig catches a failing test, an oops and hangs"
 	@echo "  demo              boot DEMO_KERNEL under QEMU and show cohbuf working"
 	@echo "  clean             remove build output"
-	@echo "variables: KDIR, KERNELS (default \"$(KERNELS)\"), DEMO_KERNEL" \
+	@echo "variables: KDIR, KERNELS (default \"$(KERNELS)\"; SERIES-rt is the" \
+		"PREEMPT_RT flavour),"
+	@echo "  NEGATIVE_KERNELS (default \"$(NEGATIVE_KERNELS)\"), JOBS (guests at once," \
+		"default: cores), DEMO_KERNEL" \
 		"(default $(DEMO_KERNEL)),"
 	@echo "  COHBUF_CACHE (default ~/.cache/cohbuf), COHBUF_PIN" \
 		"(e.g. \"6.1=6.1.0-55-amd64\")"

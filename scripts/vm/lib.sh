@@ -15,22 +15,34 @@ TOP=$(cd "$(dirname "$0")" && while [ ! -f scripts/vm/lib.sh ] && [ "$PWD" != / 
 log() { printf '%s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# Newest linux-image "<series>" package of flavour "amd64" known to apt, as a
-# kernel release string (e.g. 6.1.0-56-amd64), or nothing.
+# A series is "6.1", "6.12", ... optionally with "-rt" for the PREEMPT_RT
+# flavour: the flavour's suffix of kernel releases and the regex of the
+# series' version prefix.
+series_flavour() { case "$1" in *-rt) echo rt-amd64 ;; *) echo amd64 ;; esac; }
+series_re() { printf '%s' "${1%-rt}" | sed 's/\./\\./g'; }
+
+# Keep only the kernel releases of the series' flavour (stdin to stdout).
+flavour_filter() {
+	if [ "$(series_flavour "$1")" = amd64 ]; then
+		grep -v -e '-rt-' -e '-cloud-'
+	else
+		grep -v -e '-cloud-'
+	fi
+}
+
+# Newest linux-image package of a series known to apt, as a kernel release
+# string (e.g. 6.1.0-56-amd64, 6.12.117+deb12-rt-amd64), or nothing.
 apt_newest_kver() {
-	series=$1
-	re="^linux-image-$(printf '%s' "$series" | sed 's/\./\\./g')\\.[0-9][^ ]*-amd64-unsigned\$"
-	apt-cache pkgnames linux-image- 2>/dev/null | grep -E "$re" |
-		grep -v -e '-rt-' -e '-cloud-' |
+	re="^linux-image-$(series_re "$1")\\.[0-9][^ ]*-$(series_flavour "$1")-unsigned\$"
+	apt-cache pkgnames linux-image- 2>/dev/null | grep -E "$re" | flavour_filter "$1" |
 		sed -e 's/^linux-image-//' -e 's/-unsigned$//' | sort -V | tail -n 1
 }
 
-# Newest kernel of "<series>" already extracted in the cache, or nothing.
+# Newest kernel of a series already extracted in the cache, or nothing.
 cached_newest_kver() {
-	series=$1
 	ls "$COHBUF_CACHE/kernels" 2>/dev/null |
-		grep -E "^$(printf '%s' "$series" | sed 's/\./\\./g')\\.[0-9].*-amd64\$" |
-		grep -v -e '-rt-' -e '-cloud-' | sort -V | tail -n 1
+		grep -E "^$(series_re "$1")\\.[0-9].*-$(series_flavour "$1")\$" |
+		flavour_filter "$1" | sort -V | tail -n 1
 }
 
 # Kernel release to use for a series: a pin, else the newest in apt's lists,
