@@ -40,6 +40,7 @@
 #include <linux/string.h>
 #include <asm/byteorder.h>
 
+#include <cohbuf_compat.h>
 #include "importer.h"
 
 /* Amount of work between two cond_resched() calls. */
@@ -62,7 +63,8 @@ struct cohbuf_imp_engine {
 	u64 seqno;			/* last seqno handed out */
 	spinlock_t fence_lock;		/* the dma_fence lock of its jobs */
 	unsigned int index;
-	char name[32];			/* the fences' timeline name */
+	/* the fences' timeline name, "cohbuf-importer-engine<index>" */
+	char name[sizeof("cohbuf-importer-engine") + 10];
 };
 
 static struct cohbuf_imp_engine cohbuf_imp_engines[COHBUF_IMP_MAX_ENGINES];
@@ -99,7 +101,7 @@ static void cohbuf_imp_fence_release(struct dma_fence *fence)
 }
 
 static const struct dma_fence_ops cohbuf_imp_fence_ops = {
-	.use_64bit_seqno = true,
+	COHBUF_DMA_FENCE_OPS_SEQNO64
 	.get_driver_name = cohbuf_imp_fence_driver_name,
 	.get_timeline_name = cohbuf_imp_fence_timeline_name,
 	.release = cohbuf_imp_fence_release,
@@ -133,8 +135,8 @@ void cohbuf_imp_engine_begin(struct cohbuf_imp_job *job)
 	mutex_lock(&eng->submit_lock);
 	container_of(job->fence, struct cohbuf_imp_fence, base)->eng = eng;
 	__module_get(THIS_MODULE);	/* dropped by the fence's release */
-	dma_fence_init(job->fence, &cohbuf_imp_fence_ops, &eng->fence_lock,
-		       eng->context, ++eng->seqno);
+	cohbuf_dma_fence_init64(job->fence, &cohbuf_imp_fence_ops,
+				&eng->fence_lock, eng->context, ++eng->seqno);
 	job->id = atomic64_inc_return(&cohbuf_imp_last_job_id);
 }
 

@@ -2,7 +2,8 @@
 /*
  * cohbuf: the only place that depends on the kernel version.
  *
- * Built and checked against 6.1 and 6.12; the namespace case covers 6.13+.
+ * Built and checked against 6.1, 6.12 and 7.2; the cases for 6.13 (namespace
+ * names) and 6.17 (64-bit fence seqnos) cover the kernels in between.
  * An out-of-tree module that supports several kernels cannot avoid testing
  * LINUX_VERSION_CODE, so the test is confined to this one macro (and
  * scripts/static-checks lets checkpatch accept it in this file only).
@@ -11,6 +12,7 @@
 #define COHBUF_COMPAT_H
 
 #include <linux/dma-buf.h>
+#include <linux/dma-fence.h>
 #include <linux/iosys-map.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -25,6 +27,40 @@
 #else
 #define COHBUF_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS(DMA_BUF)
 #endif
+
+/* dma_heap_add() and friends; only used on kernels that export them. */
+#if COHBUF_KERNEL_AT_LEAST(6, 13)
+#define COHBUF_IMPORT_NS_DMA_BUF_HEAP()	MODULE_IMPORT_NS("DMA_BUF_HEAP")
+#else
+#define COHBUF_IMPORT_NS_DMA_BUF_HEAP()	MODULE_IMPORT_NS(DMA_BUF_HEAP)
+#endif
+
+/*
+ * 64-bit fence seqnos. Up to 6.16 a fence's ops ask for them with the
+ * use_64bit_seqno field; from 6.17 on that field is gone and the fence is
+ * initialised with dma_fence_init64() instead, which sets a flag in the
+ * fence. A driver that wants them puts COHBUF_DMA_FENCE_OPS_SEQNO64 in its
+ * dma_fence_ops initialiser and initialises its fences with
+ * cohbuf_dma_fence_init64(); each half is a no-op where the other does the
+ * work.
+ */
+#if COHBUF_KERNEL_AT_LEAST(6, 17)
+#define COHBUF_DMA_FENCE_OPS_SEQNO64
+#else
+#define COHBUF_DMA_FENCE_OPS_SEQNO64	.use_64bit_seqno = true,
+#endif
+
+static inline void cohbuf_dma_fence_init64(struct dma_fence *fence,
+					   const struct dma_fence_ops *ops,
+					   spinlock_t *lock, u64 context,
+					   u64 seqno)
+{
+#if COHBUF_KERNEL_AT_LEAST(6, 17)
+	dma_fence_init64(fence, ops, lock, context, seqno);
+#else
+	dma_fence_init(fence, ops, lock, context, seqno);
+#endif
+}
 
 /* vm_flags is read-only from 6.3 on and changed through vm_flags_mod(). */
 static inline void cohbuf_vm_flags_mod(struct vm_area_struct *vma,
