@@ -47,7 +47,7 @@ struct cohbuf_buffer {
 	atomic_t mmaps;		/* user VMAs mapping the buffer */
 };
 
-/* Validated ALLOC request. */
+/* Validated ALLOC request, from the ioctl or cohbuf_alloc_dmabuf(). */
 struct cohbuf_request {
 	size_t size;		/* page aligned, within max_buffer_size */
 	u32 flags;
@@ -62,8 +62,10 @@ struct cohbuf_stats {
 				 * still in progress
 				 */
 	u64 peak_bytes;		/* highest live_bytes at an export */
-	u64 allocations;	/* successful ALLOC ioctls */
-	u64 failures;		/* ALLOC ioctls that passed argument checks
+	u64 allocations;	/* successful ALLOC ioctls and in-kernel
+				 * allocations (dma-heaps included)
+				 */
+	u64 failures;		/* allocations that passed argument checks
 				 * and then failed
 				 */
 };
@@ -97,6 +99,8 @@ pgprot_t cohbuf_pgprot(const struct cohbuf_buffer *buf, pgprot_t prot);
 struct cohbuf_buffer *cohbuf_buffer_from_dmabuf(struct dma_buf *dmabuf);
 
 /* cohbuf_ioctl.c */
+int cohbuf_alloc_check(u64 len, u32 fd_flags, u32 flags, u32 cache_mode,
+		       struct cohbuf_request *req);
 long cohbuf_ioctl(struct device *dev, unsigned int cmd, unsigned long arg);
 
 /* cohbuf_debugfs.c */

@@ -87,8 +87,9 @@ static void cohbuf_uncharge(size_t size)
 }
 
 /**
- * cohbuf_stats_record() - count the outcome of an ALLOC ioctl
- * @success: whether the ioctl is about to return 0
+ * cohbuf_stats_record() - count the outcome of an allocation
+ * @success: whether the ALLOC ioctl is about to return 0, or
+ *	cohbuf_alloc_dmabuf() about to return a dma-buf
  */
 void cohbuf_stats_record(bool success)
 {

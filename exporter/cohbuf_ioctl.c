@@ -49,29 +49,47 @@ static int cohbuf_copy_out(void __user *uarg, size_t usize,
 	return 0;
 }
 
-static int cohbuf_alloc_parse(const struct cohbuf_alloc_data *d,
-			      struct cohbuf_request *req)
+/**
+ * cohbuf_alloc_check() - validate an allocation request
+ * @len: requested size in bytes
+ * @fd_flags: O_RDWR or O_RDONLY, optionally with O_CLOEXEC
+ * @flags: COHBUF_ALLOC_* flags
+ * @cache_mode: one of COHBUF_CACHE_*
+ * @req: filled in on success; its name is left alone
+ *
+ * The checks the ALLOC ioctl and cohbuf_alloc_dmabuf() share.
+ *
+ * Return: 0, -EINVAL or -E2BIG as documented for COHBUF_IOCTL_ALLOC.
+ */
+int cohbuf_alloc_check(u64 len, u32 fd_flags, u32 flags, u32 cache_mode,
+		       struct cohbuf_request *req)
 {
-	u32 accmode = d->fd_flags & O_ACCMODE;
+	u32 accmode = fd_flags & O_ACCMODE;
 
-	if (d->fd || d->id)
-		return -EINVAL;
-	if (d->fd_flags & ~COHBUF_FD_FLAGS_MASK)
+	if (fd_flags & ~COHBUF_FD_FLAGS_MASK)
 		return -EINVAL;
 	if (accmode != O_RDWR && accmode != O_RDONLY)
 		return -EINVAL;
-	if (d->flags & ~COHBUF_ALLOC_FLAGS_MASK)
+	if (flags & ~COHBUF_ALLOC_FLAGS_MASK)
 		return -EINVAL;
-	if (d->cache_mode != COHBUF_CACHE_CACHED &&
-	    d->cache_mode != COHBUF_CACHE_WC)
+	if (cache_mode != COHBUF_CACHE_CACHED && cache_mode != COHBUF_CACHE_WC)
+		return -EINVAL;
+	req->flags = flags;
+	req->cache_mode = cache_mode;
+	req->access_mode = accmode;
+	return cohbuf_size_check(len, &req->size);
+}
+
+static int cohbuf_alloc_parse(const struct cohbuf_alloc_data *d,
+			      struct cohbuf_request *req)
+{
+	if (d->fd || d->id)
 		return -EINVAL;
 	if (strnlen(d->name, sizeof(d->name)) == sizeof(d->name))
 		return -EINVAL;
-	req->flags = d->flags;
-	req->cache_mode = d->cache_mode;
-	req->access_mode = accmode;
 	req->name = d->name;
-	return cohbuf_size_check(d->size, &req->size);
+	return cohbuf_alloc_check(d->size, d->fd_flags, d->flags,
+				  d->cache_mode, req);
 }
 
 /*

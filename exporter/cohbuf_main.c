@@ -8,10 +8,16 @@
  * memory that no memory cgroup accounts for, so who else may allocate is
  * the administrator's choice (udev/60-cohbuf.rules grants a group).
  *
+ * Other kernel code allocates the same buffers through
+ * cohbuf_alloc_dmabuf() (include/cohbuf_kapi.h).
+ *
  * Module lifetime: every exported dma-buf holds a module reference
  * (dma_buf_export() takes it through exp_info.owner), and so does every
  * open /dev/cohbuf file (fops.owner). While any of them exists,
- * delete_module() fails and rmmod reports the module in use.
+ * delete_module() fails and rmmod reports the module in use. Modules
+ * that call cohbuf_alloc_dmabuf() either link against it, and so pin this
+ * module while they are loaded, or take it with symbol_get() around each
+ * call, as cohbuf_heap.ko does.
  */
 
 #include <linux/dma-mapping.h>
@@ -23,6 +29,7 @@
 
 #include <cohbuf_compat.h>
 #include <cohbuf_dmadev.h>
+#include <cohbuf_kapi.h>
 #include "cohbuf.h"
 
 struct cohbuf_device {
@@ -55,6 +62,46 @@ static struct cohbuf_device cohbuf_dev = {
 		.mode = 0600,
 	},
 };
+
+/**
+ * cohbuf_alloc_dmabuf() - allocate a cohbuf buffer from kernel code
+ * @len: size in bytes, rounded up to the page size
+ * @fd_flags: access mode of the dma-buf file, O_RDWR or O_RDONLY,
+ *	optionally ORed with O_CLOEXEC (which only matters to whoever later
+ *	installs the file in an fd)
+ * @flags: COHBUF_ALLOC_* flags, as for COHBUF_IOCTL_ALLOC
+ * @cache_mode: one of COHBUF_CACHE_*, as for COHBUF_IOCTL_ALLOC
+ *
+ * Allocates a zeroed buffer of DMA-coherent memory exactly as the ALLOC
+ * ioctl does, with the same checks and limits (max_buffer_size,
+ * max_total_bytes), and counts it in the same statistics and debugfs
+ * files. The buffer has no name and no fd: the caller owns the only
+ * reference and either installs dmabuf->file in an fd or drops it with
+ * dma_buf_put(). The dma-buf holds a reference on this module for as long
+ * as it lives.
+ *
+ * Context: process context; may sleep.
+ * Return: the dma-buf, or an ERR_PTR(): -EINVAL (@len is 0, unknown bits
+ * in @fd_flags, access mode O_WRONLY, unknown @flags or @cache_mode),
+ * -E2BIG (@len above max_buffer_size), -ENOMEM (max_total_bytes reached,
+ * or no memory), -EINTR (fatal signal), -ENFILE (no file for the dma-buf).
+ */
+struct dma_buf *cohbuf_alloc_dmabuf(size_t len, u32 fd_flags, u32 flags,
+				    u32 cache_mode)
+{
+	struct cohbuf_request req;
+	struct dma_buf *dmabuf;
+	int ret;
+
+	ret = cohbuf_alloc_check(len, fd_flags, flags, cache_mode, &req);
+	if (ret)
+		return ERR_PTR(ret);
+	req.name = "";
+	dmabuf = cohbuf_buffer_export(&cohbuf_dev.pdev->dev, &req);
+	cohbuf_stats_record(!IS_ERR(dmabuf));
+	return dmabuf;
+}
+EXPORT_SYMBOL_GPL(cohbuf_alloc_dmabuf);
 
 static int __init cohbuf_init(void)
 {
