@@ -6,12 +6,13 @@
 # every target.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
-KERNELS ?= 6.1 6.12 6.1-rt 6.12-rt
-NEGATIVE_KERNELS ?= 6.1 6.12
+KERNELS ?= 6.1 6.12 6.1-rt 6.12-rt sid sid-rt
+NEGATIVE_KERNELS ?= 6.1 6.12 sid
 DEMO_KERNEL ?= 6.12
 export KERNELS DEMO_KERNEL
 
-MODULE_DIRS := exporter importer
+# heap/ builds cohbuf_heap.ko only against kernels that export dma_heap_add().
+MODULE_DIRS := exporter importer heap
 
 all: modules userspace selftests
 
@@ -30,9 +31,12 @@ install-userspace:
 selftests:
 	$(MAKE) -C selftests
 
+# cohbuf_heap cannot be unloaded once loaded (dma-heaps are never removed).
 load: modules
 	insmod exporter/cohbuf.ko
 	insmod importer/cohbuf_importer.ko
+	if [ -f heap/cohbuf_heap.ko ] && [ ! -d /sys/module/cohbuf_heap ]; then \
+		insmod heap/cohbuf_heap.ko; fi
 
 unload:
 	rmmod cohbuf_importer cohbuf
@@ -66,14 +70,16 @@ clean:
 help:
 	@echo "cohbuf make targets:"
 	@echo "  all (default)     build the modules (against KDIR), user space and the selftests"
-	@echo "  modules           build exporter/cohbuf.ko and importer/cohbuf_importer.ko"
+	@echo "  modules           build exporter/cohbuf.ko, importer/cohbuf_importer.ko and,"
+	@echo "                    where the kernel exports dma_heap_add, heap/cohbuf_heap.ko"
 	@echo "                    against KDIR"
 	@echo "                    (default: /lib/modules/\$$(uname -r)/build)"
 	@echo "  userspace         build libcohbuf.a, cohbuf.pc and the cohbuf tool into"
 	@echo "                    build/userspace"
 	@echo "  install-userspace install them under PREFIX (default /usr/local)"
 	@echo "  selftests         build the static kselftest programs into build/selftests"
-	@echo "  load / unload     insmod / rmmod the modules on this machine (root)"
+	@echo "  load / unload     insmod / rmmod the modules on this machine (root);"
+	@echo "                    cohbuf_heap, once loaded, stays"
 	@echo "  install-udev      install udev/60-cohbuf.rules: group cohbuf may use /dev/cohbuf"
 	@echo "  check             static checks + all selftests in every kernel of KERNELS"
 	@echo "                    under QEMU; last line: N passed, N failed, N skipped"
@@ -83,8 +89,8 @@ help:
 	@echo "                    prove the rig catches a failing test, an oops and hangs"
 	@echo "  demo              boot DEMO_KERNEL under QEMU and show cohbuf working"
 	@echo "  clean             remove build output"
-	@echo "variables: KDIR, KERNELS (default \"$(KERNELS)\"; SERIES-rt is the" \
-		"PREEMPT_RT flavour),"
+	@echo "variables: KDIR, KERNELS (default \"$(KERNELS)\"; sid is the newest" \
+		"kernel of Debian unstable, SERIES-rt the PREEMPT_RT flavour),"
 	@echo "  NEGATIVE_KERNELS (default \"$(NEGATIVE_KERNELS)\"), JOBS (guests at once," \
 		"default: cores), DEMO_KERNEL" \
 		"(default $(DEMO_KERNEL)),"

@@ -6,6 +6,10 @@
 #               from linux-source live (outside the clone, so fresh clones and
 #               later runs reuse them).  Default: $HOME/.cache/cohbuf.
 # COHBUF_PIN    optional pins, e.g. "6.1=6.1.0-55-amd64 6.12=6.12.115+deb12-amd64".
+#
+# Series: "6.1", "6.12" (Debian 12's kernels, from the host's apt lists) and
+# "sid" (the newest kernel of Debian unstable, see sid.sh), each optionally
+# with "-rt" for the PREEMPT_RT flavour.
 
 COHBUF_CACHE=${COHBUF_CACHE:-${HOME:-/root}/.cache/cohbuf}
 # The top of the source tree, from wherever the sourcing script lives.
@@ -40,10 +44,21 @@ apt_newest_kver() {
 
 # Newest kernel of a series already extracted in the cache, or nothing.
 cached_newest_kver() {
-	ls "$COHBUF_CACHE/kernels" 2>/dev/null |
-		grep -E "^$(series_re "$1")\\.[0-9].*-$(series_flavour "$1")\$" |
-		flavour_filter "$1" | sort -V | tail -n 1
+	if is_sid_series "$1"; then
+		re="^[0-9]+\\.[0-9]+.*-$(series_flavour "$1")\$"
+	else
+		re="^$(series_re "$1")\\.[0-9].*-$(series_flavour "$1")\$"
+	fi
+	for k in $(ls "$COHBUF_CACHE/kernels" 2>/dev/null | grep -E "$re" | flavour_filter "$1"); do
+		if { is_sid_series "$1" && kernel_is_sid "$k"; } ||
+		   { ! is_sid_series "$1" && ! kernel_is_sid "$k"; }; then
+			printf '%s\n' "$k"
+		fi
+	done | sort -V | tail -n 1
 }
+
+# A cached kernel that came from Debian unstable (fetch-kernel marks it).
+kernel_is_sid() { [ -f "$COHBUF_CACHE/kernels/$1/root/SID" ]; }
 
 # Kernel release to use for a series: a pin, else the newest in apt's lists,
 # else the newest one cached (so a warm cache works without package lists).
@@ -55,14 +70,36 @@ resolve_kver() {
 			return 0
 		fi
 	done
-	kver=$(apt_newest_kver "$series")
+	if is_sid_series "$series"; then
+		kver=$(sid_newest_kver "$series")
+	else
+		kver=$(apt_newest_kver "$series")
+	fi
 	[ -n "$kver" ] || kver=$(cached_newest_kver "$series")
 	[ -n "$kver" ] || die "no Debian kernel found for series $series (run apt-get update)"
 	printf '%s\n' "$kver"
 }
 
 kernel_root() { printf '%s\n' "$COHBUF_CACHE/kernels/$1/root"; }
-kernel_kdir() { printf '%s\n' "$COHBUF_CACHE/kernels/$1/root/usr/src/linux-headers-$1"; }
+kernel_kdir() {
+	if kernel_is_sid "$1"; then
+		printf '%s\n' "$SID_ROOT/usr/src/linux-headers-$1"
+	else
+		printf '%s\n' "$COHBUF_CACHE/kernels/$1/root/usr/src/linux-headers-$1"
+	fi
+}
+
+# kmake KVER DIR SUBDIR [ARGS...]: kbuild of the external module in DIR/SUBDIR
+# for KVER, on the host or, for a sid kernel, in the sid chroot.
+kmake() {
+	km_kver=$1 km_dir=$2 km_sub=$3
+	shift 3
+	if kernel_is_sid "$km_kver"; then
+		sid_run "$km_dir" make -C "/usr/src/linux-headers-$km_kver" M="/work/$km_sub" "$@"
+	else
+		make -C "$(kernel_kdir "$km_kver")" M="$km_dir/$km_sub" "$@"
+	fi
+}
 kernel_image() { printf '%s\n' "$COHBUF_CACHE/kernels/$1/root/boot/vmlinuz-$1"; }
 
 # The directory holding the files cohbuf takes from Debian's linux-source
@@ -88,8 +125,9 @@ linux_source_dir() {
 }
 
 # The module directories of the project, in load order (those that exist).
+# heap/ builds a module only for kernels that export dma_heap_add().
 module_dirs() {
-	for d in exporter importer; do
+	for d in exporter importer heap; do
 		[ -f "$TOP/$d/Kbuild" ] && printf '%s\n' "$d"
 	done
 	return 0
@@ -98,13 +136,16 @@ module_dirs() {
 # The .ko files build_modules made under OUT, in load order.
 module_files() {
 	for d in $(module_dirs); do
-		ls "$1/src/$d/"*.ko
+		for ko in "$1/src/$d/"*.ko; do
+			[ -f "$ko" ] && printf '%s\n' "$ko"
+		done
 	done
+	return 0
 }
 
 # The directories a module build needs, copied to DEST (those that exist).
 copy_module_sources() {
-	for d in exporter importer include uapi; do
+	for d in exporter importer heap include uapi; do
 		[ -d "$TOP/$d" ] && cp -a "$TOP/$d" "$1/"
 	done
 	return 0
@@ -114,7 +155,6 @@ copy_module_sources() {
 # private copy of the sources under OUT/src (kbuild writes next to them).
 build_modules() {
 	kver=$1 out=$2 what=${3:-}
-	kdir=$(kernel_kdir "$kver")
 	rm -rf "$out/src" && mkdir -p "$out/src"
 	copy_module_sources "$out/src"
 	dirs=$(module_dirs)
@@ -124,7 +164,9 @@ build_modules() {
 		dirs="$dirs selftests/negative"
 	fi
 	for d in $dirs; do
-		make -s -C "$kdir" M="$out/src/$d" modules >"$out/build-$(basename "$d").log" 2>&1 ||
+		kmake "$kver" "$out/src" "$d" -s modules >"$out/build-$(basename "$d").log" 2>&1 ||
 			{ cat "$out/build-$(basename "$d").log"; return 1; }
 	done
 }
+
+. "$TOP/scripts/vm/sid.sh"

@@ -1,0 +1,152 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The newest Debian kernel, from Debian unstable ("sid"), sourced by lib.sh.
+#
+# The host stays a Debian 12 machine: sid's package lists live in a private
+# apt configuration under $COHBUF_CACHE/apt-sid (own sources list, state and
+# cache folders; the host's apt setup is never touched), and sid's kernel
+# image is downloaded and extracted like the others.  Sid's kbuild tools are
+# linked against a newer glibc than Debian 12's, so modules for it are built
+# in a Debian sid chroot made with debootstrap under $COHBUF_CACHE/chroot-sid,
+# where apt installs the kernel's headers package and the compiler it names.
+#
+# The mirror is the one the host's apt already uses for bookworm
+# (COHBUF_SID_MIRROR overrides it).
+
+SID_APT="$COHBUF_CACHE/apt-sid"
+SID_ROOT="$COHBUF_CACHE/chroot-sid"
+# Lists older than this many minutes are refreshed (failures fall back to
+# the old lists, so a warm cache works offline).
+SID_LISTS_MAX_AGE=${SID_LISTS_MAX_AGE:-720}
+
+is_sid_series() { case "$1" in sid|sid-rt) return 0 ;; *) return 1 ;; esac; }
+
+# The Debian mirror of the host's bookworm sources (deb822 or one-line).
+sid_mirror() {
+	if [ -n "${COHBUF_SID_MIRROR:-}" ]; then
+		printf '%s\n' "$COHBUF_SID_MIRROR"
+		return
+	fi
+	m=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '
+		/^URIs:/ { uri = $2 }
+		/^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "bookworm") { print uri; exit } }')
+	[ -n "$m" ] || m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+		awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }')
+	[ -n "$m" ] || die "no bookworm mirror in the host's apt sources (set COHBUF_SID_MIRROR)"
+	printf '%s\n' "$m"
+}
+
+# apt-get or apt-cache ($1) on the private sid configuration.
+sid_apt() {
+	tool=$1
+	shift
+	"$tool" -q -o Dir::Etc::SourceList="$SID_APT/sources.list" \
+		-o Dir::Etc::SourceParts="$SID_APT/none" \
+		-o Dir::Etc::Preferences="$SID_APT/none" \
+		-o Dir::Etc::PreferencesParts="$SID_APT/none" -o Dir::State="$SID_APT/state" \
+		-o Dir::Cache="$SID_APT/cache" -o APT::Architecture=amd64 \
+		-o APT::Sandbox::User=root "$@"
+}
+
+# Make sid's package lists present and not older than SID_LISTS_MAX_AGE.
+sid_lists() {
+	mkdir -p "$SID_APT/state/lists/partial" "$SID_APT/cache/archives/partial" "$SID_APT/none"
+	if [ ! -f "$SID_APT/sources.list" ]; then
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(sid_mirror) sid main" \
+			> "$SID_APT/sources.list"
+	fi
+	stamp="$SID_APT/state/.updated"
+	if [ -f "$stamp" ] && [ -z "$(find "$stamp" -mmin +"$SID_LISTS_MAX_AGE")" ]; then
+		return 0
+	fi
+	(
+		flock 9
+		[ -f "$stamp" ] && [ -z "$(find "$stamp" -mmin +"$SID_LISTS_MAX_AGE")" ] && exit 0
+		if sid_apt apt-get update >"$SID_APT/update.log" 2>&1; then
+			touch "$stamp"
+		else
+			log "apt-get update for sid failed (see $SID_APT/update.log); using the lists there are"
+		fi
+	) 9>"$SID_APT/.lock"
+}
+
+# Newest sid kernel of a flavour in the private lists, or nothing.
+sid_newest_kver() {
+	sid_lists
+	sid_apt apt-cache pkgnames linux-image- 2>/dev/null |
+		grep -E "^linux-image-[0-9]+\\.[0-9]+[^ ]*-$(series_flavour "$1")(-unsigned)?\$" |
+		flavour_filter "$1" | sed -e 's/^linux-image-//' -e 's/-unsigned$//' |
+		sort -u -V | tail -n 1
+}
+
+# Value of an option in the host's apt configuration, or DEFAULT.
+host_apt_option() {
+	v=$(apt-config dump "$1" 2>/dev/null | sed -n "s/^$1 \"\(.*\)\";\$/\1/p")
+	printf '%s\n' "${v:-$2}"
+}
+
+# Run a command in the sid chroot, with HOSTDIR bound at /work inside it and
+# /proc mounted (objtool reads it), in a private mount namespace that
+# disappears with the command: nothing stays mounted on the host.
+sid_run() {
+	hostdir=$1
+	shift
+	unshare --mount --propagation private sh -c '
+		root=$1 dir=$2
+		shift 2
+		mount -t proc proc "$root/proc" && mount --bind "$dir" "$root/work" &&
+			exec chroot "$root" "$@"' sid_run "$SID_ROOT" "$hostdir" "$@"
+}
+
+# Debian's headers packages lack scripts/checker-valid.sh, with which kbuild
+# (6.13 on) decides whether C=1/C=2 may run sparse; without it kbuild
+# quietly skips sparse. Supply one: the checker is valid if it runs.
+sid_checker_valid() {
+	for scripts in "$SID_ROOT"/usr/src/linux-headers-*/scripts; do
+		[ -f "$scripts/Makefile.build" ] || continue
+		[ -e "$scripts/checker-valid.sh" ] && continue
+		cat > "$scripts/checker-valid.sh" <<'EOF'
+#!/bin/sh
+# Written by cohbuf's rig (scripts/vm/sid.sh): Debian's headers package does
+# not ship this kbuild helper. Prints 1 if the checker ("$@") runs.
+"$@" -E /dev/null >/dev/null 2>&1 && echo 1
+EOF
+		chmod 755 "$scripts/checker-valid.sh"
+	done
+}
+
+# Make the chroot exist and hold the headers of KVER (and the compiler they
+# depend on), serialised between concurrent jobs.
+sid_chroot_ready() {
+	kver=$1
+	[ -f "$SID_ROOT/.ready" ] && [ -f "$SID_ROOT/usr/src/.cohbuf-$kver" ] && return 0
+	command -v debootstrap >/dev/null || die "debootstrap is not installed (run scripts/setup)"
+	mkdir -p "$COHBUF_CACHE"
+	(
+		flock 9
+		if [ ! -f "$SID_ROOT/.ready" ]; then
+			log "making a Debian sid chroot in $SID_ROOT (debootstrap)"
+			rm -rf "$SID_ROOT"
+			debootstrap --variant=minbase --include=make,libc6-dev,sparse,kmod,ca-certificates \
+				sid "$SID_ROOT" "$(sid_mirror)" >"$COHBUF_CACHE/debootstrap.log" 2>&1 ||
+				{ tail -n 20 "$COHBUF_CACHE/debootstrap.log" >&2; die "debootstrap of sid failed"; }
+			mkdir -p "$SID_ROOT/work"
+			touch "$SID_ROOT/.ready"
+		fi
+		if [ ! -f "$SID_ROOT/usr/src/linux-headers-$kver/Makefile" ]; then
+			log "installing linux-headers-$kver in the sid chroot"
+			cp /etc/resolv.conf "$SID_ROOT/etc/resolv.conf" 2>/dev/null
+			# The chroot follows the host's apt on the age of release
+			# files (a mirror may serve a frozen snapshot).
+			set -- -o Acquire::Check-Valid-Until="$(host_apt_option Acquire::Check-Valid-Until true)" \
+				-o Acquire::Check-Date="$(host_apt_option Acquire::Check-Date true)"
+			{ chroot "$SID_ROOT" apt-get -q "$@" update &&
+				DEBIAN_FRONTEND=noninteractive chroot "$SID_ROOT" apt-get -q "$@" install -y \
+					--no-install-recommends "linux-headers-$kver"; } \
+				>"$COHBUF_CACHE/chroot-sid-apt.log" 2>&1 ||
+				{ tail -n 20 "$COHBUF_CACHE/chroot-sid-apt.log" >&2; die "cannot install linux-headers-$kver in the sid chroot"; }
+		fi
+		sid_checker_valid
+		touch "$SID_ROOT/usr/src/.cohbuf-$kver"
+	) 9>"$COHBUF_CACHE/chroot-sid.lock"
+}
