@@ -8,7 +8,9 @@
 # image is downloaded and extracted like the others.  Sid's kbuild tools are
 # linked against a newer glibc than Debian 12's, so modules for it are built
 # in a Debian sid chroot made with debootstrap under $COHBUF_CACHE/chroot-sid,
-# where apt installs the kernel's headers package and the compiler it names.
+# where apt installs the kernel's headers package and the compiler it names
+# (and brings linux-libc-dev, the uapi headers of the upstream selftests, up
+# to date with it).
 #
 # The mirror is the one the host's apt already uses for bookworm
 # (COHBUF_SID_MIRROR overrides it).
@@ -142,7 +144,7 @@ sid_chroot_ready() {
 				-o Acquire::Check-Date="$(host_apt_option Acquire::Check-Date true)"
 			{ chroot "$SID_ROOT" apt-get -q "$@" update &&
 				DEBIAN_FRONTEND=noninteractive chroot "$SID_ROOT" apt-get -q "$@" install -y \
-					--no-install-recommends "linux-headers-$kver"; } \
+					--no-install-recommends "linux-headers-$kver" linux-libc-dev; } \
 				>"$COHBUF_CACHE/chroot-sid-apt.log" 2>&1 ||
 				{ tail -n 20 "$COHBUF_CACHE/chroot-sid-apt.log" >&2; die "cannot install linux-headers-$kver in the sid chroot"; }
 		fi
