@@ -80,7 +80,7 @@ static __u64 next_rand(__u64 *s)
 /* Lines of a text file containing @needle (all lines if NULL), or -1. */
 static long count_lines(const char *path, const char *needle)
 {
-	static char text[1 << 16];
+	static char text[1 << 20];	/* all of the importer's jobs file */
 	long n = 0;
 	char *p;
 
@@ -423,8 +423,9 @@ TEST_F_TIMEOUT(stress, mixed_load, 90)
 /*
  * A victim sets up jobs that stay queued or running, says so through
  * @ready, then blocks until it is killed: in WAIT (kind 0), in poll() on
- * a dma-buf with a write fence (kind 1), or in a loop of ALLOC, IMPORT and
- * SUBMIT with long latencies (kind 2), so that the kill lands anywhere.
+ * a dma-buf with a write fence (kind 1), or in a loop of ALLOC, IMPORT,
+ * SUBMIT (the first 64 times, with long latencies) and RELEASE (kind 2), so
+ * that the kill lands anywhere.
  */
 static void victim(int kind, int ready)
 {
@@ -466,14 +467,16 @@ static void victim(int kind, int ready)
 		cohbuf_fd_wait(b, 20000);
 		break;
 	default:
-		for (;;) {
+		for (i = 0;; i++) {
 			int c = test_alloc(dev, 64 * KIB);
 			int hc = c < 0 ? -1 : cohbuf_imp_import(ctx, c, NULL);
 			struct cohbuf_imp_submit_data f = imp_fill(hc, 0, 4096, 1);
 
 			imp_set_latency(&f, 1000);
-			if (hc > 0)
+			if (hc > 0 && i < 64)
 				submit(ctx, &f, 0, -1, 0);
+			if (hc > 0)
+				cohbuf_imp_release(ctx, hc);
 			if (c >= 0)
 				close(c);
 		}
