@@ -484,7 +484,7 @@ static void victim(int kind, int ready)
 	_exit(16);	/* only if the wait ended: the parent reports it */
 }
 
-TEST_F_TIMEOUT(stress, sigkill_mid_job, 200)
+TEST_F_TIMEOUT(stress, sigkill_mid_job, 120)
 {
 	long killed = 0, busy_seen = 0, queued_seen = 0, running_seen = 0;
 	double start = now_s(), worst = 0, t;
@@ -786,7 +786,7 @@ FIXTURE_TEARDOWN_PARENT(cycles)
 		load_ko(self->imp_ko);
 }
 
-TEST_F_TIMEOUT(cycles, load_unload_cycles, 300)
+TEST_F_TIMEOUT(cycles, load_unload_cycles, 180)
 {
 	int heap = access("/sys/module/cohbuf_heap", F_OK) == 0;
 	double start = now_s(), t0;
