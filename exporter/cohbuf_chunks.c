@@ -209,7 +209,8 @@ static unsigned int cohbuf_sgt_count(const struct cohbuf_buffer *buf,
 
 	for (i = 0; i < buf->nr_chunks; i++)
 		for_each_sgtable_sg(&buf->chunks[i].sgt, src, j)
-			n += DIV_ROUND_UP(src->length, max_seg);
+			/* Not DIV_ROUND_UP(): max_seg may be close to UINT_MAX. */
+			n += src->length / max_seg + !!(src->length % max_seg);
 	return n;
 }
 
