@@ -220,14 +220,16 @@ static void cohbuf_sgt_fill(struct sg_table *sgt,
 {
 	struct scatterlist *dst = sgt->sgl, *src;
 	unsigned int i, j, off, len, pos;
+	unsigned long pfn;
 
 	for (i = 0; i < buf->nr_chunks; i++) {
 		for_each_sgtable_sg(&buf->chunks[i].sgt, src, j) {
 			for (off = 0; off < src->length; off += len) {
 				len = min(src->length - off, max_seg);
 				pos = src->offset + off;
-				sg_set_page(dst, nth_page(sg_page(src), pos >> PAGE_SHIFT),
-					    len, offset_in_page(pos));
+				/* A segment is physically contiguous. */
+				pfn = page_to_pfn(sg_page(src)) + (pos >> PAGE_SHIFT);
+				sg_set_page(dst, pfn_to_page(pfn), len, offset_in_page(pos));
 				dst = sg_next(dst);
 			}
 		}
