@@ -6,8 +6,8 @@
 # every target.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
-KERNELS ?= 6.1 6.12 6.1-rt 6.12-rt sid sid-rt
-NEGATIVE_KERNELS ?= 6.1 6.12 sid
+KERNELS ?= 6.1 6.12 6.1-rt 6.12-rt sid sid-rt debug
+NEGATIVE_KERNELS ?= 6.1 6.12 sid debug
 DEMO_KERNEL ?= 6.12
 export KERNELS DEMO_KERNEL
 
@@ -90,7 +90,8 @@ help:
 	@echo "  demo              boot DEMO_KERNEL under QEMU and show cohbuf working"
 	@echo "  clean             remove build output"
 	@echo "variables: KDIR, KERNELS (default \"$(KERNELS)\"; sid is the newest" \
-		"kernel of Debian unstable, SERIES-rt the PREEMPT_RT flavour),"
+		"kernel of Debian unstable, SERIES-rt the PREEMPT_RT flavour," \
+		"debug a KASAN/lockdep/kmemleak/fault-injection kernel built from linux-source-6.12),"
 	@echo "  NEGATIVE_KERNELS (default \"$(NEGATIVE_KERNELS)\"), JOBS (guests at once," \
 		"default: cores), DEMO_KERNEL" \
 		"(default $(DEMO_KERNEL)),"

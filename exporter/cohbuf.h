@@ -42,7 +42,6 @@ struct cohbuf_buffer {
 	struct cohbuf_chunk *chunks;
 	unsigned int nr_chunks;
 	unsigned int cap_chunks; /* allocated length of @chunks */
-	unsigned int nr_sg_ents; /* sum of the chunks' sgt.orig_nents */
 	atomic_t attachments;	/* live dma-buf attachments */
 	atomic_t mmaps;		/* user VMAs mapping the buffer */
 };
@@ -90,7 +89,8 @@ void cohbuf_stats_record(bool success);
 /* cohbuf_chunks.c */
 int cohbuf_chunks_alloc(struct cohbuf_buffer *buf);
 void cohbuf_chunks_free(struct cohbuf_buffer *buf);
-struct sg_table *cohbuf_chunks_sgt(const struct cohbuf_buffer *buf);
+struct sg_table *cohbuf_chunks_sgt(const struct cohbuf_buffer *buf,
+				   unsigned int max_seg);
 void cohbuf_chunks_sgt_free(struct sg_table *sgt);
 void *cohbuf_chunks_vmap(const struct cohbuf_buffer *buf);
 pgprot_t cohbuf_pgprot(const struct cohbuf_buffer *buf, pgprot_t prot);

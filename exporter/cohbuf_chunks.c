@@ -117,7 +117,6 @@ static int cohbuf_chunk_add(struct cohbuf_buffer *buf, size_t size)
 	c->pgoff = 0;
 	if (buf->nr_chunks)
 		c->pgoff = c[-1].pgoff + (c[-1].size >> PAGE_SHIFT);
-	buf->nr_sg_ents += c->sgt.orig_nents;
 	buf->nr_chunks++;
 	return 0;
 }
@@ -195,20 +194,44 @@ void cohbuf_chunks_free(struct cohbuf_buffer *buf)
 	buf->chunks = NULL;
 	buf->nr_chunks = 0;
 	buf->cap_chunks = 0;
-	buf->nr_sg_ents = 0;
+}
+
+/*
+ * Entries of at most @max_seg bytes (a multiple of the page size): what
+ * the importing device's dma_get_max_seg_size() allows. A chunk segment
+ * longer than that is split.
+ */
+static unsigned int cohbuf_sgt_count(const struct cohbuf_buffer *buf,
+				     unsigned int max_seg)
+{
+	struct scatterlist *src;
+	unsigned int i, j, n = 0;
+
+	for (i = 0; i < buf->nr_chunks; i++)
+		for_each_sgtable_sg(&buf->chunks[i].sgt, src, j)
+			/* Not DIV_ROUND_UP(): max_seg may be close to UINT_MAX. */
+			n += src->length / max_seg + !!(src->length % max_seg);
+	return n;
 }
 
 static void cohbuf_sgt_fill(struct sg_table *sgt,
-			    const struct cohbuf_buffer *buf)
+			    const struct cohbuf_buffer *buf,
+			    unsigned int max_seg)
 {
 	struct scatterlist *dst = sgt->sgl, *src;
-	unsigned int i, j;
+	unsigned int i, j, off, len, pos;
+	unsigned long pfn;
 
 	for (i = 0; i < buf->nr_chunks; i++) {
 		for_each_sgtable_sg(&buf->chunks[i].sgt, src, j) {
-			sg_set_page(dst, sg_page(src), src->length,
-				    src->offset);
-			dst = sg_next(dst);
+			for (off = 0; off < src->length; off += len) {
+				len = min(src->length - off, max_seg);
+				pos = src->offset + off;
+				/* A segment is physically contiguous. */
+				pfn = page_to_pfn(sg_page(src)) + (pos >> PAGE_SHIFT);
+				sg_set_page(dst, pfn_to_page(pfn), len, offset_in_page(pos));
+				dst = sg_next(dst);
+			}
 		}
 	}
 }
@@ -216,24 +239,30 @@ static void cohbuf_sgt_fill(struct sg_table *sgt,
 /**
  * cohbuf_chunks_sgt() - describe all pages of a buffer in one table
  * @buf: exported buffer
+ * @max_seg: longest entry the table may have, in bytes (rounded down to
+ *	whole pages, at least one page); dma_get_max_seg_size() of the
+ *	device the table will be mapped for
  *
- * Return: a new, not DMA-mapped sg_table with one entry per chunk segment,
- * in buffer order, or an ERR_PTR(). Free with cohbuf_chunks_sgt_free().
+ * Return: a new, not DMA-mapped sg_table with the chunks' segments in
+ * buffer order, each split into entries of at most @max_seg bytes, or an
+ * ERR_PTR(). Free with cohbuf_chunks_sgt_free().
  */
-struct sg_table *cohbuf_chunks_sgt(const struct cohbuf_buffer *buf)
+struct sg_table *cohbuf_chunks_sgt(const struct cohbuf_buffer *buf,
+				   unsigned int max_seg)
 {
 	struct sg_table *sgt;
 	int ret;
 
+	max_seg = max_t(unsigned int, round_down(max_seg, PAGE_SIZE), PAGE_SIZE);
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table(sgt, buf->nr_sg_ents, GFP_KERNEL);
+	ret = sg_alloc_table(sgt, cohbuf_sgt_count(buf, max_seg), GFP_KERNEL);
 	if (ret) {
 		kfree(sgt);
 		return ERR_PTR(ret);
 	}
-	cohbuf_sgt_fill(sgt, buf);
+	cohbuf_sgt_fill(sgt, buf, max_seg);
 	return sgt;
 }
 

@@ -62,7 +62,17 @@ static bool cohbuf_sgt_needs_sync(struct device *dev, struct sg_table *sgt)
 	return false;
 }
 
-/* A fresh table per call, mapped for the importer's own device. */
+/*
+ * A fresh table per call, mapped for the importer's own device.
+ *
+ * The memory is DMA-coherent and, as above, never synced: the mapping
+ * skips CPU cache maintenance (DMA_ATTR_SKIP_CPU_SYNC), on map and unmap.
+ * This also tells DMA-API debugging that the mapping may overlap others
+ * of the same memory: the coherent allocation itself, and the mappings of
+ * every other importer. Overlaps of streaming mappings are reported
+ * because their cache maintenance would destroy each other's data; there
+ * is none here.
+ */
 static struct sg_table *cohbuf_map_dma_buf(struct dma_buf_attachment *attach,
 					   enum dma_data_direction dir)
 {
@@ -70,10 +80,10 @@ static struct sg_table *cohbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	struct sg_table *sgt;
 	int ret;
 
-	sgt = cohbuf_chunks_sgt(buf);
+	sgt = cohbuf_chunks_sgt(buf, dma_get_max_seg_size(attach->dev));
 	if (IS_ERR(sgt))
 		return sgt;
-	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
+	ret = dma_map_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret)
 		goto err_free;
 	if (cohbuf_sgt_needs_sync(attach->dev, sgt)) {
@@ -83,7 +93,7 @@ static struct sg_table *cohbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	return sgt;
 
 err_unmap:
-	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+	dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 err_free:
 	cohbuf_chunks_sgt_free(sgt);
 	return ERR_PTR(ret);
@@ -93,7 +103,7 @@ static void cohbuf_unmap_dma_buf(struct dma_buf_attachment *attach,
 				 struct sg_table *sgt,
 				 enum dma_data_direction dir)
 {
-	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+	dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	cohbuf_chunks_sgt_free(sgt);
 }
 

@@ -182,6 +182,13 @@ static int __init cohbuf_imp_init(void)
 		return PTR_ERR(pdev);
 	cohbuf_imp_dev.pdev = pdev;
 	cohbuf_imp_dev.misc.parent = &pdev->dev;
+	/*
+	 * The engine reaches buffers through the CPU (vmap), so a DMA segment
+	 * may be of any length. Without dma_parms the DMA API assumes 64 KiB,
+	 * and exporters that hand out longer entries (the system dma-heap's
+	 * are up to 1 MiB) would map for us what we claimed not to support.
+	 */
+	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
 
 	ret = cohbuf_imp_engine_init();
 	if (ret)

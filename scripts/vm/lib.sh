@@ -9,7 +9,9 @@
 #
 # Series: "6.1", "6.12" (Debian 12's kernels, from the host's apt lists) and
 # "sid" (the newest kernel of Debian unstable, see sid.sh), each optionally
-# with "-rt" for the PREEMPT_RT flavour.
+# with "-rt" for the PREEMPT_RT flavour, and "debug": a kernel with KASAN,
+# lockdep, kmemleak, DMA-API debugging and fault injection that the rig
+# builds itself from linux-source-6.12 (build-debug-kernel).
 
 COHBUF_CACHE=${COHBUF_CACHE:-${HOME:-/root}/.cache/cohbuf}
 # The top of the source tree, from wherever the sourcing script lives.
@@ -60,6 +62,26 @@ cached_newest_kver() {
 # A cached kernel that came from Debian unstable (fetch-kernel marks it).
 kernel_is_sid() { [ -f "$COHBUF_CACHE/kernels/$1/root/SID" ]; }
 
+# The debug series: the linux-source-6.12 package version, its upstream
+# release, the cache key (source version, fragment, compiler) and the
+# kernel release built from them.
+is_debug_series() { [ "$1" = debug ]; }
+debug_source_version() {
+	dpkg-query -W -f '${Version}' linux-source-6.12 2>/dev/null ||
+		die "linux-source-6.12 is not installed (run scripts/setup)"
+}
+debug_upstream_version() { debug_source_version | sed 's/-[^-]*$//'; }
+debug_key() {
+	{
+		debug_source_version
+		echo
+		sha256sum < "$TOP/scripts/vm/debug.config"
+		${CC:-gcc} --version | head -n 1
+	} | sha256sum | cut -c 1-10
+}
+debug_kver() { printf '%s-cohbuf-debug-%s\n' "$(debug_upstream_version)" "$(debug_key)"; }
+kernel_is_debug() { case "$1" in *-cohbuf-debug-*) return 0 ;; esac; return 1; }
+
 # Kernel release to use for a series: a pin, else the newest in apt's lists,
 # else the newest one cached (so a warm cache works without package lists).
 resolve_kver() {
@@ -70,7 +92,10 @@ resolve_kver() {
 			return 0
 		fi
 	done
-	if is_sid_series "$series"; then
+	if is_debug_series "$series"; then
+		debug_kver
+		return 0
+	elif is_sid_series "$series"; then
 		kver=$(sid_newest_kver "$series")
 	else
 		kver=$(apt_newest_kver "$series")
@@ -82,7 +107,9 @@ resolve_kver() {
 
 kernel_root() { printf '%s\n' "$COHBUF_CACHE/kernels/$1/root"; }
 kernel_kdir() {
-	if kernel_is_sid "$1"; then
+	if kernel_is_debug "$1"; then
+		printf '%s\n' "$COHBUF_CACHE/kernels/$1/build"
+	elif kernel_is_sid "$1"; then
 		printf '%s\n' "$SID_ROOT/usr/src/linux-headers-$1"
 	else
 		printf '%s\n' "$COHBUF_CACHE/kernels/$1/root/usr/src/linux-headers-$1"

@@ -1,0 +1,624 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fault injection on every allocation of every ioctl of both modules, of
+ * opening their device nodes and of mmap() on a cohbuf dma-buf.  With the
+ * kernel's fail-nth interface (/proc/thread-self/fail-nth, which drives
+ * failslab and fail_page_alloc for this thread only) each call is made
+ * with its 1st, 2nd, ... Nth fault-injection point failing, until a call
+ * runs with the counter left over, i.e. without reaching a failure point.
+ * Each failed call must return a documented error and leave nothing
+ * behind: no file descriptor, no mapping, no buffer, import, job or byte
+ * in the modules' accounting.  A call that succeeds although a point failed
+ * (an allocation with a fallback) is undone and the walk goes on.  The
+ * number of points is printed per call as a TAP diagnostic.
+ *
+ * Needs CONFIG_FAULT_INJECTION, FAILSLAB, FAIL_PAGE_ALLOC and
+ * FAULT_INJECTION_DEBUG_FS (the rig's debug kernel); skips elsewhere.
+ */
+
+#include <dirent.h>
+#include <poll.h>
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "cohbuf_test.h"
+#include "importer_test.h"
+
+#define FAIL_NTH	"/proc/thread-self/fail-nth"
+#define FAILSLAB	"/sys/kernel/debug/failslab/"
+#define FAIL_PAGE	"/sys/kernel/debug/fail_page_alloc/"
+#define MAX_POINTS	2000	/* far more than any of these calls has */
+#define WAIT_NS		(20000 * MS)
+#define SNAP_LEN	16384
+
+/* What a failed call must leave exactly as it was. */
+struct snapshot {
+	int fds;
+	int maps;
+	long long live_buffers, live_bytes;
+	long long imports, releases, submitted;
+	char buffers[SNAP_LEN];		/* cohbuf debugfs: every buffer */
+	char imp_imports[SNAP_LEN];	/* importer debugfs: every import */
+	char imp_jobs[SNAP_LEN];	/* importer debugfs: every job */
+};
+
+struct fn_state {
+	int dev, imp, nth;
+	int buf, handle;		/* a 9 MiB (three chunk) buffer, imported */
+	int src_handle;			/* a second buffer for COPY */
+	int src_buf;
+	__u64 job;			/* WAIT: the job to reap */
+	int newfd;			/* what a successful call made */
+	void *map;
+	__u32 new_handle;
+	struct snapshot before, after;
+};
+
+static int count_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static int count_lines(const char *path)
+{
+	static char text[1 << 16];
+	int n = 0;
+	char *p;
+
+	if (read_text(path, text, sizeof(text)) < 0)
+		return -1;
+	for (p = text; *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
+static void take_snapshot(struct snapshot *s)
+{
+	const char *imp_stats = IMPORTER_DEBUGFS "/stats";
+
+	s->fds = count_dir("/proc/self/fd");
+	s->maps = count_lines("/proc/self/maps");
+	s->live_buffers = cohbuf_stat("live_buffers");
+	s->live_bytes = cohbuf_stat("live_bytes");
+	s->imports = read_number(imp_stats, "imports");
+	s->releases = read_number(imp_stats, "releases");
+	s->submitted = read_number(imp_stats, "submitted");
+	read_text(COHBUF_DEBUGFS "/buffers", s->buffers, sizeof(s->buffers));
+	read_text(IMPORTER_DEBUGFS "/imports", s->imp_imports, sizeof(s->imp_imports));
+	read_text(IMPORTER_DEBUGFS "/jobs", s->imp_jobs, sizeof(s->imp_jobs));
+}
+
+static int set_text(const char *path, const char *text)
+{
+	return write_text(path, text);
+}
+
+/*
+ * One call under test.  prepare (optional) runs before the snapshot,
+ * call runs with fail-nth armed and returns 0 or -errno, undo (optional)
+ * cleans up after a successful call, and after_fail (optional) after a
+ * failed one, once the snapshot was compared.
+ */
+struct fn_call {
+	const char *name;
+	void (*prepare)(struct __test_metadata *_metadata, struct fn_state *self);
+	int (*call)(struct fn_state *self);
+	void (*undo)(struct __test_metadata *_metadata, struct fn_state *self);
+	void (*after_fail)(struct __test_metadata *_metadata, struct fn_state *self);
+	int errnos[4];			/* what the uapi allows it to fail with */
+};
+
+static int arm(int nth, int n)
+{
+	char text[16];
+	int len = snprintf(text, sizeof(text), "%d", n);
+
+	return pwrite(nth, text, len, 0) == len ? 0 : -1;
+}
+
+static int left_over(int nth)
+{
+	char text[16] = "";
+	ssize_t n = pread(nth, text, sizeof(text) - 1, 0);
+
+	return n > 0 ? atoi(text) : -1;
+}
+
+static int allowed(const struct fn_call *c, int err)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(c->errnos); i++)
+		if (c->errnos[i] && c->errnos[i] == err)
+			return 1;
+	return 0;
+}
+
+static void compare(struct __test_metadata *_metadata, const char *name, int n,
+		    const struct snapshot *a, const struct snapshot *b)
+{
+	EXPECT_EQ(a->fds, b->fds) TH_LOG("%s, point %d: a file descriptor was left", name, n);
+	EXPECT_EQ(a->maps, b->maps) TH_LOG("%s, point %d: a mapping was left", name, n);
+	EXPECT_EQ(a->live_buffers, b->live_buffers)
+		TH_LOG("%s, point %d: cohbuf live_buffers changed", name, n);
+	EXPECT_EQ(a->live_bytes, b->live_bytes)
+		TH_LOG("%s, point %d: cohbuf live_bytes changed", name, n);
+	EXPECT_EQ(a->imports, b->imports) TH_LOG("%s, point %d: importer imports changed", name, n);
+	EXPECT_EQ(a->releases, b->releases)
+		TH_LOG("%s, point %d: importer releases changed", name, n);
+	EXPECT_EQ(a->submitted, b->submitted)
+		TH_LOG("%s, point %d: importer submitted changed", name, n);
+	EXPECT_STREQ(a->buffers, b->buffers)
+		TH_LOG("%s, point %d: cohbuf's buffers changed", name, n);
+	EXPECT_STREQ(a->imp_imports, b->imp_imports)
+		TH_LOG("%s, point %d: the importer's imports changed", name, n);
+	EXPECT_STREQ(a->imp_jobs, b->imp_jobs)
+		TH_LOG("%s, point %d: the importer's jobs changed", name, n);
+}
+
+static void drive(struct __test_metadata *_metadata, struct fn_state *self,
+		  const struct fn_call *c)
+{
+	int n, ret, left, failed = 0, absorbed = 0;
+
+	for (n = 1; n <= MAX_POINTS; n++) {
+		if (c->prepare)
+			c->prepare(_metadata, self);
+		take_snapshot(&self->before);
+		ASSERT_EQ(0, arm(self->nth, n));
+		ret = c->call(self);
+		left = left_over(self->nth);
+		ASSERT_EQ(0, arm(self->nth, 0));
+		ASSERT_LE(0, left);
+		if (ret == 0) {
+			if (c->undo)
+				c->undo(_metadata, self);
+			if (left > 0)
+				break;	/* no point was reached: all were driven */
+			absorbed++;
+			continue;
+		}
+		/* A failure with the counter left over was not injected. */
+		ASSERT_EQ(0, left) TH_LOG("%s, point %d: %s without an injected fault",
+					  c->name, n, strerror(-ret));
+		ASSERT_TRUE(allowed(c, -ret))
+			TH_LOG("%s, point %d: undocumented error %s", c->name, n, strerror(-ret));
+		take_snapshot(&self->after);
+		compare(_metadata, c->name, n, &self->before, &self->after);
+		if (c->after_fail)
+			c->after_fail(_metadata, self);
+		failed++;
+		if (_metadata->exit_code != KSFT_PASS)
+			return;
+	}
+	ASSERT_GE(MAX_POINTS, n) TH_LOG("%s never succeeded within %d failure points",
+					c->name, MAX_POINTS);
+	printf("# %s: %d failure points driven (%d %s, %d %s)\n", c->name, n - 1,
+	       failed, "failed the call cleanly", absorbed, "absorbed by a fallback");
+	fflush(stdout);
+}
+
+/* ---- cohbuf.ko ---- */
+
+static int do_alloc(struct fn_state *self, __u64 size, __u32 flags, __u32 mode,
+		    const char *name)
+{
+	struct cohbuf_alloc_data d;
+
+	self->newfd = -1;
+	if (cohbuf_alloc_full(self->dev, size, O_RDWR | O_CLOEXEC, flags, mode, name, &d))
+		return -errno;
+	self->newfd = (int)d.fd;
+	return 0;
+}
+
+static int alloc_page(struct fn_state *self)
+{
+	return do_alloc(self, 4 * KIB, 0, COHBUF_CACHE_CACHED, NULL);
+}
+
+static int alloc_chunked(struct fn_state *self)
+{
+	return do_alloc(self, 9 * MIB, 0, COHBUF_CACHE_CACHED, NULL);
+}
+
+static int alloc_contig(struct fn_state *self)
+{
+	return do_alloc(self, 1 * MIB, COHBUF_ALLOC_CONTIGUOUS, COHBUF_CACHE_CACHED, NULL);
+}
+
+static int alloc_wc_named(struct fn_state *self)
+{
+	return do_alloc(self, 256 * KIB, 0, COHBUF_CACHE_WC, "failnth");
+}
+
+static int alloc_rdonly(struct fn_state *self)
+{
+	struct cohbuf_alloc_data d;
+
+	self->newfd = -1;
+	if (cohbuf_alloc_full(self->dev, 64 * KIB, O_RDONLY, 0, COHBUF_CACHE_CACHED, NULL, &d))
+		return -errno;
+	self->newfd = (int)d.fd;
+	return 0;
+}
+
+static void close_newfd(struct __test_metadata *_metadata, struct fn_state *self)
+{
+	ASSERT_LE(0, self->newfd);
+	ASSERT_EQ(0, close(self->newfd));
+	self->newfd = -1;
+}
+
+static int info(struct fn_state *self)
+{
+	struct cohbuf_chunk_info chunks[8];
+	struct cohbuf_info_data d;
+
+	return test_info(self->dev, self->buf, &d, chunks, 8) ? -errno : 0;
+}
+
+static int open_cohbuf(struct fn_state *self)
+{
+	self->newfd = cohbuf_dev_open();
+	return self->newfd < 0 ? -errno : 0;
+}
+
+static int mmap_buf(struct fn_state *self)
+{
+	self->map = mmap(NULL, 9 * MIB, PROT_READ | PROT_WRITE, MAP_SHARED, self->buf, 0);
+	return self->map == MAP_FAILED ? -errno : 0;
+}
+
+static void unmap_buf(struct __test_metadata *_metadata, struct fn_state *self)
+{
+	unsigned char *p = self->map;
+
+	/* The mapping works: the last page of the last chunk is there. */
+	p[9 * MIB - 1] = 0x5a;
+	__sync_synchronize();
+	ASSERT_EQ(0x5a, p[9 * MIB - 1]);
+	ASSERT_EQ(0, munmap(self->map, 9 * MIB));
+	self->map = MAP_FAILED;
+}
+
+/* ---- cohbuf_importer.ko ---- */
+
+static int open_importer(struct fn_state *self)
+{
+	self->newfd = cohbuf_imp_open();
+	return self->newfd < 0 ? -errno : 0;
+}
+
+static int import(struct fn_state *self)
+{
+	struct cohbuf_imp_import_data d = { .fd = (__u32)self->buf };
+
+	if (ioctl(self->imp, COHBUF_IMP_IOCTL_IMPORT, &d))
+		return -errno;
+	self->new_handle = d.handle;
+	return 0;
+}
+
+static void release_new(struct __test_metadata *_metadata, struct fn_state *self)
+{
+	struct cohbuf_imp_release_data r = { .handle = self->new_handle };
+
+	ASSERT_EQ(0, ioctl(self->imp, COHBUF_IMP_IOCTL_RELEASE, &r));
+}
+
+static void import_new(struct __test_metadata *_metadata, struct fn_state *self)
+{
+	ASSERT_EQ(0, import(self));
+}
+
+static int release(struct fn_state *self)
+{
+	struct cohbuf_imp_release_data r = { .handle = self->new_handle };
+
+	return ioctl(self->imp, COHBUF_IMP_IOCTL_RELEASE, &r) ? -errno : 0;
+}
+
+static int submit(struct fn_state *self, struct cohbuf_imp_submit_data *d)
+{
+	self->job = 0;
+	self->newfd = -1;
+	if (ioctl(self->imp, COHBUF_IMP_IOCTL_SUBMIT, d))
+		return -errno;
+	self->job = d->job_id;
+	if (d->flags & COHBUF_IMP_SUBMIT_OUT_FENCE)
+		self->newfd = d->out_fence_fd;
+	return 0;
+}
+
+static int submit_fill(struct fn_state *self)
+{
+	struct cohbuf_imp_submit_data d = imp_fill(self->handle, 4 * KIB, 64 * KIB, 0xa5a5a5a5);
+
+	return submit(self, &d);
+}
+
+static int submit_fill_random_fence(struct fn_state *self)
+{
+	struct cohbuf_imp_submit_data d = imp_fill(self->handle, 0, 9 * MIB, 0);
+
+	d.flags = COHBUF_IMP_SUBMIT_RANDOM | COHBUF_IMP_SUBMIT_OUT_FENCE;
+	d.seed = 7;
+	return submit(self, &d);
+}
+
+static int submit_copy(struct fn_state *self)
+{
+	struct cohbuf_imp_submit_data d = imp_copy(self->handle, 8 * MIB, self->src_handle,
+						   0, 64 * KIB);
+
+	return submit(self, &d);
+}
+
+static int submit_checksum(struct fn_state *self)
+{
+	struct cohbuf_imp_submit_data d = imp_checksum(self->handle, 0, 9 * MIB);
+
+	d.engine = 1;
+	return submit(self, &d);
+}
+
+/* Reap the job a successful SUBMIT queued; close its out-fence. */
+static void reap(struct __test_metadata *_metadata, struct fn_state *self)
+{
+	struct cohbuf_imp_wait_data w = { .job_id = self->job, .timeout_ns = WAIT_NS };
+
+	ASSERT_NE(0, self->job);
+	ASSERT_EQ(0, ioctl(self->imp, COHBUF_IMP_IOCTL_WAIT, &w));
+	EXPECT_EQ(0, w.status);
+	if (self->newfd >= 0)
+		close(self->newfd);
+	self->newfd = -1;
+	self->job = 0;
+}
+
+/* WAIT: a completed job (the context polls readable), which the call reaps. */
+static void submit_done(struct __test_metadata *_metadata, struct fn_state *self)
+{
+	struct pollfd p = { .fd = self->imp, .events = POLLIN };
+
+	ASSERT_EQ(0, submit_fill(self));
+	ASSERT_EQ(1, poll(&p, 1, 20000));
+}
+
+static int wait_job(struct fn_state *self)
+{
+	struct cohbuf_imp_wait_data w = { .job_id = self->job, .timeout_ns = WAIT_NS };
+
+	return ioctl(self->imp, COHBUF_IMP_IOCTL_WAIT, &w) ? -errno : 0;
+}
+
+FIXTURE(fn) {
+	struct fn_state s;
+};
+
+FIXTURE_VARIANT(fn) {
+	struct fn_call c;
+};
+
+/* The errors each call may fail with, from the uapi headers and open(2)/mmap(2). */
+FIXTURE_VARIANT_ADD(fn, cohbuf_open)
+{
+	.c = { .name = "cohbuf_open",
+		.call = open_cohbuf,
+		.undo = close_newfd,
+		.errnos = { ENOMEM },
+	},
+};
+
+FIXTURE_VARIANT_ADD(fn, cohbuf_alloc_page)
+{
+	.c = { .name = "cohbuf_alloc_page",
+		.call = alloc_page,
+		.undo = close_newfd,
+		.errnos = { ENOMEM },
+	},
+};
+
+FIXTURE_VARIANT_ADD(fn, cohbuf_alloc_chunked)
+{
+	.c = { .name = "cohbuf_alloc_chunked",
+		.call = alloc_chunked,
+		.undo = close_newfd,
+		.errnos = { ENOMEM },
+	},
+};
+
+FIXTURE_VARIANT_ADD(fn, cohbuf_alloc_contiguous)
+{
+	.c = { .name = "cohbuf_alloc_contiguous",
+		.call = alloc_contig,
+		.undo = close_newfd,
+		.errnos = { ENOMEM },
+	},
+};
+
+FIXTURE_VARIANT_ADD(fn, cohbuf_alloc_wc_named)
+{
+	.c = { .name = "cohbuf_alloc_wc_named",
+		.call = alloc_wc_named,
+		.undo = close_newfd,
+		.errnos = { ENOMEM },
+	},
+};
+
+FIXTURE_VARIANT_ADD(fn, cohbuf_alloc_rdonly)
+{
+	.c = { .name = "cohbuf_alloc_rdonly",
+		.call = alloc_rdonly,
+		.undo = close_newfd,
+		.errnos = { ENOMEM },
+	},
+};
+
+FIXTURE_VARIANT_ADD(fn, cohbuf_info)
+{
+	.c = { .name = "cohbuf_info",
+		.call = info,
+	},
+};
+
+FIXTURE_VARIANT_ADD(fn, cohbuf_mmap)
+{
+	.c = { .name = "cohbuf_mmap",
+		.call = mmap_buf,
+		.undo = unmap_buf,
+		.errnos = { ENOMEM, EAGAIN },
+	},
+};
+
+FIXTURE_VARIANT_ADD(fn, importer_open)
+{
+	.c = { .name = "importer_open",
+		.call = open_importer,
+		.undo = close_newfd,
+		.errnos = { ENOMEM },
+	},
+};
+
+FIXTURE_VARIANT_ADD(fn, importer_import)
+{
+	.c = { .name = "importer_import",
+		.call = import,
+		.undo = release_new,
+		.errnos = { ENOMEM },
+	},
+};
+
+FIXTURE_VARIANT_ADD(fn, importer_release)
+{
+	.c = { .name = "importer_release",
+		.prepare = import_new,
+		.call = release,
+		.after_fail = release_new,
+	},
+};
+
+FIXTURE_VARIANT_ADD(fn, importer_submit_fill)
+{
+	.c = { .name = "importer_submit_fill",
+		.call = submit_fill,
+		.undo = reap,
+		.errnos = { ENOMEM },
+	},
+};
+
+FIXTURE_VARIANT_ADD(fn, importer_submit_fill_random_out_fence)
+{
+	.c = { .name = "importer_submit_fill_random_out_fence",
+		.call = submit_fill_random_fence,
+		.undo = reap,
+		.errnos = { ENOMEM, EMFILE },
+	},
+};
+
+FIXTURE_VARIANT_ADD(fn, importer_submit_copy)
+{
+	.c = { .name = "importer_submit_copy",
+		.call = submit_copy,
+		.undo = reap,
+		.errnos = { ENOMEM },
+	},
+};
+
+FIXTURE_VARIANT_ADD(fn, importer_submit_checksum)
+{
+	.c = { .name = "importer_submit_checksum",
+		.call = submit_checksum,
+		.undo = reap,
+		.errnos = { ENOMEM },
+	},
+};
+
+FIXTURE_VARIANT_ADD(fn, importer_wait)
+{
+	.c = { .name = "importer_wait",
+		.prepare = submit_done,
+		.call = wait_job,
+		.after_fail = reap,
+	},
+};
+
+FIXTURE_SETUP(fn)
+{
+	struct fn_state *st = &self->s;
+	static const char * const knobs[][2] = {
+		/* only this thread's fail-nth makes anything fail */
+		{ FAILSLAB "probability", "0" },
+		{ FAIL_PAGE "probability", "0" },
+		/* sleeping allocations too: GFP_KERNEL is what drivers use */
+		{ FAILSLAB "ignore-gfp-wait", "N" },
+		{ FAIL_PAGE "ignore-gfp-wait", "N" },
+		{ FAIL_PAGE "ignore-gfp-highmem", "N" },
+		{ FAIL_PAGE "min-order", "0" },
+		/* the default (2) dumps a stack: the health gate would trip */
+		{ FAILSLAB "verbose", "0" },
+		{ FAIL_PAGE "verbose", "0" },
+	};
+	struct cohbuf_imp_import_data imp;
+	size_t i;
+
+	st->nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
+	if (st->nth < 0)
+		SKIP(return, "%s: %s (no CONFIG_FAULT_INJECTION in this kernel)",
+		     FAIL_NTH, strerror(errno));
+	if (access(FAILSLAB, F_OK) || access(FAIL_PAGE, F_OK))
+		SKIP(return, "no %s or %s (%s)", FAILSLAB, FAIL_PAGE,
+		     "needs FAILSLAB, FAIL_PAGE_ALLOC and FAULT_INJECTION_DEBUG_FS");
+	for (i = 0; i < ARRAY_SIZE(knobs); i++)
+		ASSERT_EQ(0, set_text(knobs[i][0], knobs[i][1]))
+			TH_LOG("%s: %s", knobs[i][0], strerror(errno));
+
+	st->dev = cohbuf_dev_open();
+	ASSERT_LE(0, st->dev);
+	st->imp = cohbuf_imp_open();
+	ASSERT_LE(0, st->imp);
+	st->buf = test_alloc(st->dev, 9 * MIB);
+	ASSERT_LE(0, st->buf);
+	st->src_buf = test_alloc(st->dev, 64 * KIB);
+	ASSERT_LE(0, st->src_buf);
+	memset(&imp, 0, sizeof(imp));
+	imp.fd = st->buf;
+	ASSERT_EQ(0, ioctl(st->imp, COHBUF_IMP_IOCTL_IMPORT, &imp));
+	st->handle = imp.handle;
+	memset(&imp, 0, sizeof(imp));
+	imp.fd = st->src_buf;
+	ASSERT_EQ(0, ioctl(st->imp, COHBUF_IMP_IOCTL_IMPORT, &imp));
+	st->src_handle = imp.handle;
+	st->newfd = -1;
+	st->map = MAP_FAILED;
+}
+
+FIXTURE_TEARDOWN(fn)
+{
+	struct fn_state *st = &self->s;
+
+	if (st->nth < 0)
+		return;
+	close(st->nth);
+	close(st->imp);
+	close(st->src_buf);
+	close(st->buf);
+	close(st->dev);
+}
+
+TEST_F_TIMEOUT(fn, every_allocation_fails_cleanly, 120)
+{
+	drive(_metadata, &self->s, &variant->c);
+}
+
+TEST_HARNESS_MAIN
