@@ -14,11 +14,12 @@
  * debugfs counters of both modules must be back where they started.
  *
  * Each run is bounded in operations and in time and reproducible from its
- * seed: COHBUF_FUZZ_SEED overrides the seed, COHBUF_FUZZ_OPS the total
- * number of operations (shared out between the tests), and
- * COHBUF_FUZZ_SECONDS the total time limit.  The kernel's answers (ETIME or
- * not, ENOMEM or not) steer the model, so a replay on another machine
- * follows the same path only as long as the kernel answers the same.
+ * seed, which it prints: COHBUF_FUZZ_SEED, COHBUF_FUZZ_OPS and
+ * COHBUF_FUZZ_SECONDS set the seed, the operation count and the time limit
+ * of every run (-t NAME picks one), COHBUF_FUZZ_TRACE=N prints the
+ * operations from index N on.  The kernel's answers (ETIME or not, ENOMEM
+ * or not) steer the model, so a replay on another machine follows the
+ * same path only as long as the kernel answers the same.
  */
 
 #include <linux/dma-buf.h>
@@ -1875,16 +1876,15 @@ static unsigned long env_ul(const char *name, unsigned long def)
 #define OPS_FILE "/tmp/cohbuf_fuzz.ops"
 
 /*
- * One of the FZ_RUNS fuzz runs: @share percent of the total operations,
- * an equal part of the time, a seed derived from the base seed and @index.
+ * One of the FZ_RUNS fuzz runs: by default @share percent of DEFAULT_OPS,
+ * an equal part of DEFAULT_SECONDS and DEFAULT_SEED + @index.
  */
 #define FZ_RUNS	4
 
 static void fuzz_test(struct __test_metadata *_metadata, const char *name, int index,
 		      unsigned int share, const unsigned int *weights)
 {
-	unsigned long total = env_ul("COHBUF_FUZZ_OPS", DEFAULT_OPS);
-	double seconds = DEFAULT_SECONDS, t0, dt;
+	double seconds = DEFAULT_SECONDS / FZ_RUNS, t0, dt;
 	struct fz_counters base;
 	struct sigaction sa;
 	char why[512], line[1024];
@@ -1896,9 +1896,9 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 	if (env && *env)
 		seconds = strtod(env, NULL);
 	memset(&F, 0, sizeof(F));
-	F.seed = env_ul("COHBUF_FUZZ_SEED", DEFAULT_SEED) + (__u64)index;
+	F.seed = env_ul("COHBUF_FUZZ_SEED", DEFAULT_SEED + (__u64)index);
 	F.rng = F.seed;
-	F.max_ops = total * share / 100;
+	F.max_ops = env_ul("COHBUF_FUZZ_OPS", DEFAULT_OPS * share / 100);
 	F.weights = weights;
 	F.trace = env_ul("COHBUF_FUZZ_TRACE", 0);
 	F.closed_fd = -1;
@@ -1940,11 +1940,11 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 	for (i = 0; i < F.ntmpl; i++)
 		n += snprintf(line + n, sizeof(line) - n, " %s", F.tmpl[i].what);
 	ksft_print_msg("fuzz %s: seed=%#llx ops=%lu time limit %.0f s, foreign dma-bufs:%s\n",
-		       name, (unsigned long long)F.seed, F.max_ops, seconds / FZ_RUNS,
+		       name, (unsigned long long)F.seed, F.max_ops, seconds,
 		       F.ntmpl ? line : " none");
 
 	t0 = now();
-	F.deadline = t0 + seconds / FZ_RUNS;
+	F.deadline = t0 + seconds;
 	fz_run(F.max_ops);
 	dt = now() - t0;
 	if (!F.failed)
