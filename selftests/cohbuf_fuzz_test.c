@@ -44,6 +44,7 @@
 #define NJOBS		64	/* unreaped jobs */
 #define NCTX		2	/* importer contexts */
 #define NTMPL		8	/* foreign dma-bufs, duplicated into the pool */
+#define NKIDS		2	/* children running at once */
 #define ARGBUF		(16 * 1024 + PAGE)
 
 /* Module parameters for the run, restored afterwards. */
@@ -122,6 +123,13 @@ static struct fz {
 	char msg[512];
 	const char *why;	/* why the current call must fail, or NULL */
 	int dev, ctx[NCTX], engines;
+	/*
+	 * A context a child process has used at the same time: its handles
+	 * and jobs may have changed behind the model's back, so only checks
+	 * that do not depend on them apply until it is reopened.
+	 */
+	int shared[NCTX];
+	pid_t kids[NKIDS];	/* children running alongside */
 	__u64 last_buf_id, last_job_id;
 	int closed_fd;
 	struct fz_fd fds[NFDS];
@@ -1286,13 +1294,15 @@ static void op_release(void)
 		fprintf(stderr, "# T release c=%d h=%u ret=%d errno=%d why=%s\n", c, d->handle, ret,
 			errno, F.why ? F.why : "");
 	if (!fz_result(ret, "RELEASE", ERRS(ENOENT, EINVAL, EFAULT, ENOTTY))) {
-		if (s >= 0 && !F.why && errno == ENOENT)
+		if (s >= 0 && !F.why && errno == ENOENT && !F.shared[c])
 			fz_fail("RELEASE of live handle %u: ENOENT", d->handle);
+		if (s >= 0 && errno == ENOENT)
+			F.imps[s].ctx = -1;
 		return;
 	}
 	if (s >= 0)
 		F.imps[s].ctx = -1;
-	else if (!F.why)
+	else if (!F.why && !F.shared[c])
 		fz_fail("RELEASE of handle %u, which the model does not have, succeeded",
 			d->handle);
 }
@@ -1341,12 +1351,13 @@ static void pick_range(__u64 size, __u64 *off, __u64 *len, int *out)
 static void op_submit(void)
 {
 	struct cohbuf_imp_submit_data *d = (void *)argbuf;
-	int c = below(NCTX), ds, ss, out, js, sslot, ret;
+	int c = below(NCTX), ds, ss, out, js, sslot, ret, strict;
 	__u64 dsize = 0, ssize = 0;
 	unsigned long cmd;
 
 	if (F.ctx[c] < 0)
 		return;
+	strict = !F.shared[c];
 	js = job_pick(-1);
 	if (js < 0)
 		return;
@@ -1361,13 +1372,13 @@ static void op_submit(void)
 		ds = imp_find(c, d->dst_handle);
 		if (ds >= 0) {
 			dsize = F.imps[ds].size;
-			if (F.imps[ds].rdonly)
+			if (F.imps[ds].rdonly && strict)
 				bad("destination exported read-only");
-		} else {
+		} else if (strict) {
 			bad("unknown dst handle");
 		}
 		pick_range(dsize, &d->dst_offset, &d->len, &out);
-		if (out)
+		if (out && strict)
 			bad("dst range outside the buffer");
 	}
 	if (d->op == COHBUF_IMP_OP_COPY || d->op == COHBUF_IMP_OP_CHECKSUM) {
@@ -1377,14 +1388,14 @@ static void op_submit(void)
 		ss = imp_find(c, d->src_handle);
 		if (ss >= 0)
 			ssize = F.imps[ss].size;
-		else
+		else if (strict)
 			bad("unknown src handle");
 		pick_range(ssize, &d->src_offset, &len, &out);
 		if (d->op == COHBUF_IMP_OP_CHECKSUM)
 			d->len = len;
 		else
 			out = d->src_offset > ssize || d->len > ssize - d->src_offset;
-		if (out)
+		if (out && strict)
 			bad("src range outside the buffer");
 	}
 	if (!d->len)
@@ -1507,8 +1518,13 @@ static int do_wait(int c, int js, __u64 id, __u64 timeout_ns)
 	}
 	ret = ioctl(F.ctx[c], cmd, js < 0 ? fz_argp() : argbuf);
 	if (!fz_result(ret, "WAIT", ERRS(ETIME, ENOENT, EINVAL, EINTR, EFAULT, ENOTTY))) {
-		if (js >= 0 && !F.why && errno == ENOENT)
-			fz_fail("WAIT for unreaped job %llu: ENOENT", (unsigned long long)id);
+		if (js >= 0 && !F.why && errno == ENOENT) {
+			if (!F.shared[c])
+				fz_fail("WAIT for unreaped job %llu: ENOENT",
+					(unsigned long long)id);
+			F.jobs[js].ctx = -1;	/* reaped by a child */
+			return 1;
+		}
 		return 0;
 	}
 	if (js < 0)
@@ -1566,6 +1582,7 @@ static void op_reopen(void)
 		return;
 	}
 	ctx_drop_model(c);
+	F.shared[c] = 0;
 	F.ctx[c] = open(IMPORTER_DEV, O_RDWR | O_CLOEXEC);
 	if (F.trace)
 		fprintf(stderr, "# T reopen c=%d\n", c);
@@ -1576,17 +1593,25 @@ static void op_reopen(void)
 
 static void fz_run(unsigned long ops);
 
-static void child_main(void)
+static void child_main(int share)
 {
 	int i;
 
 	F.child = 1;
-	/* The parent's contexts stay the parent's: its model must stay true. */
-	for (i = 0; i < NCTX; i++)
+	for (i = 0; i < NKIDS; i++)
+		F.kids[i] = 0;
+	/*
+	 * Either race the parent on its contexts, or leave them alone and
+	 * maybe use one of our own.
+	 */
+	for (i = 0; i < NCTX; i++) {
+		F.shared[i] = share;
+		if (share)
+			continue;
 		F.ctx[i] = -1;
-	ctx_drop_model(0);
-	ctx_drop_model(1);
-	if (chance(70))
+		ctx_drop_model(i);
+	}
+	if (!share && chance(70))
 		F.ctx[0] = open(IMPORTER_DEV, O_RDWR | O_CLOEXEC);
 	for (i = 0; i < NMAPS; i++)
 		if (F.maps[i].addr && F.maps[i].dontfork)
@@ -1598,12 +1623,48 @@ static void child_main(void)
 	_exit(0);
 }
 
-static void op_fork(void)
+/* Wait for child @k (killing it first if @kill); 1 if it ended well. */
+static int kid_reap(int k, int kill_it, int block)
 {
 	int status, killed = 0;
+	pid_t r;
+
+	if (kill_it) {
+		killed = !kill(F.kids[k], SIGKILL);
+		F.kills += killed;
+		block = 1;
+	}
+	r = waitpid(F.kids[k], &status, block ? 0 : WNOHANG);
+	if (!r)
+		return 1;	/* still running */
+	if (r != F.kids[k]) {
+		fz_fail("waitpid: %s", strerror(errno));
+		return 0;
+	}
+	F.kids[k] = 0;
+	if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+	    (killed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
+		return 1;
+	fz_fail("child ended with status %#x", status);
+	return 0;
+}
+
+/*
+ * Start a child that runs alongside this process, or check on, wait for
+ * or kill one that runs.
+ */
+static void op_fork(void)
+{
+	int k = below(NKIDS), share, i;
 	pid_t pid;
 
+	if (F.kids[k]) {
+		if (kid_reap(k, chance(40), chance(30)))
+			F.ok[F.kind]++;
+		return;
+	}
 	F.forks++;
+	share = chance(50);
 	pid = fork();
 	if (pid < 0) {
 		fz_result(-1, "fork", ERRS(EAGAIN, ENOMEM));
@@ -1611,22 +1672,12 @@ static void op_fork(void)
 	}
 	if (!pid) {
 		F.rng ^= 0x5555555555555555ULL;
-		child_main();
+		child_main(share);
 	}
-	if (chance(40)) {
-		usleep(below(3000));
-		killed = !kill(pid, SIGKILL);
-		F.kills += killed;
-	}
-	if (waitpid(pid, &status, 0) != pid) {
-		fz_fail("waitpid: %s", strerror(errno));
-		return;
-	}
-	if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
-	    (killed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
-		F.ok[F.kind]++;
-	else
-		fz_fail("child ended with status %#x", status);
+	F.kids[k] = pid;
+	for (i = 0; i < NCTX && share; i++)
+		F.shared[i] = 1;
+	F.ok[F.kind]++;
 }
 
 /* --- the driver ------------------------------------------------------------ */
@@ -1680,13 +1731,17 @@ static void fz_cleanup(void)
 {
 	int i, c;
 
+	F.kind = K_FORK;
+	for (i = 0; i < NKIDS; i++)
+		if (F.kids[i])
+			kid_reap(i, 0, 1);
 	F.kind = K_WAIT;
 	for (i = 0; i < NJOBS; i++) {
 		c = F.jobs[i].ctx;
 		if (c < 0)
 			continue;
 		F.why = NULL;
-		if (!do_wait(c, i, F.jobs[i].id, 30000 * MS) && !F.failed)
+		if (!do_wait(c, i, F.jobs[i].id, 30000 * MS) && !F.failed && !F.shared[c])
 			fz_fail("final WAIT for job %llu: %s", (unsigned long long)F.jobs[i].id,
 				strerror(errno));
 	}
@@ -1695,7 +1750,8 @@ static void fz_cleanup(void)
 
 		if (F.imps[i].ctx < 0)
 			continue;
-		if (ioctl(F.ctx[F.imps[i].ctx], COHBUF_IMP_IOCTL_RELEASE, &d) && !F.failed)
+		if (ioctl(F.ctx[F.imps[i].ctx], COHBUF_IMP_IOCTL_RELEASE, &d) && !F.failed &&
+		    !(errno == ENOENT && F.shared[F.imps[i].ctx]))
 			fz_fail("final RELEASE of %u: %s", d.handle, strerror(errno));
 		F.imps[i].ctx = -1;
 	}
