@@ -29,6 +29,7 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <xf86drm.h>
@@ -95,6 +96,7 @@ enum fz_kind {
 	K_SETNAME, K_EXPORT_SF, K_IMPORT_SF, K_POLL, K_RAW,
 	K_MMAP, K_MUNMAP, K_MPROTECT, K_MREMAP, K_MADVISE, K_TOUCH,
 	K_IMPORT, K_RELEASE, K_SUBMIT, K_WAIT, K_REOPEN, K_FORK,
+	K_MMAP_FIXED, K_RLIMIT,
 	K_MAX
 };
 
@@ -103,6 +105,7 @@ static const char *const fz_kind_names[K_MAX] = {
 	"setname", "export_sf", "import_sf", "poll", "raw_ioctl",
 	"mmap", "munmap", "mprotect", "mremap", "madvise", "touch",
 	"import", "release", "submit", "wait", "reopen_ctx", "fork",
+	"mmap_fixed", "rlimit",
 };
 
 struct fz_tmpl {
@@ -141,6 +144,9 @@ static struct fz {
 	const unsigned int *weights;
 	unsigned long count[K_MAX], ok[K_MAX];
 	unsigned char *ro_page;	/* a read-only page, for EFAULT on write-back */
+	unsigned char *guard;	/* a writable page followed by an inaccessible one */
+	struct rlimit nofile;	/* RLIMIT_NOFILE as found */
+	int low_nofile;		/* RLIMIT_NOFILE is lowered */
 	unsigned long trace;	/* COHBUF_FUZZ_TRACE: print the ops from this one on */
 } F;
 
@@ -525,6 +531,7 @@ static void op_info(void)
 	struct cohbuf_info_data *d = (void *)argbuf;
 	unsigned long cmd;
 	int slot, fd, ret;
+	__u32 n;
 	__u64 sum = 0;
 	__u32 i;
 
@@ -542,6 +549,11 @@ static void op_info(void)
 		}
 		break;
 	case 1:
+		/* Room for n entries before an inaccessible page: partial write-back. */
+		n = 1 + below(4);
+		d->chunks_cap = n + below(64);
+		d->chunks_ptr = (uintptr_t)(F.guard + PAGE - n * sizeof(struct cohbuf_chunk_info));
+		break;
 	case 2:
 		d->chunks_cap = below(1025);
 		d->chunks_ptr = (uintptr_t)chunkbuf;
@@ -558,7 +570,8 @@ static void op_info(void)
 	}
 	if (slot >= 0 && F.fds[slot].kind != FK_COHBUF)
 		bad("not a cohbuf dma-buf");
-	if (slot >= 0 && d->chunks_cap && d->chunks_ptr && d->chunks_ptr != (uintptr_t)chunkbuf)
+	if (slot >= 0 && d->chunks_cap && d->chunks_ptr && d->chunks_ptr != (uintptr_t)chunkbuf &&
+	    (d->chunks_ptr < (uintptr_t)F.guard || d->chunks_ptr >= (uintptr_t)F.guard + PAGE))
 		bad("chunk array not writable");
 	cmd = fz_cmd(COHBUF_IOCTL_INFO, COHBUF_INFO_DATA_SIZE_VER0);
 	ret = ioctl(F.dev, cmd, fz_argp());
@@ -605,7 +618,8 @@ static void op_dup(void)
 		/* dup2 onto another live fd of the pool: that one is closed. */
 		fd = chance(50) ? dup2(F.fds[a].fd, F.fds[b].fd) :
 			dup3(F.fds[a].fd, F.fds[b].fd, O_CLOEXEC);
-		if (!fz_result(fd, "dup2", ERRS(EMFILE, EINTR, EBUSY)))
+		if (!fz_result(fd, "dup2", F.low_nofile ? ERRS(EMFILE, EINTR, EBUSY, EBADF) :
+					   ERRS(EMFILE, EINTR, EBUSY)))
 			return;
 		if (fd != F.fds[b].fd) {
 			fz_fail("dup2 returned %d, not %d", fd, F.fds[b].fd);
@@ -618,7 +632,7 @@ static void op_dup(void)
 	if (chance(10)) {
 		/* dup2 onto itself is a no-op. */
 		fd = dup2(F.fds[a].fd, F.fds[a].fd);
-		if (fz_result(fd, "dup2 self", ERRS(0)) && fd != F.fds[a].fd)
+		if (fz_result(fd, "dup2 self", ERRS(EBADF)) && fd != F.fds[a].fd)
 			fz_fail("dup2(fd, fd) returned %d", fd);
 		return;
 	}
@@ -1161,6 +1175,80 @@ static void op_touch(void)
 	F.ok[F.kind]++;
 }
 
+/*
+ * mmap(MAP_FIXED) of a dma-buf over part of an existing mapping, which
+ * splits it; or MAP_FIXED_NOREPLACE there, which must fail.
+ */
+static void op_mmap_fixed(void)
+{
+	int i = map_slot_pick(), j, slot, fd, kind, noreplace = chance(20), prot;
+	__u64 pages = 0;
+	size_t off, len;
+	off_t foff;
+	char *p;
+
+	if (i < 0)
+		return;
+	fd = some_fd(FK_COHBUF, &slot);
+	kind = slot >= 0 ? F.fds[slot].kind : FK_FREE;
+	if (!is_dmabuf_kind(kind))
+		return;
+	pages = F.fds[slot].size / PAGE;
+	map_subrange(i, &off, &len);
+	if (len / PAGE > pages)
+		len = pages * PAGE;
+	j = map_isolate(i, off, len);
+	if (j < 0)
+		return;
+	foff = (off_t)(below(pages - len / PAGE + 1) * PAGE);
+	if (chance(5))
+		foff = (off_t)(pages * PAGE);
+	if ((__u64)foff / PAGE + len / PAGE > pages)
+		bad("window past the end of the buffer");
+	prot = chance(80) ? PROT_READ | PROT_WRITE : PROT_READ;
+	if ((prot & PROT_WRITE) && F.fds[slot].rdonly)
+		bad("PROT_WRITE on a read-only dma-buf");
+	if (noreplace)
+		bad("MAP_FIXED_NOREPLACE over a mapping");
+	p = mmap(F.maps[j].addr, len, prot,
+		 MAP_SHARED | (noreplace ? MAP_FIXED_NOREPLACE : MAP_FIXED), fd, foff);
+	if (!fz_result(p == MAP_FAILED ? -1 : 0, "mmap MAP_FIXED",
+		       ERRS(EACCES, EAGAIN, EINVAL, ENOMEM, EOVERFLOW, EPERM, EEXIST))) {
+		/* A failed MAP_FIXED may have unmapped the range already. */
+		if (!noreplace) {
+			if (munmap(F.maps[j].addr, len))
+				fz_fail("munmap after a failed MAP_FIXED: %s", strerror(errno));
+			F.maps[j].addr = NULL;
+		}
+		return;
+	}
+	if (p != F.maps[j].addr) {
+		fz_fail("MAP_FIXED mapped at %p, not %p", p, F.maps[j].addr);
+		return;
+	}
+	F.maps[j] = (struct fz_map){ .addr = p, .len = len, .prot = prot,
+				     .cohbuf = kind == FK_COHBUF, .shared = 1, .touch = 1,
+				     .rdonly = F.fds[slot].rdonly };
+	touch_all(&F.maps[j]);
+}
+
+/*
+ * Lower RLIMIT_NOFILE to a few fds above those in use (so that the next
+ * ALLOC, EXPORT_SYNC_FILE, out-fence or dup fails with EMFILE and must
+ * leave nothing behind), or restore it.
+ */
+static void op_rlimit(void)
+{
+	struct rlimit r = F.nofile;
+	int ret;
+
+	if (!F.low_nofile)
+		r.rlim_cur = 3 + below(48);
+	ret = setrlimit(RLIMIT_NOFILE, &r);
+	if (fz_result(ret, "setrlimit", ERRS(EINVAL, EPERM)))
+		F.low_nofile = !F.low_nofile;
+}
+
 /* --- the importer -------------------------------------------------------- */
 
 static int imp_pick(int ctx)
@@ -1556,7 +1644,8 @@ static void op_wait(void)
 		id = F.jobs[js].id;
 	else
 		id = chance(50) ? 0 : F.last_job_id + 1 + below(1000);
-	bad("not a job of this context");
+	if (!F.shared[c])	/* else a child may have submitted it */
+		bad("not a job of this context");
 	do_wait(c, -1, id, 0);
 }
 
@@ -1689,6 +1778,7 @@ static const fz_op fz_ops[K_MAX] = {
 	op_setname, op_export_sf, op_import_sf, op_poll, op_raw,
 	op_mmap, op_munmap, op_mprotect, op_mremap, op_madvise, op_touch,
 	op_import, op_release, op_submit, op_wait, op_reopen, op_fork,
+	op_mmap_fixed, op_rlimit,
 };
 
 static int pick_kind(void)
@@ -1731,6 +1821,9 @@ static void fz_cleanup(void)
 {
 	int i, c;
 
+	if (F.low_nofile && setrlimit(RLIMIT_NOFILE, &F.nofile))
+		fz_fail("restoring RLIMIT_NOFILE: %s", strerror(errno));
+	F.low_nofile = 0;
 	F.kind = K_FORK;
 	for (i = 0; i < NKIDS; i++)
 		if (F.kids[i])
@@ -1986,6 +2079,10 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 	}
 	F.ro_page = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, F.ro_page);
+	F.guard = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, F.guard);
+	ASSERT_EQ(0, mprotect(F.guard + PAGE, PAGE, PROT_NONE));
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &F.nofile));
 	if (!argbuf)
 		argbuf = mmap(NULL, ARGBUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			      -1, 0);
@@ -2014,6 +2111,7 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 				      fz_kind_names[i], F.ok[i], F.count[i]);
 	ksft_print_msg("fuzz %s: %lu ops in %.2f s, %.0f ops/s%s; forks %lu (killed %lu)\n",
 		       name, F.op, dt, F.op / (dt > 0 ? dt : 1),
+		       F.failed ? ", STOPPED by the failure" :
 		       F.op < F.max_ops ? ", STOPPED EARLY by the time limit" : "",
 		       F.forks, F.kills);
 	ksft_print_msg("fuzz %s: succeeded/issued:%s\n", name, line);
@@ -2032,20 +2130,20 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 static const unsigned int w_exporter[K_MAX] = {
 	[K_ALLOC] = 20, [K_INFO] = 25, [K_CLOSE] = 12, [K_DUP] = 8, [K_OTHERFD] = 2,
 	[K_FOREIGN] = 2, [K_SYNC] = 15, [K_SETNAME] = 8, [K_EXPORT_SF] = 6,
-	[K_IMPORT_SF] = 6, [K_POLL] = 8, [K_RAW] = 10,
+	[K_IMPORT_SF] = 6, [K_POLL] = 8, [K_RAW] = 10, [K_RLIMIT] = 1,
 };
 
 static const unsigned int w_mmap[K_MAX] = {
 	[K_ALLOC] = 8, [K_INFO] = 2, [K_CLOSE] = 5, [K_DUP] = 2, [K_FOREIGN] = 3,
 	[K_SYNC] = 3, [K_MMAP] = 25, [K_MUNMAP] = 12, [K_MPROTECT] = 10,
-	[K_MREMAP] = 10, [K_MADVISE] = 10, [K_TOUCH] = 20,
+	[K_MREMAP] = 10, [K_MADVISE] = 10, [K_TOUCH] = 20, [K_MMAP_FIXED] = 5,
 };
 
 static const unsigned int w_importer[K_MAX] = {
 	[K_ALLOC] = 6, [K_INFO] = 2, [K_CLOSE] = 4, [K_DUP] = 2, [K_OTHERFD] = 1,
 	[K_FOREIGN] = 3, [K_SYNC] = 4, [K_EXPORT_SF] = 4, [K_IMPORT_SF] = 4,
 	[K_POLL] = 4, [K_RAW] = 6, [K_IMPORT] = 15, [K_RELEASE] = 10, [K_SUBMIT] = 25,
-	[K_WAIT] = 25, [K_REOPEN] = 1,
+	[K_WAIT] = 25, [K_REOPEN] = 1, [K_RLIMIT] = 1,
 };
 
 static const unsigned int w_mixed[K_MAX] = {
@@ -2054,7 +2152,7 @@ static const unsigned int w_mixed[K_MAX] = {
 	[K_IMPORT_SF] = 3, [K_POLL] = 3, [K_RAW] = 3, [K_MMAP] = 8, [K_MUNMAP] = 4,
 	[K_MPROTECT] = 3, [K_MREMAP] = 3, [K_MADVISE] = 3, [K_TOUCH] = 6,
 	[K_IMPORT] = 6, [K_RELEASE] = 4, [K_SUBMIT] = 8, [K_WAIT] = 8, [K_REOPEN] = 1,
-	[K_FORK] = 1,
+	[K_FORK] = 1, [K_MMAP_FIXED] = 2, [K_RLIMIT] = 1,
 };
 
 TEST_F_TIMEOUT(fuzz, exporter_uapi, 120)
