@@ -37,6 +37,7 @@
 #include "kselftest_harness.h"
 #include "cohbuf_test.h"
 #include "importer_test.h"
+#include "vgem_test.h"
 
 #define PAGE		4096UL
 #define NFDS		24	/* pool of fds the operations pick from */
@@ -46,6 +47,10 @@
 #define NCTX		2	/* importer contexts */
 #define NTMPL		8	/* foreign dma-bufs, duplicated into the pool */
 #define NKIDS		2	/* children running at once */
+#define NVGEM		2	/* unsignalled vgem fences */
+#define FZ_IMP_TIMEOUT_MS 50	/* importer timeout_ms for the run */
+#define FZ_STR2(x)	#x
+#define FZ_STR(x)	FZ_STR2(x)
 #define ARGBUF		(16 * 1024 + PAGE)
 
 /* Module parameters for the run, restored afterwards. */
@@ -96,7 +101,7 @@ enum fz_kind {
 	K_SETNAME, K_EXPORT_SF, K_IMPORT_SF, K_POLL, K_RAW,
 	K_MMAP, K_MUNMAP, K_MPROTECT, K_MREMAP, K_MADVISE, K_TOUCH,
 	K_IMPORT, K_RELEASE, K_SUBMIT, K_WAIT, K_REOPEN, K_FORK,
-	K_MMAP_FIXED, K_RLIMIT,
+	K_MMAP_FIXED, K_RLIMIT, K_VGEM_FENCE,
 	K_MAX
 };
 
@@ -105,7 +110,7 @@ static const char *const fz_kind_names[K_MAX] = {
 	"setname", "export_sf", "import_sf", "poll", "raw_ioctl",
 	"mmap", "munmap", "mprotect", "mremap", "madvise", "touch",
 	"import", "release", "submit", "wait", "reopen_ctx", "fork",
-	"mmap_fixed", "rlimit",
+	"mmap_fixed", "rlimit", "vgem_fence",
 };
 
 struct fz_tmpl {
@@ -119,6 +124,7 @@ struct fz_tmpl {
 static struct fz {
 	__u64 seed, rng;
 	unsigned long op, max_ops, forks, kills;
+	unsigned long jobs_ok, jobs_timedout, jobs_cancelled;	/* reaped by WAIT */
 	double deadline;
 	int kind;
 	int child;
@@ -147,6 +153,8 @@ static struct fz {
 	unsigned char *guard;	/* a writable page followed by an inaccessible one */
 	struct rlimit nofile;	/* RLIMIT_NOFILE as found */
 	int low_nofile;		/* RLIMIT_NOFILE is lowered */
+	int drm;		/* vgem, for fences that stay unsignalled */
+	__u32 vgem[NVGEM];	/* their ids, 0: none */
 	unsigned long trace;	/* COHBUF_FUZZ_TRACE: print the ops from this one on */
 } F;
 
@@ -694,6 +702,29 @@ static void op_foreign(void)
 	fd_add(fd, t->cohbuf ? FK_COHBUF : FK_FOREIGN, t->size, t->rdonly, 0, 0);
 }
 
+/* Signal vgem fence @i (another process may have signalled it already). */
+static void vgem_signal(int i)
+{
+	int ret;
+
+	if (!F.vgem[i])
+		return;
+	ret = cohbuf_vgem_fence_signal(F.drm, F.vgem[i]);
+	F.vgem[i] = 0;
+	if (ret < 0) {
+		errno = -ret;
+		fz_result(-1, "VGEM_FENCE_SIGNAL", ERRS(ENOENT, ETIMEDOUT, EINVAL));
+	}
+}
+
+static void vgem_signal_all(void)
+{
+	int i;
+
+	for (i = 0; i < NVGEM; i++)
+		vgem_signal(i);
+}
+
 static void op_sync(void)
 {
 	struct dma_buf_sync *s = (void *)argbuf;
@@ -704,6 +735,7 @@ static void op_sync(void)
 		DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW,
 	};
 
+	vgem_signal_all();
 	s->flags = chance(80) ? valid[below(6)] : r64() >> below(64);
 	if (slot >= 0 && is_dmabuf_kind(F.fds[slot].kind) &&
 	    ((s->flags & ~DMA_BUF_SYNC_VALID_FLAGS_MASK) || !(s->flags & DMA_BUF_SYNC_RW)))
@@ -1176,6 +1208,37 @@ static void op_touch(void)
 }
 
 /*
+ * A sync_file whose fence stays unsignalled until it is signalled here
+ * (or vgem's own 10 s timer): jobs that wait for it time out after the
+ * importer's timeout_ms, their dependants are cancelled. CPU access
+ * (DMA_BUF_IOCTL_SYNC) would wait for it, so that signals them all first.
+ */
+static void op_vgem_fence(void)
+{
+	int i = below(NVGEM), fd;
+	__u32 id = 0;
+
+	if (F.drm < 0)
+		return;
+	if (F.vgem[i]) {
+		/* Keep it a while, so that jobs time out waiting for it. */
+		if (chance(40))
+			vgem_signal(i);
+		F.ok[F.kind]++;
+		return;
+	}
+	fd = vgem_sync_file(F.drm, &id);
+	if (fd < 0) {
+		errno = -fd;
+		fz_result(-1, "vgem fence", ERRS(EMFILE, ENFILE, ENOMEM, ENOSPC));
+		return;
+	}
+	F.ok[F.kind]++;
+	F.vgem[i] = id;
+	fd_add(fd, FK_SYNC, 0, 0, 0, 0);
+}
+
+/*
  * mmap(MAP_FIXED) of a dma-buf over part of an existing mapping, which
  * splits it; or MAP_FIXED_NOREPLACE there, which must fail.
  */
@@ -1617,6 +1680,9 @@ static int do_wait(int c, int js, __u64 id, __u64 timeout_ns)
 	}
 	if (js < 0)
 		return 1;
+	F.jobs_ok += !d->status;
+	F.jobs_timedout += d->status == -ETIMEDOUT;
+	F.jobs_cancelled += d->status == -ECANCELED;
 	if (d->status != 0 && d->status != -ETIMEDOUT && d->status != -ECANCELED)
 		fz_fail("WAIT: job %llu status %d", (unsigned long long)id, d->status);
 	if ((d->status || F.jobs[js].op != COHBUF_IMP_OP_CHECKSUM) && d->checksum)
@@ -1778,7 +1844,7 @@ static const fz_op fz_ops[K_MAX] = {
 	op_setname, op_export_sf, op_import_sf, op_poll, op_raw,
 	op_mmap, op_munmap, op_mprotect, op_mremap, op_madvise, op_touch,
 	op_import, op_release, op_submit, op_wait, op_reopen, op_fork,
-	op_mmap_fixed, op_rlimit,
+	op_mmap_fixed, op_rlimit, op_vgem_fence,
 };
 
 static int pick_kind(void)
@@ -1824,6 +1890,8 @@ static void fz_cleanup(void)
 	if (F.low_nofile && setrlimit(RLIMIT_NOFILE, &F.nofile))
 		fz_fail("restoring RLIMIT_NOFILE: %s", strerror(errno));
 	F.low_nofile = 0;
+	F.kind = K_VGEM_FENCE;
+	vgem_signal_all();
 	F.kind = K_FORK;
 	for (i = 0; i < NKIDS; i++)
 		if (F.kids[i])
@@ -1993,8 +2061,10 @@ static int counters_settled(const struct fz_counters *base, char *why, size_t le
 
 /* --- the tests --------------------------------------------------------------- */
 
+#define IMP_TIMEOUT_PARAM "/sys/module/cohbuf_importer/parameters/timeout_ms"
+
 FIXTURE(fuzz) {
-	long long max_buffer, max_total, chunk;
+	long long max_buffer, max_total, chunk, imp_timeout;
 };
 
 FIXTURE_SETUP(fuzz)
@@ -2006,6 +2076,9 @@ FIXTURE_SETUP(fuzz)
 	ASSERT_EQ(0, cohbuf_set_param("max_buffer_size", FZ_MAX_BUFFER));
 	ASSERT_EQ(0, cohbuf_set_param("max_total_bytes", FZ_MAX_TOTAL));
 	ASSERT_EQ(0, cohbuf_set_param("chunk_size", FZ_CHUNK));
+	self->imp_timeout = read_number(IMP_TIMEOUT_PARAM, NULL);
+	ASSERT_LT(0, self->imp_timeout);
+	ASSERT_EQ(0, write_text(IMP_TIMEOUT_PARAM, FZ_STR(FZ_IMP_TIMEOUT_MS)));
 }
 
 FIXTURE_TEARDOWN(fuzz)
@@ -2013,6 +2086,12 @@ FIXTURE_TEARDOWN(fuzz)
 	cohbuf_set_param("max_buffer_size", self->max_buffer);
 	cohbuf_set_param("max_total_bytes", self->max_total);
 	cohbuf_set_param("chunk_size", self->chunk);
+	if (self->imp_timeout > 0) {
+		char text[32];
+
+		snprintf(text, sizeof(text), "%lld", self->imp_timeout);
+		write_text(IMP_TIMEOUT_PARAM, text);
+	}
 }
 
 static unsigned long env_ul(const char *name, unsigned long def)
@@ -2088,6 +2167,7 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 			      -1, 0);
 	ASSERT_NE(MAP_FAILED, argbuf);
 	make_foreign();
+	F.drm = cohbuf_vgem_open();
 	n = 0;
 	line[0] = 0;
 	for (i = 0; i < F.ntmpl; i++)
@@ -2103,6 +2183,8 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 	if (!F.failed)
 		fz_cleanup();
 	close(F.dev);
+	if (F.drm >= 0)
+		close(F.drm);
 
 	n = 0;
 	for (i = 0; i < K_MAX; i++)
@@ -2114,6 +2196,8 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 		       F.failed ? ", STOPPED by the failure" :
 		       F.op < F.max_ops ? ", STOPPED EARLY by the time limit" : "",
 		       F.forks, F.kills);
+	ksft_print_msg("fuzz %s: jobs reaped: %lu ok, %lu timed out, %lu cancelled\n", name,
+		       F.jobs_ok, F.jobs_timedout, F.jobs_cancelled);
 	ksft_print_msg("fuzz %s: succeeded/issued:%s\n", name, line);
 	f = fopen(OPS_FILE, "a");
 	if (f) {
@@ -2143,7 +2227,7 @@ static const unsigned int w_importer[K_MAX] = {
 	[K_ALLOC] = 6, [K_INFO] = 2, [K_CLOSE] = 4, [K_DUP] = 2, [K_OTHERFD] = 1,
 	[K_FOREIGN] = 3, [K_SYNC] = 4, [K_EXPORT_SF] = 4, [K_IMPORT_SF] = 4,
 	[K_POLL] = 4, [K_RAW] = 6, [K_IMPORT] = 15, [K_RELEASE] = 10, [K_SUBMIT] = 25,
-	[K_WAIT] = 25, [K_REOPEN] = 1, [K_RLIMIT] = 1,
+	[K_WAIT] = 25, [K_REOPEN] = 1, [K_RLIMIT] = 1, [K_VGEM_FENCE] = 2,
 };
 
 static const unsigned int w_mixed[K_MAX] = {
@@ -2152,7 +2236,7 @@ static const unsigned int w_mixed[K_MAX] = {
 	[K_IMPORT_SF] = 3, [K_POLL] = 3, [K_RAW] = 3, [K_MMAP] = 8, [K_MUNMAP] = 4,
 	[K_MPROTECT] = 3, [K_MREMAP] = 3, [K_MADVISE] = 3, [K_TOUCH] = 6,
 	[K_IMPORT] = 6, [K_RELEASE] = 4, [K_SUBMIT] = 8, [K_WAIT] = 8, [K_REOPEN] = 1,
-	[K_FORK] = 1, [K_MMAP_FIXED] = 2, [K_RLIMIT] = 1,
+	[K_FORK] = 1, [K_MMAP_FIXED] = 2, [K_RLIMIT] = 1, [K_VGEM_FENCE] = 1,
 };
 
 TEST_F_TIMEOUT(fuzz, exporter_uapi, 120)
