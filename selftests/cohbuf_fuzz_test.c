@@ -48,7 +48,7 @@
 #define NTMPL		8	/* foreign dma-bufs, duplicated into the pool */
 #define NKIDS		2	/* children running at once */
 #define NVGEM		2	/* unsignalled vgem fences */
-#define FZ_IMP_TIMEOUT_MS 50	/* importer timeout_ms for the run */
+#define FZ_IMP_TIMEOUT_MS 20	/* importer timeout_ms for the run */
 #define FZ_STR2(x)	#x
 #define FZ_STR(x)	FZ_STR2(x)
 #define ARGBUF		(16 * 1024 + PAGE)
@@ -149,6 +149,8 @@ static struct fz {
 	int ntmpl;
 	const unsigned int *weights;
 	unsigned long count[K_MAX], ok[K_MAX];
+	double spent[K_MAX];	/* seconds, with COHBUF_FUZZ_PROFILE */
+	int profile;
 	unsigned char *ro_page;	/* a read-only page, for EFAULT on write-back */
 	unsigned char *guard;	/* a writable page followed by an inaccessible one */
 	struct rlimit nofile;	/* RLIMIT_NOFILE as found */
@@ -1695,7 +1697,7 @@ static int do_wait(int c, int js, __u64 id, __u64 timeout_ns)
 static void op_wait(void)
 {
 	int c = below(NCTX), js = job_pick(c);
-	__u64 timeout = chance(70) ? 0 : chance(90) ? below(1000000) : 20 * MS;
+	__u64 timeout = chance(85) ? 0 : chance(95) ? below(200000) : 20 * MS;
 	__u64 id;
 
 	if (F.ctx[c] < 0)
@@ -1878,7 +1880,14 @@ static void fz_run(unsigned long ops)
 		if (F.trace && F.op >= F.trace)
 			fprintf(stderr, "# op %lu%s %s\n", F.op, F.child ? " child" : "",
 				fz_kind_names[F.kind]);
-		fz_ops[F.kind]();
+		if (F.profile) {
+			double t = now();
+
+			fz_ops[F.kind]();
+			F.spent[F.kind] += now() - t;
+		} else {
+			fz_ops[F.kind]();
+		}
 	}
 }
 
@@ -2129,6 +2138,7 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 	F.max_ops = env_ul("COHBUF_FUZZ_OPS", DEFAULT_OPS * share / 100);
 	F.weights = weights;
 	F.trace = env_ul("COHBUF_FUZZ_TRACE", 0);
+	F.profile = !!getenv("COHBUF_FUZZ_PROFILE");
 	F.closed_fd = -1;
 	if (!index)
 		unlink(OPS_FILE);
@@ -2199,6 +2209,12 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 	ksft_print_msg("fuzz %s: jobs reaped: %lu ok, %lu timed out, %lu cancelled\n", name,
 		       F.jobs_ok, F.jobs_timedout, F.jobs_cancelled);
 	ksft_print_msg("fuzz %s: succeeded/issued:%s\n", name, line);
+	for (i = 0, n = 0; i < K_MAX && F.profile; i++)
+		if (F.count[i])
+			n += snprintf(line + n, sizeof(line) - n, " %s=%.0f",
+				      fz_kind_names[i], 1e6 * F.spent[i] / F.count[i]);
+	if (F.profile)
+		ksft_print_msg("fuzz %s: microseconds per op:%s\n", name, line);
 	f = fopen(OPS_FILE, "a");
 	if (f) {
 		fprintf(f, "%s %lu %.2f\n", name, F.op, dt);
@@ -2212,7 +2228,7 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 
 /* Weights per operation kind, in enum fz_kind order. */
 static const unsigned int w_exporter[K_MAX] = {
-	[K_ALLOC] = 20, [K_INFO] = 25, [K_CLOSE] = 12, [K_DUP] = 8, [K_OTHERFD] = 2,
+	[K_ALLOC] = 14, [K_INFO] = 25, [K_CLOSE] = 10, [K_DUP] = 8, [K_OTHERFD] = 2,
 	[K_FOREIGN] = 2, [K_SYNC] = 15, [K_SETNAME] = 8, [K_EXPORT_SF] = 6,
 	[K_IMPORT_SF] = 6, [K_POLL] = 8, [K_RAW] = 10, [K_RLIMIT] = 1,
 };
@@ -2224,19 +2240,19 @@ static const unsigned int w_mmap[K_MAX] = {
 };
 
 static const unsigned int w_importer[K_MAX] = {
-	[K_ALLOC] = 6, [K_INFO] = 2, [K_CLOSE] = 4, [K_DUP] = 2, [K_OTHERFD] = 1,
-	[K_FOREIGN] = 3, [K_SYNC] = 4, [K_EXPORT_SF] = 4, [K_IMPORT_SF] = 4,
-	[K_POLL] = 4, [K_RAW] = 6, [K_IMPORT] = 15, [K_RELEASE] = 10, [K_SUBMIT] = 25,
-	[K_WAIT] = 25, [K_REOPEN] = 1, [K_RLIMIT] = 1, [K_VGEM_FENCE] = 2,
+	[K_ALLOC] = 12, [K_INFO] = 4, [K_CLOSE] = 8, [K_DUP] = 4, [K_OTHERFD] = 2,
+	[K_FOREIGN] = 6, [K_SYNC] = 8, [K_EXPORT_SF] = 8, [K_IMPORT_SF] = 8,
+	[K_POLL] = 8, [K_RAW] = 12, [K_IMPORT] = 30, [K_RELEASE] = 20, [K_SUBMIT] = 50,
+	[K_WAIT] = 50, [K_REOPEN] = 1, [K_RLIMIT] = 1, [K_VGEM_FENCE] = 2,
 };
 
 static const unsigned int w_mixed[K_MAX] = {
-	[K_ALLOC] = 8, [K_INFO] = 5, [K_CLOSE] = 5, [K_DUP] = 4, [K_OTHERFD] = 1,
-	[K_FOREIGN] = 2, [K_SYNC] = 4, [K_SETNAME] = 2, [K_EXPORT_SF] = 3,
-	[K_IMPORT_SF] = 3, [K_POLL] = 3, [K_RAW] = 3, [K_MMAP] = 8, [K_MUNMAP] = 4,
-	[K_MPROTECT] = 3, [K_MREMAP] = 3, [K_MADVISE] = 3, [K_TOUCH] = 6,
-	[K_IMPORT] = 6, [K_RELEASE] = 4, [K_SUBMIT] = 8, [K_WAIT] = 8, [K_REOPEN] = 1,
-	[K_FORK] = 1, [K_MMAP_FIXED] = 2, [K_RLIMIT] = 1, [K_VGEM_FENCE] = 1,
+	[K_ALLOC] = 16, [K_INFO] = 10, [K_CLOSE] = 10, [K_DUP] = 8, [K_OTHERFD] = 2,
+	[K_FOREIGN] = 4, [K_SYNC] = 8, [K_SETNAME] = 4, [K_EXPORT_SF] = 6,
+	[K_IMPORT_SF] = 6, [K_POLL] = 6, [K_RAW] = 6, [K_MMAP] = 16, [K_MUNMAP] = 8,
+	[K_MPROTECT] = 6, [K_MREMAP] = 6, [K_MADVISE] = 6, [K_TOUCH] = 12,
+	[K_IMPORT] = 12, [K_RELEASE] = 8, [K_SUBMIT] = 16, [K_WAIT] = 16, [K_REOPEN] = 1,
+	[K_FORK] = 1, [K_MMAP_FIXED] = 4, [K_RLIMIT] = 1, [K_VGEM_FENCE] = 1,
 };
 
 TEST_F_TIMEOUT(fuzz, exporter_uapi, 120)
