@@ -101,7 +101,7 @@ enum fz_kind {
 	K_SETNAME, K_EXPORT_SF, K_IMPORT_SF, K_POLL, K_RAW,
 	K_MMAP, K_MUNMAP, K_MPROTECT, K_MREMAP, K_MADVISE, K_TOUCH,
 	K_IMPORT, K_RELEASE, K_SUBMIT, K_WAIT, K_REOPEN, K_FORK,
-	K_MMAP_FIXED, K_RLIMIT, K_VGEM_FENCE,
+	K_MMAP_FIXED, K_RLIMIT, K_VGEM_FENCE, K_CHUNK_SIZE,
 	K_MAX
 };
 
@@ -110,7 +110,7 @@ static const char *const fz_kind_names[K_MAX] = {
 	"setname", "export_sf", "import_sf", "poll", "raw_ioctl",
 	"mmap", "munmap", "mprotect", "mremap", "madvise", "touch",
 	"import", "release", "submit", "wait", "reopen_ctx", "fork",
-	"mmap_fixed", "rlimit", "vgem_fence",
+	"mmap_fixed", "rlimit", "vgem_fence", "chunk_size",
 };
 
 struct fz_tmpl {
@@ -835,6 +835,39 @@ static void op_raw(void)
 	bad("zeroed argument");
 	ret = ioctl(fd, cmd, chance(95) ? (void *)argbuf : NULL);
 	fz_result(ret, "raw ioctl", ERRS(ENOTTY, EINVAL, EFAULT, EBADF, ENOENT));
+}
+
+/*
+ * Change cohbuf's chunk_size between allocations (down to single pages,
+ * so that buffers have hundreds of chunks), or write a value the module
+ * must refuse.
+ */
+static void op_chunk_size(void)
+{
+	static const char *const invalid[] = {
+		"0", "4095", "12288", "2147483648", "-4096", "abc", "", "99999999999999999999999",
+	};
+	char text[32];
+	const char *v = text;
+	int fd, ret;
+
+	if (chance(75)) {
+		snprintf(text, sizeof(text), "%lu", PAGE << below(9));	/* 4 KiB to 1 MiB */
+	} else {
+		v = invalid[below(ARRAY_SIZE(invalid))];
+		bad("invalid chunk_size");
+	}
+	fd = open(COHBUF_PARAM("chunk_size"), O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		F.why = NULL;
+		fz_result(fd, "open chunk_size", ERRS(EMFILE, ENFILE));
+		return;
+	}
+	ret = (int)write(fd, v, strlen(v));
+	close(fd);
+	if (!*v && ret == 0)
+		return;		/* an empty write writes nothing */
+	fz_result(ret, "write chunk_size", ERRS(EINVAL, ERANGE));
 }
 
 /* --- mappings -------------------------------------------------------------- */
@@ -1851,7 +1884,7 @@ static const fz_op fz_ops[K_MAX] = {
 	op_setname, op_export_sf, op_import_sf, op_poll, op_raw,
 	op_mmap, op_munmap, op_mprotect, op_mremap, op_madvise, op_touch,
 	op_import, op_release, op_submit, op_wait, op_reopen, op_fork,
-	op_mmap_fixed, op_rlimit, op_vgem_fence,
+	op_mmap_fixed, op_rlimit, op_vgem_fence, op_chunk_size,
 };
 
 static int pick_kind(void)
@@ -2235,20 +2268,21 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 static const unsigned int w_exporter[K_MAX] = {
 	[K_ALLOC] = 14, [K_INFO] = 25, [K_CLOSE] = 10, [K_DUP] = 8, [K_OTHERFD] = 2,
 	[K_FOREIGN] = 2, [K_SYNC] = 15, [K_SETNAME] = 8, [K_EXPORT_SF] = 6,
-	[K_IMPORT_SF] = 6, [K_POLL] = 8, [K_RAW] = 10, [K_RLIMIT] = 1,
+	[K_IMPORT_SF] = 6, [K_POLL] = 8, [K_RAW] = 10, [K_RLIMIT] = 1, [K_CHUNK_SIZE] = 1,
 };
 
 static const unsigned int w_mmap[K_MAX] = {
 	[K_ALLOC] = 8, [K_INFO] = 2, [K_CLOSE] = 5, [K_DUP] = 2, [K_FOREIGN] = 3,
 	[K_SYNC] = 3, [K_MMAP] = 25, [K_MUNMAP] = 12, [K_MPROTECT] = 10,
 	[K_MREMAP] = 10, [K_MADVISE] = 10, [K_TOUCH] = 20, [K_MMAP_FIXED] = 5,
+	[K_CHUNK_SIZE] = 1,
 };
 
 static const unsigned int w_importer[K_MAX] = {
 	[K_ALLOC] = 12, [K_INFO] = 4, [K_CLOSE] = 8, [K_DUP] = 4, [K_OTHERFD] = 2,
 	[K_FOREIGN] = 6, [K_SYNC] = 8, [K_EXPORT_SF] = 8, [K_IMPORT_SF] = 8,
 	[K_POLL] = 8, [K_RAW] = 12, [K_IMPORT] = 30, [K_RELEASE] = 20, [K_SUBMIT] = 50,
-	[K_WAIT] = 50, [K_REOPEN] = 1, [K_RLIMIT] = 1, [K_VGEM_FENCE] = 2,
+	[K_WAIT] = 50, [K_REOPEN] = 1, [K_RLIMIT] = 1, [K_VGEM_FENCE] = 2, [K_CHUNK_SIZE] = 1,
 };
 
 static const unsigned int w_mixed[K_MAX] = {
@@ -2257,7 +2291,7 @@ static const unsigned int w_mixed[K_MAX] = {
 	[K_IMPORT_SF] = 6, [K_POLL] = 6, [K_RAW] = 6, [K_MMAP] = 16, [K_MUNMAP] = 8,
 	[K_MPROTECT] = 6, [K_MREMAP] = 6, [K_MADVISE] = 6, [K_TOUCH] = 12,
 	[K_IMPORT] = 12, [K_RELEASE] = 8, [K_SUBMIT] = 16, [K_WAIT] = 16, [K_REOPEN] = 1,
-	[K_FORK] = 1, [K_MMAP_FIXED] = 4, [K_RLIMIT] = 1,
+	[K_FORK] = 1, [K_MMAP_FIXED] = 4, [K_RLIMIT] = 1, [K_CHUNK_SIZE] = 1,
 };
 
 TEST_F_TIMEOUT(fuzz, exporter_uapi, 120)
