@@ -25,6 +25,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 #include <linux/udmabuf.h>
+#include <dirent.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -410,6 +411,25 @@ static void *fz_argp(void)
 	}
 }
 
+/*
+ * Now and then, instead of @argp (when it is argbuf), a read-only copy of
+ * the first @len bytes: the kernel reads it, does the work and then fails
+ * to write the result back. *@cmd becomes @real (the structure's real
+ * size), so that the copy holds all of it.
+ */
+static void *fz_ro_arg(void *argp, size_t len, unsigned long *cmd, unsigned long real)
+{
+	if (argp != argbuf || !chance(1) ||
+	    mprotect(F.ro_page, PAGE, PROT_READ | PROT_WRITE))
+		return argp;
+	memcpy(F.ro_page, argbuf, len);
+	mprotect(F.ro_page, PAGE, PROT_READ);
+	*cmd = real;
+	F.why = NULL;		/* the size may have been the only fault */
+	bad("argument not writable");
+	return F.ro_page;
+}
+
 /* --- the exporter -------------------------------------------------------- */
 
 static __u64 pick_size(void)
@@ -511,16 +531,13 @@ static void op_alloc(void)
 		bad("name without NUL");
 	if (cmd == COHBUF_IOCTL_ALLOC)
 		cmd = fz_cmd(cmd, COHBUF_ALLOC_DATA_SIZE_VER0);
-	argp = fz_argp();
-	if (argp == argbuf && chance(1)) {
-		/* Readable, not writable: the write-back fails, no fd may stay. */
-		if (mprotect(F.ro_page, PAGE, PROT_READ | PROT_WRITE) == 0) {
-			memcpy(F.ro_page, d, sizeof(*d));
-			mprotect(F.ro_page, PAGE, PROT_READ);
-			argp = F.ro_page;
-			cmd = COHBUF_IOCTL_ALLOC;
-			bad("argument not writable");
-		}
+	/* Readable, not writable: the write-back fails, no fd may stay. */
+	{
+		const char *why = F.why;
+
+		argp = fz_ro_arg(fz_argp(), sizeof(*d), &cmd, COHBUF_IOCTL_ALLOC);
+		if (argp == F.ro_page && why)
+			F.why = why;
 	}
 	ret = ioctl(F.dev, cmd, argp);
 	if (!fz_result(ret, "ALLOC",
@@ -1404,6 +1421,7 @@ static void op_import(void)
 	struct cohbuf_imp_import_data *d = (void *)argbuf;
 	int c = below(NCTX), slot, fd, ret, s, kind;
 	unsigned long cmd;
+	void *argp;
 
 	if (F.ctx[c] < 0)
 		return;
@@ -1430,7 +1448,10 @@ static void op_import(void)
 	if (slot >= 0 && !is_dmabuf_kind(kind))
 		bad("not a dma-buf");
 	cmd = fz_cmd(COHBUF_IMP_IOCTL_IMPORT, COHBUF_IMP_IMPORT_DATA_SIZE_VER0);
-	ret = ioctl(F.ctx[c], cmd, fz_argp());
+	argp = fz_argp();
+	if (!F.why)	/* an import whose handle is withdrawn again */
+		argp = fz_ro_arg(argp, sizeof(*d), &cmd, COHBUF_IMP_IOCTL_IMPORT);
+	ret = ioctl(F.ctx[c], cmd, argp);
 	if (kind != FK_COHBUF) {
 		/* "and whatever the exporter's attach, map or vmap returns" */
 		if (!fz_result(ret, "IMPORT",
@@ -1545,6 +1566,7 @@ static void op_submit(void)
 	int c = below(NCTX), ds, ss, out, js, sslot, ret, strict;
 	__u64 dsize = 0, ssize = 0;
 	unsigned long cmd;
+	void *argp;
 
 	if (F.ctx[c] < 0)
 		return;
@@ -1660,7 +1682,10 @@ static void op_submit(void)
 	d->out_fence_fd = chance(80) ? 0 : (__s32)r64();
 	d->job_id = chance(80) ? 0 : r64();
 	cmd = fz_cmd(COHBUF_IMP_IOCTL_SUBMIT, COHBUF_IMP_SUBMIT_DATA_SIZE_VER0);
-	ret = ioctl(F.ctx[c], cmd, fz_argp());
+	argp = fz_argp();
+	if (!F.why)	/* a job that runs but cannot be reported */
+		argp = fz_ro_arg(argp, sizeof(*d), &cmd, COHBUF_IMP_IOCTL_SUBMIT);
+	ret = ioctl(F.ctx[c], cmd, argp);
 	if (!fz_result(ret, "SUBMIT", ERRS(EINVAL, ENOENT, EACCES, EBUSY, ENOMEM, EMFILE, ENFILE,
 					   EINTR, EFAULT, ENOTTY)))
 		return;
@@ -2064,6 +2089,21 @@ static int count_lines(const char *path)
 	return n;
 }
 
+/* Open fds of this process. */
+static int count_fds(void)
+{
+	struct dirent *e;
+	DIR *dir = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!dir)
+		return -1;
+	while ((e = readdir(dir)))
+		n += e->d_name[0] != '.';
+	closedir(dir);
+	return n - 1;	/* the directory's own fd */
+}
+
 static void read_counters(struct fz_counters *c)
 {
 	const char *st = IMPORTER_DEBUGFS "/stats";
@@ -2164,7 +2204,7 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 	struct sigaction sa;
 	char why[512], line[1024];
 	const char *env;
-	int i, n = 0;
+	int i, n = 0, fds;
 	FILE *f;
 
 	env = getenv("COHBUF_FUZZ_SECONDS");
@@ -2194,6 +2234,7 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 	sigaction(SIGBUS, &sa, NULL);
 
 	read_counters(&base);
+	fds = count_fds();
 	ASSERT_LE(0, base.live_buffers);
 	ASSERT_LE(0, base.imports) TH_LOG("no importer debugfs");
 	F.engines = (int)read_number("/sys/module/cohbuf_importer/parameters/engines", NULL);
@@ -2259,6 +2300,7 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 		fclose(f);
 	}
 	ASSERT_FALSE(F.failed) TH_LOG("%s", F.msg);
+	EXPECT_EQ(fds, count_fds()) TH_LOG("seed %#llx: an fd leaked", (unsigned long long)F.seed);
 	ASSERT_TRUE(counters_settled(&base, why, sizeof(why)))
 		TH_LOG("seed %#llx: not back to the start after closing everything: %s",
 		       (unsigned long long)F.seed, why);
