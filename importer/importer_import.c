@@ -199,8 +199,16 @@ out_put:
  */
 int cohbuf_imp_release(struct cohbuf_imp_ctx *ctx, u32 handle)
 {
-	struct cohbuf_imp_import *imp = xa_erase(&ctx->imports, handle);
+	struct cohbuf_imp_import *imp;
 
+	/*
+	 * Index 0 of an XA_FLAGS_ALLOC1 array holds the reservation that
+	 * keeps xa_alloc() from handing it out: erasing it would make the
+	 * next IMPORT return handle 0, which the uapi promises never to do.
+	 */
+	if (!handle)
+		return -ENOENT;
+	imp = xa_erase(&ctx->imports, handle);
 	if (!imp)
 		return -ENOENT;
 	cohbuf_imp_import_put(imp);
