@@ -68,25 +68,12 @@ static int count_dir(const char *path)
 	return n;
 }
 
-static int count_lines(const char *path)
-{
-	static char text[1 << 16];
-	int n = 0;
-	char *p;
-
-	if (read_text(path, text, sizeof(text)) < 0)
-		return -1;
-	for (p = text; *p; p++)
-		n += *p == '\n';
-	return n;
-}
-
 static void take_snapshot(struct snapshot *s)
 {
 	const char *imp_stats = IMPORTER_DEBUGFS "/stats";
 
 	s->fds = count_dir("/proc/self/fd");
-	s->maps = count_lines("/proc/self/maps");
+	s->maps = test_count_lines("/proc/self/maps");
 	s->live_buffers = cohbuf_stat("live_buffers");
 	s->live_bytes = cohbuf_stat("live_bytes");
 	s->imports = read_number(imp_stats, "imports");

@@ -2076,19 +2076,6 @@ struct fz_counters {
 	int buffer_lines, import_lines, job_lines;
 };
 
-static int count_lines(const char *path)
-{
-	static char text[1 << 16];
-	int n = 0;
-	char *p;
-
-	if (read_text(path, text, sizeof(text)) < 0)
-		return -1;
-	for (p = text; *p; p++)
-		n += *p == '\n';
-	return n;
-}
-
 /* Open fds of this process. */
 static int count_fds(void)
 {
@@ -2115,9 +2102,9 @@ static void read_counters(struct fz_counters *c)
 	c->submitted = read_number(st, "submitted");
 	c->done = read_number(st, "succeeded") + read_number(st, "timed_out") +
 		  read_number(st, "cancelled");
-	c->buffer_lines = count_lines(COHBUF_DEBUGFS "/buffers");
-	c->import_lines = count_lines(IMPORTER_DEBUGFS "/imports");
-	c->job_lines = count_lines(IMPORTER_DEBUGFS "/jobs");
+	c->buffer_lines = test_count_lines(COHBUF_DEBUGFS "/buffers");
+	c->import_lines = test_count_lines(IMPORTER_DEBUGFS "/imports");
+	c->job_lines = test_count_lines(IMPORTER_DEBUGFS "/jobs");
 }
 
 /* Every live count back at @base (fences and frees may lag a little). */
@@ -2404,9 +2391,9 @@ TEST_F(fuzz, final_accounting)
 		       total < DEFAULT_OPS ? ", fewer than 1000000" : "");
 	EXPECT_EQ(0, cohbuf_stat("live_buffers"));
 	EXPECT_EQ(0, cohbuf_stat("live_bytes"));
-	EXPECT_EQ(0, count_lines(COHBUF_DEBUGFS "/buffers"));
-	EXPECT_EQ(0, count_lines(IMPORTER_DEBUGFS "/imports"));
-	EXPECT_EQ(0, count_lines(IMPORTER_DEBUGFS "/jobs"));
+	EXPECT_EQ(0, test_count_lines(COHBUF_DEBUGFS "/buffers"));
+	EXPECT_EQ(0, test_count_lines(IMPORTER_DEBUGFS "/imports"));
+	EXPECT_EQ(0, test_count_lines(IMPORTER_DEBUGFS "/jobs"));
 }
 
 TEST_HARNESS_MAIN

@@ -40,31 +40,6 @@ static const struct heap_kind {
 	{ "cohbuf-contig", COHBUF_ALLOC_CONTIGUOUS, COHBUF_CACHE_CACHED, 2 * MIB },
 };
 
-static int load_module(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = syscall(SYS_finit_module, fd, "", 0);
-	close(fd);
-	return ret;
-}
-
-static int unload_module(const char *name)
-{
-	return syscall(SYS_delete_module, name, O_NONBLOCK);
-}
-
-static int module_loaded(const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "/sys/module/%s", name);
-	return access(path, F_OK) == 0;
-}
-
 /* Load cohbuf_heap.ko if it is installed and not loaded yet. */
 static void load_heap_module(void)
 {
@@ -72,7 +47,7 @@ static void load_heap_module(void)
 	char path[PATH_MAX];
 	struct utsname u;
 
-	if (module_loaded("cohbuf_heap"))
+	if (test_module_loaded("cohbuf_heap"))
 		return;
 	if (env) {
 		snprintf(path, sizeof(path), "%s", env);
@@ -82,7 +57,7 @@ static void load_heap_module(void)
 		snprintf(path, sizeof(path), "/lib/modules/%s/extra/cohbuf_heap.ko",
 			 u.release);
 	}
-	load_module(path);
+	test_load_module(path);
 }
 
 /* Should this kernel have the heaps (does it export dma_heap_add)? */
@@ -114,10 +89,10 @@ static int ensure_cohbuf_loaded(void)
 	char path[PATH_MAX];
 	const char *ko;
 
-	if (module_loaded("cohbuf"))
+	if (test_module_loaded("cohbuf"))
 		return 0;
 	ko = test_module_file(path, sizeof(path));
-	return ko ? load_module(ko) : -1;
+	return ko ? test_load_module(ko) : -1;
 }
 
 FIXTURE(heap) {
@@ -372,23 +347,23 @@ TEST_F(heap, enodev_while_cohbuf_is_unloaded)
 	/* A heap buffer pins cohbuf as any cohbuf buffer does. */
 	fd = heap_alloc(self->heap[0], 64 * KIB, O_RDWR | O_CLOEXEC, 0);
 	ASSERT_LE(0, fd) TH_LOG("%s", strerror(-fd));
-	EXPECT_EQ(-1, unload_module("cohbuf"));
+	EXPECT_EQ(-1, test_unload_module("cohbuf"));
 	EXPECT_EQ(EWOULDBLOCK, errno);
 	close(fd);
 
 	close(self->dev);
 	self->dev = -1;
 	ASSERT_EQ(0, cohbuf_stat("live_buffers")) TH_LOG("a buffer is still alive");
-	ASSERT_EQ(0, unload_module("cohbuf")) TH_LOG("delete_module: %s", strerror(errno));
-	ASSERT_FALSE(module_loaded("cohbuf"));
+	ASSERT_EQ(0, test_unload_module("cohbuf")) TH_LOG("delete_module: %s", strerror(errno));
+	ASSERT_FALSE(test_module_loaded("cohbuf"));
 	for (i = 0; i < NR_HEAPS; i++) {
 		EXPECT_EQ(-ENODEV, heap_alloc(self->heap[i], 64 * KIB, O_RDWR | O_CLOEXEC, 0))
 			TH_LOG("%s", heaps[i].name);
 	}
 	EXPECT_EQ(0, access(HEAP_DIR "cohbuf", F_OK));
-	EXPECT_TRUE(module_loaded("cohbuf_heap"));
+	EXPECT_TRUE(test_module_loaded("cohbuf_heap"));
 
-	ASSERT_EQ(0, load_module(ko)) TH_LOG("finit_module %s: %s", ko, strerror(errno));
+	ASSERT_EQ(0, test_load_module(ko)) TH_LOG("finit_module %s: %s", ko, strerror(errno));
 	for (i = 0; i < NR_HEAPS; i++) {
 		fd = heap_alloc(self->heap[i], 64 * KIB, O_RDWR | O_CLOEXEC, 0);
 		EXPECT_LE(0, fd) TH_LOG("%s after reload: %s", heaps[i].name, strerror(-fd));
@@ -401,9 +376,9 @@ TEST_F(heap, enodev_while_cohbuf_is_unloaded)
 
 TEST_F(heap, cohbuf_heap_never_unloads)
 {
-	EXPECT_EQ(-1, unload_module("cohbuf_heap"));
+	EXPECT_EQ(-1, test_unload_module("cohbuf_heap"));
 	EXPECT_EQ(EBUSY, errno);
-	EXPECT_TRUE(module_loaded("cohbuf_heap"));
+	EXPECT_TRUE(test_module_loaded("cohbuf_heap"));
 	EXPECT_EQ(0, access(HEAP_DIR "cohbuf-contig", F_OK));
 }
 

@@ -26,33 +26,11 @@
 #define DEV_PATH "/dev/cohbuf"
 #define MISC_MAJOR_NR 10
 
-static int module_loaded(void)
-{
-	return access("/sys/module/cohbuf", F_OK) == 0;
-}
-
-static int load_module(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = syscall(SYS_finit_module, fd, "", 0);
-	close(fd);
-	return ret;
-}
-
-static int unload_module(void)
-{
-	return syscall(SYS_delete_module, "cohbuf", O_NONBLOCK);
-}
-
 TEST(device_node_is_misc_char_device)
 {
 	struct stat st;
 
-	ASSERT_TRUE(module_loaded()) TH_LOG("cohbuf is not loaded");
+	ASSERT_TRUE(test_module_loaded("cohbuf")) TH_LOG("cohbuf is not loaded");
 	ASSERT_EQ(0, stat(DEV_PATH, &st)) TH_LOG("%s: %s", DEV_PATH, strerror(errno));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
 	EXPECT_EQ(MISC_MAJOR_NR, major(st.st_rdev));
@@ -86,9 +64,9 @@ TEST(unload_refused_while_open)
 	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-1, unload_module());
+	EXPECT_EQ(-1, test_unload_module("cohbuf"));
 	EXPECT_EQ(EWOULDBLOCK, errno);
-	EXPECT_TRUE(module_loaded());
+	EXPECT_TRUE(test_module_loaded("cohbuf"));
 	close(fd);
 }
 
@@ -99,12 +77,12 @@ TEST(unload_and_reload)
 
 	if (!ko || access(ko, R_OK))
 		SKIP(return, "module file not found (set COHBUF_KO)");
-	ASSERT_EQ(0, unload_module()) TH_LOG("delete_module: %s", strerror(errno));
-	EXPECT_FALSE(module_loaded());
+	ASSERT_EQ(0, test_unload_module("cohbuf")) TH_LOG("delete_module: %s", strerror(errno));
+	EXPECT_FALSE(test_module_loaded("cohbuf"));
 	EXPECT_NE(0, access(DEV_PATH, F_OK));
 
-	ASSERT_EQ(0, load_module(ko)) TH_LOG("finit_module %s: %s", ko, strerror(errno));
-	EXPECT_TRUE(module_loaded());
+	ASSERT_EQ(0, test_load_module(ko)) TH_LOG("finit_module %s: %s", ko, strerror(errno));
+	EXPECT_TRUE(test_module_loaded("cohbuf"));
 	EXPECT_EQ(0, access(DEV_PATH, F_OK));
 }
 

@@ -689,23 +689,6 @@ TEST_F_TIMEOUT(stress, quota_exhaustion, 90)
 	munmap(q.s, sizeof(*q.s));
 }
 
-static int load_ko(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = syscall(SYS_finit_module, fd, "", 0);
-	close(fd);
-	return ret;
-}
-
-static int unload(const char *name)
-{
-	return syscall(SYS_delete_module, name, O_NONBLOCK);
-}
-
 /* A freshly loaded pair works: allocate, import, fill, checksum. */
 static int tiny_round_trip(int heap_too)
 {
@@ -781,9 +764,9 @@ FIXTURE_SETUP(cycles)
 FIXTURE_TEARDOWN_PARENT(cycles)
 {
 	if (access("/sys/module/cohbuf", F_OK))
-		load_ko(self->ko);
+		test_load_module(self->ko);
 	if (access("/sys/module/cohbuf_importer", F_OK))
-		load_ko(self->imp_ko);
+		test_load_module(self->imp_ko);
 }
 
 TEST_F_TIMEOUT(cycles, load_unload_cycles, 180)
@@ -799,15 +782,15 @@ TEST_F_TIMEOUT(cycles, load_unload_cycles, 180)
 	       now_s() - t0 < SETTLE_SECONDS)
 		sleep_ms(10);
 	for (i = 0; i < LOAD_CYCLES; i++) {
-		ASSERT_EQ(0, unload("cohbuf_importer"))
+		ASSERT_EQ(0, test_unload_module("cohbuf_importer"))
 			TH_LOG("cycle %d: unload cohbuf_importer: %s", i, strerror(errno));
-		ASSERT_EQ(0, unload("cohbuf"))
+		ASSERT_EQ(0, test_unload_module("cohbuf"))
 			TH_LOG("cycle %d: unload cohbuf: %s", i, strerror(errno));
 		ASSERT_NE(0, access(COHBUF_DEV, F_OK));
 		ASSERT_NE(0, access(IMPORTER_DEV, F_OK));
-		ASSERT_EQ(0, load_ko(self->ko))
+		ASSERT_EQ(0, test_load_module(self->ko))
 			TH_LOG("cycle %d: load %s: %s", i, self->ko, strerror(errno));
-		ASSERT_EQ(0, load_ko(self->imp_ko))
+		ASSERT_EQ(0, test_load_module(self->imp_ko))
 			TH_LOG("cycle %d: load %s: %s", i, self->imp_ko, strerror(errno));
 		ASSERT_EQ(0, tiny_round_trip(heap)) TH_LOG("cycle %d: the loaded pair fails", i);
 	}
@@ -816,7 +799,7 @@ TEST_F_TIMEOUT(cycles, load_unload_cycles, 180)
 		       heap ? "4 KiB alloc+import+fill+checksum+heap alloc" :
 		       "4 KiB alloc+import+fill+checksum");
 	if (heap) {
-		EXPECT_EQ(-1, unload("cohbuf_heap"));
+		EXPECT_EQ(-1, test_unload_module("cohbuf_heap"));
 		EXPECT_EQ(0, access("/sys/module/cohbuf_heap", F_OK));
 	}
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -87,6 +88,47 @@ static inline ssize_t read_text(const char *path, char *buf, size_t len)
 	close(fd);
 	buf[total] = '\0';
 	return total;
+}
+
+/* Lines in a small text file, or -1 if it cannot be read. */
+static inline int test_count_lines(const char *path)
+{
+	static char text[1 << 16];
+	int n = 0;
+	char *p;
+
+	if (read_text(path, text, sizeof(text)) < 0)
+		return -1;
+	for (p = text; *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
+/* finit_module(2) of a module file; 0, or -1 with errno set. */
+static inline int test_load_module(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, "", 0);
+	close(fd);
+	return ret;
+}
+
+/* delete_module(2) without waiting; 0, or -1 with errno set. */
+static inline int test_unload_module(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK);
+}
+
+static inline int test_module_loaded(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return access(path, F_OK) == 0;
 }
 
 static inline int write_text(const char *path, const char *text)
