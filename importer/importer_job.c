@@ -558,13 +558,13 @@ int cohbuf_imp_wait(struct cohbuf_imp_ctx *ctx,
 	 * result. A job whose fence has signalled is complete for everyone
 	 * else (its out-fence, the buffers' poll, the jobs that waited for
 	 * it), so it is not reported as pending here: the record follows
-	 * at once, without any sleeping lock in between.
+	 * at once, without any sleeping lock in between; the wait for it is
+	 * still bounded, by a second.
 	 */
-	if (!left && dma_fence_is_signaled(job->fence)) {
-		ret = wait_event_interruptible(ctx->wq,
-					       cohbuf_imp_job_is_done(job));
-		left = ret ? ret : 1;
-	}
+	if (!left && dma_fence_is_signaled(job->fence))
+		left = wait_event_interruptible_timeout(ctx->wq,
+							cohbuf_imp_job_is_done(job),
+							HZ);
 	if (left > 0)
 		ret = cohbuf_imp_job_reap(ctx, job, d);
 	else
