@@ -90,7 +90,7 @@ void cohbuf_stats_record(bool success);
 int cohbuf_chunks_alloc(struct cohbuf_buffer *buf);
 void cohbuf_chunks_free(struct cohbuf_buffer *buf);
 struct sg_table *cohbuf_chunks_sgt(const struct cohbuf_buffer *buf,
-				   unsigned int max_seg);
+				   struct device *dev);
 void cohbuf_chunks_sgt_free(struct sg_table *sgt);
 void *cohbuf_chunks_vmap(const struct cohbuf_buffer *buf);
 pgprot_t cohbuf_pgprot(const struct cohbuf_buffer *buf, pgprot_t prot);

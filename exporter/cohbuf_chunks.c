@@ -196,73 +196,91 @@ void cohbuf_chunks_free(struct cohbuf_buffer *buf)
 	buf->cap_chunks = 0;
 }
 
-/*
- * Entries of at most @max_seg bytes (a multiple of the page size): what
- * the importing device's dma_get_max_seg_size() allows. A chunk segment
- * longer than that is split.
- */
-static unsigned int cohbuf_sgt_count(const struct cohbuf_buffer *buf,
-				     unsigned int max_seg)
-{
-	struct scatterlist *src;
-	unsigned int i, j, n = 0;
+/* Where an importing device lets a DMA segment end. */
+struct cohbuf_seg_limits {
+	unsigned int max_seg;		/* dma_get_max_seg_size(), in pages */
+	unsigned long boundary;		/* dma_get_seg_boundary() */
+};
 
-	for (i = 0; i < buf->nr_chunks; i++)
-		for_each_sgtable_sg(&buf->chunks[i].sgt, src, j)
-			/* Not DIV_ROUND_UP(): max_seg may be close to UINT_MAX. */
-			n += src->length / max_seg + !!(src->length % max_seg);
-	return n;
+/*
+ * Bytes of the entry starting at @phys with @left bytes of the segment to
+ * go: no longer than the device's maximum segment size, and not across a
+ * multiple of its segment boundary. Physical addresses stand for DMA
+ * addresses here: an IOMMU, if any, keeps to both limits by itself.
+ */
+static unsigned int cohbuf_seg_len(phys_addr_t phys, unsigned int left,
+				   const struct cohbuf_seg_limits *lim)
+{
+	unsigned int len = min(left, lim->max_seg);
+	u64 to_boundary;
+
+	if (lim->boundary == ULONG_MAX)
+		return len;
+	to_boundary = (u64)(lim->boundary - (phys & lim->boundary)) + 1;
+	return min_t(u64, len, to_boundary);
 }
 
-static void cohbuf_sgt_fill(struct sg_table *sgt,
-			    const struct cohbuf_buffer *buf,
-			    unsigned int max_seg)
+/*
+ * Walk every chunk segment of @buf, split by @lim; fill @dst (if not
+ * NULL) with one entry per piece. Return: the number of pieces.
+ */
+static unsigned int cohbuf_sgt_walk(const struct cohbuf_buffer *buf,
+				    const struct cohbuf_seg_limits *lim,
+				    struct scatterlist *dst)
 {
-	struct scatterlist *dst = sgt->sgl, *src;
-	unsigned int i, j, off, len, pos;
-	unsigned long pfn;
+	struct scatterlist *src;
+	unsigned int i, j, off, len, pos, n = 0;
+	phys_addr_t phys;
 
 	for (i = 0; i < buf->nr_chunks; i++) {
 		for_each_sgtable_sg(&buf->chunks[i].sgt, src, j) {
-			for (off = 0; off < src->length; off += len) {
-				len = min(src->length - off, max_seg);
+			for (off = 0; off < src->length; off += len, n++) {
 				pos = src->offset + off;
 				/* A segment is physically contiguous. */
-				pfn = page_to_pfn(sg_page(src)) + (pos >> PAGE_SHIFT);
-				sg_set_page(dst, pfn_to_page(pfn), len, offset_in_page(pos));
+				phys = page_to_phys(sg_page(src)) + pos;
+				len = cohbuf_seg_len(phys, src->length - off, lim);
+				if (!dst)
+					continue;
+				sg_set_page(dst, pfn_to_page(PHYS_PFN(phys)), len,
+					    offset_in_page(phys));
 				dst = sg_next(dst);
 			}
 		}
 	}
+	return n;
 }
 
 /**
  * cohbuf_chunks_sgt() - describe all pages of a buffer in one table
  * @buf: exported buffer
- * @max_seg: longest entry the table may have, in bytes (rounded down to
- *	whole pages, at least one page); dma_get_max_seg_size() of the
- *	device the table will be mapped for
+ * @dev: the device the table will be mapped for
  *
  * Return: a new, not DMA-mapped sg_table with the chunks' segments in
- * buffer order, each split into entries of at most @max_seg bytes, or an
- * ERR_PTR(). Free with cohbuf_chunks_sgt_free().
+ * buffer order, each split into entries that keep to @dev's maximum
+ * segment size (rounded down to whole pages, at least one page) and
+ * segment boundary, or an ERR_PTR(). Free with cohbuf_chunks_sgt_free().
  */
 struct sg_table *cohbuf_chunks_sgt(const struct cohbuf_buffer *buf,
-				   unsigned int max_seg)
+				   struct device *dev)
 {
+	struct cohbuf_seg_limits lim = {
+		.max_seg = max_t(unsigned int,
+				 round_down(dma_get_max_seg_size(dev), PAGE_SIZE),
+				 PAGE_SIZE),
+		.boundary = dma_get_seg_boundary(dev),
+	};
 	struct sg_table *sgt;
 	int ret;
 
-	max_seg = max_t(unsigned int, round_down(max_seg, PAGE_SIZE), PAGE_SIZE);
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table(sgt, cohbuf_sgt_count(buf, max_seg), GFP_KERNEL);
+	ret = sg_alloc_table(sgt, cohbuf_sgt_walk(buf, &lim, NULL), GFP_KERNEL);
 	if (ret) {
 		kfree(sgt);
 		return ERR_PTR(ret);
 	}
-	cohbuf_sgt_fill(sgt, buf, max_seg);
+	cohbuf_sgt_walk(buf, &lim, sgt->sgl);
 	return sgt;
 }
 

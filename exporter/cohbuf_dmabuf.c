@@ -80,7 +80,7 @@ static struct sg_table *cohbuf_map_dma_buf(struct dma_buf_attachment *attach,
 	struct sg_table *sgt;
 	int ret;
 
-	sgt = cohbuf_chunks_sgt(buf, dma_get_max_seg_size(attach->dev));
+	sgt = cohbuf_chunks_sgt(buf, attach->dev);
 	if (IS_ERR(sgt))
 		return sgt;
 	ret = dma_map_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);

@@ -31,15 +31,26 @@ struct sg_table;
 struct cohbuf_imp_engine;
 
 /* One imported dma-buf, mapped for the importer device and the CPU. */
+/* A dma-buf attached and mapped for the importer device; see importer_import.c. */
+struct cohbuf_imp_mapping {
+	struct kref ref;		/* one per import using it */
+	struct hlist_node node;		/* in the table of mappings */
+	struct dma_buf *dmabuf;		/* our own reference */
+	struct device *dev;
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;		/* mapped for @dev */
+	struct iosys_map map;		/* system memory, checked at import */
+	unsigned int nents;		/* DMA-mapped entries of @sgt */
+};
+
 struct cohbuf_imp_import {
 	struct kref ref;		/* the handle table, and each job */
 	u32 handle;
-	struct dma_buf *dmabuf;		/* our own reference */
-	struct dma_buf_attachment *attach;
-	struct sg_table *sgt;		/* mapped for the importer device */
-	struct iosys_map map;		/* system memory, checked at import */
+	struct cohbuf_imp_mapping *mapping;	/* a reference */
+	struct dma_buf *dmabuf;		/* @mapping's */
+	struct iosys_map map;		/* @mapping's */
 	size_t size;
-	unsigned int nents;		/* DMA-mapped entries of @sgt */
+	unsigned int nents;		/* @mapping's */
 };
 
 /* One open /dev/cohbuf-importer. */
@@ -103,8 +114,9 @@ struct cohbuf_imp_job {
 	u32 checksum;			/* under ctx->done_lock */
 };
 
-/* Monotonic counters for debugfs. */
+/* Counters for debugfs: monotonic, but for @mappings. */
 struct cohbuf_imp_stats {
+	atomic64_t mappings;		/* live: dma-bufs mapped for the device */
 	atomic64_t imports;
 	atomic64_t releases;
 	atomic64_t submitted;

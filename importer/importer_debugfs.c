@@ -89,6 +89,7 @@ static int cohbuf_imp_stats_show(struct seq_file *m, void *unused)
 {
 	struct cohbuf_imp_stats *st = &cohbuf_imp_stats;
 
+	seq_printf(m, "mappings: %lld\n", atomic64_read(&st->mappings));
 	seq_printf(m, "imports: %lld\n", atomic64_read(&st->imports));
 	seq_printf(m, "releases: %lld\n", atomic64_read(&st->releases));
 	seq_printf(m, "submitted: %lld\n", atomic64_read(&st->submitted));

@@ -9,6 +9,12 @@
  * with the CPU. The import holds its own dma-buf reference, so the user's
  * fd may be closed, and the dma-buf holds its exporter's module.
  *
+ * Like a GPU driver's PRIME import, the device maps a dma-buf once: every
+ * import of the same dma-buf, by any context, shares one attachment and
+ * mapping (struct cohbuf_imp_mapping), torn down with the last import.
+ * Mapping the same pages for one device several times is what the DMA
+ * API's debugging calls overlapping mappings, and it costs IOMMU space.
+ *
  * An import is referenced by its handle and by every job using it. The
  * last reference is always dropped in process context (RELEASE, WAIT or
  * close), never by the engine: unmapping takes the reservation lock.
@@ -16,7 +22,10 @@
 
 #include <linux/dma-buf.h>
 #include <linux/dma-direction.h>
+#include <linux/dma-mapping.h>
 #include <linux/err.h>
+#include <linux/hashtable.h>
+#include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
@@ -24,78 +33,172 @@
 #include <cohbuf_compat.h>
 #include "importer.h"
 
-/* The DMA view must cover the buffer; CPU-side fields are not looked at. */
-static int cohbuf_imp_sgt_check(struct sg_table *sgt, size_t size)
+/*
+ * The DMA view must cover the buffer, in segments the device takes: none
+ * longer than its maximum segment size or across its segment boundary.
+ * CPU-side fields are not looked at.
+ */
+static int cohbuf_imp_sgt_check(struct sg_table *sgt, size_t size,
+				struct device *dev)
 {
+	unsigned int max = dma_get_max_seg_size(dev), len, i;
+	unsigned long boundary = dma_get_seg_boundary(dev);
 	struct scatterlist *sg;
+	dma_addr_t start;
 	u64 total = 0;
-	unsigned int i;
 
 	for_each_sgtable_dma_sg(sgt, sg, i) {
-		if (!sg_dma_len(sg))
+		start = sg_dma_address(sg);
+		len = sg_dma_len(sg);
+		if (!len || len > max)
 			return -EIO;
-		total += sg_dma_len(sg);
+		if ((start | boundary) != ((start + len - 1) | boundary))
+			return -EIO;
+		total += len;
 	}
 	return total < size ? -EIO : 0;
 }
 
-static int cohbuf_imp_import_map(struct cohbuf_imp_import *imp,
-				 struct device *dev)
+/*
+ * The live mappings, keyed by dma-buf. cohbuf_imp_maps_lock protects the
+ * table and every mapping's refcount dropping to zero, and it is held
+ * across creating and tearing down a mapping, so a dma-buf never has two
+ * mappings for one device, not even for a moment. Nests outside the
+ * dma-buf's reservation lock.
+ */
+static DEFINE_HASHTABLE(cohbuf_imp_maps, 6);
+static DEFINE_MUTEX(cohbuf_imp_maps_lock);
+
+static struct cohbuf_imp_mapping *cohbuf_imp_mapping_find(struct dma_buf *dmabuf,
+							  struct device *dev)
+{
+	struct cohbuf_imp_mapping *m;
+
+	lockdep_assert_held(&cohbuf_imp_maps_lock);
+	hash_for_each_possible(cohbuf_imp_maps, m, node, (unsigned long)dmabuf)
+		if (m->dmabuf == dmabuf && m->dev == dev)
+			return m;
+	return NULL;
+}
+
+/* Attach, map and vmap @m->dmabuf for @m->dev. */
+static int cohbuf_imp_mapping_map(struct cohbuf_imp_mapping *m)
 {
 	int ret;
 
-	imp->attach = dma_buf_attach(imp->dmabuf, dev);
-	if (IS_ERR(imp->attach))
-		return PTR_ERR(imp->attach);
-	imp->sgt = dma_buf_map_attachment_unlocked(imp->attach,
-						   DMA_BIDIRECTIONAL);
-	if (IS_ERR(imp->sgt)) {
-		ret = PTR_ERR(imp->sgt);
+	m->attach = dma_buf_attach(m->dmabuf, m->dev);
+	if (IS_ERR(m->attach))
+		return PTR_ERR(m->attach);
+	m->sgt = dma_buf_map_attachment_unlocked(m->attach, DMA_BIDIRECTIONAL);
+	if (IS_ERR(m->sgt)) {
+		ret = PTR_ERR(m->sgt);
 		goto err_detach;
 	}
-	ret = cohbuf_imp_sgt_check(imp->sgt, imp->size);
+	ret = cohbuf_imp_sgt_check(m->sgt, m->dmabuf->size, m->dev);
 	if (ret)
 		goto err_unmap;
-	ret = cohbuf_dma_buf_vmap_unlocked(imp->dmabuf, &imp->map);
+	ret = cohbuf_dma_buf_vmap_unlocked(m->dmabuf, &m->map);
 	if (ret)
 		goto err_unmap;
-	if (!imp->map.is_iomem)
+	if (!m->map.is_iomem)
 		return 0;
 	ret = -EOPNOTSUPP;
-	cohbuf_dma_buf_vunmap_unlocked(imp->dmabuf, &imp->map);
+	cohbuf_dma_buf_vunmap_unlocked(m->dmabuf, &m->map);
 err_unmap:
-	dma_buf_unmap_attachment_unlocked(imp->attach, imp->sgt,
-					  DMA_BIDIRECTIONAL);
+	dma_buf_unmap_attachment_unlocked(m->attach, m->sgt, DMA_BIDIRECTIONAL);
 err_detach:
-	dma_buf_detach(imp->dmabuf, imp->attach);
+	dma_buf_detach(m->dmabuf, m->attach);
 	return ret;
+}
+
+/*
+ * The mapping of @dmabuf for @dev, made on first use. Consumes the
+ * caller's reference to @dmabuf: a new mapping keeps it, an existing one
+ * already holds its own.
+ */
+static struct cohbuf_imp_mapping *cohbuf_imp_mapping_get(struct dma_buf *dmabuf,
+							 struct device *dev)
+{
+	struct cohbuf_imp_mapping *m;
+	int ret;
+
+	mutex_lock(&cohbuf_imp_maps_lock);
+	m = cohbuf_imp_mapping_find(dmabuf, dev);
+	if (m) {
+		kref_get(&m->ref);
+		mutex_unlock(&cohbuf_imp_maps_lock);
+		dma_buf_put(dmabuf);
+		return m;
+	}
+	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
+	if (!m) {
+		ret = -ENOMEM;
+		goto err_unlock;
+	}
+	kref_init(&m->ref);
+	m->dmabuf = dmabuf;
+	m->dev = dev;
+	ret = cohbuf_imp_mapping_map(m);
+	if (ret)
+		goto err_free;
+	m->nents = m->sgt->nents;
+	hash_add(cohbuf_imp_maps, &m->node, (unsigned long)dmabuf);
+	atomic64_inc(&cohbuf_imp_stats.mappings);
+	mutex_unlock(&cohbuf_imp_maps_lock);
+	return m;
+
+err_free:
+	kfree(m);
+err_unlock:
+	mutex_unlock(&cohbuf_imp_maps_lock);
+	dma_buf_put(dmabuf);
+	return ERR_PTR(ret);
+}
+
+/* Called with cohbuf_imp_maps_lock held; drops it. */
+static void cohbuf_imp_mapping_destroy(struct kref *ref)
+{
+	struct cohbuf_imp_mapping *m = container_of(ref, struct cohbuf_imp_mapping,
+						    ref);
+
+	hash_del(&m->node);
+	cohbuf_dma_buf_vunmap_unlocked(m->dmabuf, &m->map);
+	dma_buf_unmap_attachment_unlocked(m->attach, m->sgt, DMA_BIDIRECTIONAL);
+	dma_buf_detach(m->dmabuf, m->attach);
+	atomic64_dec(&cohbuf_imp_stats.mappings);
+	mutex_unlock(&cohbuf_imp_maps_lock);
+	dma_buf_put(m->dmabuf);
+	kfree(m);
 }
 
 static struct cohbuf_imp_import *cohbuf_imp_import_create(struct device *dev,
 							  int fd)
 {
 	struct cohbuf_imp_import *imp;
+	struct dma_buf *dmabuf;
 	int ret;
 
 	imp = kzalloc(sizeof(*imp), GFP_KERNEL_ACCOUNT);
 	if (!imp)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&imp->ref);
-	imp->dmabuf = dma_buf_get(fd);
-	if (IS_ERR(imp->dmabuf)) {
-		ret = PTR_ERR(imp->dmabuf);
+	dmabuf = dma_buf_get(fd);
+	if (IS_ERR(dmabuf)) {
+		ret = PTR_ERR(dmabuf);
 		goto err_free;
 	}
+	imp->mapping = cohbuf_imp_mapping_get(dmabuf, dev);
+	if (IS_ERR(imp->mapping)) {
+		ret = PTR_ERR(imp->mapping);
+		goto err_free;
+	}
+	imp->dmabuf = imp->mapping->dmabuf;
+	imp->map = imp->mapping->map;
 	imp->size = imp->dmabuf->size;
-	ret = cohbuf_imp_import_map(imp, dev);
-	if (ret)
-		goto err_put;
-	imp->nents = imp->sgt->nents;
+	imp->nents = imp->mapping->nents;
 	atomic64_inc(&cohbuf_imp_stats.imports);
 	return imp;
 
-err_put:
-	dma_buf_put(imp->dmabuf);
 err_free:
 	kfree(imp);
 	return ERR_PTR(ret);
@@ -107,11 +210,8 @@ static void cohbuf_imp_import_destroy(struct kref *ref)
 						     struct cohbuf_imp_import,
 						     ref);
 
-	cohbuf_dma_buf_vunmap_unlocked(imp->dmabuf, &imp->map);
-	dma_buf_unmap_attachment_unlocked(imp->attach, imp->sgt,
-					  DMA_BIDIRECTIONAL);
-	dma_buf_detach(imp->dmabuf, imp->attach);
-	dma_buf_put(imp->dmabuf);
+	kref_put_mutex(&imp->mapping->ref, cohbuf_imp_mapping_destroy,
+		       &cohbuf_imp_maps_lock);
 	kfree(imp);
 	atomic64_inc(&cohbuf_imp_stats.releases);
 }

@@ -172,6 +172,65 @@ static struct cohbuf_imp_device cohbuf_imp_dev = {
 	},
 };
 
+/*
+ * The importer device's DMA segment limits, declared as a real device's
+ * driver declares them. The engine reaches buffers through the CPU, so
+ * by default a segment may be of any length and cross any boundary; tests
+ * lower them to make exporters split their tables. A change applies to
+ * dma-bufs mapped after it.
+ */
+static unsigned int max_segment = UINT_MAX;
+static unsigned long seg_boundary = ULONG_MAX;
+
+static int cohbuf_imp_set_max_segment(const char *val,
+				      const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret = kstrtouint(val, 0, &v);
+
+	if (ret)
+		return ret;
+	if (v < PAGE_SIZE)
+		return -EINVAL;
+	max_segment = v;
+	if (cohbuf_imp_dev.pdev)
+		dma_set_max_seg_size(&cohbuf_imp_dev.pdev->dev, v);
+	return 0;
+}
+
+static const struct kernel_param_ops cohbuf_imp_max_segment_ops = {
+	.set = cohbuf_imp_set_max_segment,
+	.get = param_get_uint,
+};
+module_param_cb(max_segment, &cohbuf_imp_max_segment_ops, &max_segment, 0644);
+MODULE_PARM_DESC(max_segment,
+		 "Longest DMA segment the importer device takes, in bytes (at least a page; default 4294967295)");
+
+static int cohbuf_imp_set_seg_boundary(const char *val,
+				       const struct kernel_param *kp)
+{
+	unsigned long v;
+	int ret = kstrtoul(val, 0, &v);
+
+	if (ret)
+		return ret;
+	/* A mask: one less than a power of two, at least a page. */
+	if ((v & (v + 1)) || v < PAGE_SIZE - 1)
+		return -EINVAL;
+	seg_boundary = v;
+	if (cohbuf_imp_dev.pdev)
+		dma_set_seg_boundary(&cohbuf_imp_dev.pdev->dev, v);
+	return 0;
+}
+
+static const struct kernel_param_ops cohbuf_imp_seg_boundary_ops = {
+	.set = cohbuf_imp_set_seg_boundary,
+	.get = param_get_ulong,
+};
+module_param_cb(seg_boundary, &cohbuf_imp_seg_boundary_ops, &seg_boundary, 0644);
+MODULE_PARM_DESC(seg_boundary,
+		 "DMA segment boundary mask of the importer device: no segment crosses a multiple of it plus one (default all ones)");
+
 static int __init cohbuf_imp_init(void)
 {
 	struct platform_device *pdev;
@@ -183,12 +242,13 @@ static int __init cohbuf_imp_init(void)
 	cohbuf_imp_dev.pdev = pdev;
 	cohbuf_imp_dev.misc.parent = &pdev->dev;
 	/*
-	 * The engine reaches buffers through the CPU (vmap), so a DMA segment
-	 * may be of any length. Without dma_parms the DMA API assumes 64 KiB,
-	 * and exporters that hand out longer entries (the system dma-heap's
-	 * are up to 1 MiB) would map for us what we claimed not to support.
+	 * Declared even at their defaults: without them the DMA API assumes
+	 * 64 KiB segments, and exporters that hand out longer entries (the
+	 * system dma-heap's are up to 1 MiB) would map for us what we
+	 * claimed not to support.
 	 */
-	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
+	dma_set_max_seg_size(&pdev->dev, max_segment);
+	dma_set_seg_boundary(&pdev->dev, seg_boundary);
 
 	ret = cohbuf_imp_engine_init();
 	if (ret)

@@ -16,25 +16,6 @@
 #include "cohbuf_test.h"
 #include "vgem_test.h"
 
-/* The "key=N" field of our debugfs line for buffer @id, or -1. */
-static long long buffer_field(__u64 id, const char *key)
-{
-	static char text[1 << 16];
-	char needle[64], *line, *p;
-
-	if (read_text(COHBUF_DEBUGFS "/buffers", text, sizeof(text)) < 0)
-		return -1;
-	snprintf(needle, sizeof(needle), "id=%llu ", (unsigned long long)id);
-	for (line = text; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-		if (strncmp(line, needle, strlen(needle)))
-			continue;
-		snprintf(needle, sizeof(needle), " %s=", key);
-		p = strstr(line, needle);
-		return p ? strtoll(p + strlen(needle), NULL, 10) : -1;
-	}
-	return -1;
-}
-
 FIXTURE(import) {
 	int dev;
 	int drm;
@@ -66,9 +47,9 @@ static void import_and_release(struct __test_metadata *_metadata, int dev, int d
 
 	ASSERT_EQ(0, cohbuf_alloc_full(dev, size, O_RDWR | O_CLOEXEC, flags, cache_mode,
 				       "imported", &d));
-	EXPECT_EQ(0, buffer_field(d.id, "attachments"));
+	EXPECT_EQ(0, cohbuf_buffer_field(d.id, "attachments"));
 	ASSERT_EQ(0, drmPrimeFDToHandle(drm, d.fd, &handle));
-	EXPECT_EQ(1, buffer_field(d.id, "attachments"));
+	EXPECT_EQ(1, cohbuf_buffer_field(d.id, "attachments"));
 
 	/* Exporting the import again gives back our dma-buf, not a copy. */
 	ASSERT_EQ(0, drmPrimeHandleToFD(drm, handle, DRM_CLOEXEC, &fd2));
@@ -80,10 +61,10 @@ static void import_and_release(struct __test_metadata *_metadata, int dev, int d
 	/* With every fd closed, vgem's attachment keeps the buffer alive. */
 	close(d.fd);
 	EXPECT_EQ(1, cohbuf_stat("live_buffers"));
-	EXPECT_EQ(1, buffer_field(d.id, "attachments"));
+	EXPECT_EQ(1, cohbuf_buffer_field(d.id, "attachments"));
 
 	ASSERT_EQ(0, drmCloseBufferHandle(drm, handle));
-	EXPECT_EQ(-1, buffer_field(d.id, "attachments"));
+	EXPECT_EQ(-1, cohbuf_buffer_field(d.id, "attachments"));
 	EXPECT_EQ(0, cohbuf_stat("live_buffers"));
 	EXPECT_EQ(0, cohbuf_stat("live_bytes"));
 }

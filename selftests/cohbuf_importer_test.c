@@ -85,6 +85,64 @@ TEST_F(imp, import_reports_size_and_entries)
 	EXPECT_EQ(-ENOENT, cohbuf_imp_release(self->imp, (__u32)h));
 }
 
+static long long imp_mappings(void)
+{
+	return read_number(IMPORTER_DEBUGFS "/stats", "mappings");
+}
+
+/*
+ * The device maps a dma-buf once: imports of it through other fds and
+ * other contexts get handles of their own on the one attachment, which
+ * goes with the last of them.
+ */
+TEST_F(imp, imports_of_one_dma_buf_share_one_mapping)
+{
+	struct cohbuf_imp_submit_data d;
+	struct cohbuf_info_data info;
+	long long mappings = imp_mappings();
+	int ctx2 = cohbuf_imp_open(), dup_fd = dup(self->fd), h2, h3;
+	unsigned char expect[4096];
+	__u32 csum = 0;
+
+	ASSERT_LE(0, ctx2);
+	ASSERT_LE(0, dup_fd);
+	ASSERT_LE(1, mappings);
+	ASSERT_EQ(0, test_info(self->dev, self->fd, &info, NULL, 0));
+	EXPECT_EQ(1, cohbuf_buffer_field(info.id, "attachments"));
+	h2 = cohbuf_imp_import(self->imp, dup_fd, NULL);
+	h3 = cohbuf_imp_import(ctx2, self->fd, NULL);
+	ASSERT_LT(0, h2);
+	ASSERT_LT(0, h3);
+	EXPECT_NE(self->handle, h2);
+	EXPECT_EQ(1, cohbuf_buffer_field(info.id, "attachments"));
+	EXPECT_EQ(mappings, imp_mappings());
+
+	/* What one context's device writes, the other's reads. */
+	d = imp_fill((__u32)h3, 0, self->size, 0x5eed1234);
+	EXPECT_EQ(0, run_job(_metadata, ctx2, &d, NULL));
+	pattern_bytes(expect, sizeof(expect), 0x5eed1234);
+	EXPECT_EQ(0, memcmp(self->map + self->size - sizeof(expect), expect, sizeof(expect)));
+	d = imp_checksum((__u32)self->handle, 0, self->size);
+	EXPECT_EQ(0, run_job(_metadata, self->imp, &d, &csum));
+	EXPECT_EQ(test_crc32(self->map, self->size), csum);
+
+	/* The mapping stays while any import of the buffer is left. */
+	EXPECT_EQ(0, cohbuf_imp_release(self->imp, (__u32)self->handle));
+	EXPECT_EQ(0, cohbuf_imp_release(self->imp, (__u32)h2));
+	EXPECT_EQ(1, cohbuf_buffer_field(info.id, "attachments"));
+	EXPECT_EQ(mappings, imp_mappings());
+	close(ctx2);
+	EXPECT_EQ(0, cohbuf_buffer_field(info.id, "attachments"));
+	EXPECT_EQ(mappings - 1, imp_mappings());
+
+	/* A new import maps it again. */
+	self->handle = cohbuf_imp_import(self->imp, dup_fd, NULL);
+	EXPECT_LT(0, self->handle);
+	EXPECT_EQ(1, cohbuf_buffer_field(info.id, "attachments"));
+	EXPECT_EQ(mappings, imp_mappings());
+	close(dup_fd);
+}
+
 TEST_F(imp, import_outlives_the_fd)
 {
 	struct cohbuf_imp_submit_data d;
@@ -787,6 +845,127 @@ TEST_F(imp, two_processes_over_scm_rights)
 	EXPECT_EQ(0x60, self->map[8192 + 8191]);
 	EXPECT_TRUE(all_bytes(self->map, 8192, 0));
 	close(sv[0]);
+}
+
+/*
+ * The importer device's segment limits (module parameters max_segment and
+ * seg_boundary), lowered: cohbuf must hand it tables that keep to them, and
+ * a job over the split mapping still sees every byte.
+ */
+#define IMP_PARAM(name)	"/sys/module/cohbuf_importer/parameters/" name
+
+FIXTURE(seglim) {
+	int dev, imp, fd;
+	size_t size;
+	unsigned char *map;
+	char max_segment[32], seg_boundary[32];
+	struct cohbuf_chunk_info chunks[64];
+	unsigned int nr_chunks;
+};
+
+FIXTURE_SETUP(seglim)
+{
+	struct cohbuf_info_data info;
+
+	ASSERT_LT(0, read_text(IMP_PARAM("max_segment"), self->max_segment,
+			       sizeof(self->max_segment)));
+	ASSERT_LT(0, read_text(IMP_PARAM("seg_boundary"), self->seg_boundary,
+			       sizeof(self->seg_boundary)));
+	self->dev = cohbuf_dev_open();
+	ASSERT_LE(0, self->dev);
+	self->imp = cohbuf_imp_open();
+	ASSERT_LE(0, self->imp);
+	self->size = 9 * MIB;
+	self->fd = test_alloc(self->dev, self->size);
+	ASSERT_LE(0, self->fd);
+	self->map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+	random_bytes(self->map, self->size, 0x5e9);
+	ASSERT_EQ(0, test_info(self->dev, self->fd, &info, self->chunks, 64));
+	self->nr_chunks = info.nr_chunks;
+	ASSERT_LE(1, self->nr_chunks);
+	ASSERT_GE(64, self->nr_chunks);
+	ASSERT_NE(0, self->chunks[0].dma_addr) TH_LOG("bus addresses are hidden");
+}
+
+FIXTURE_TEARDOWN(seglim)
+{
+	munmap(self->map, self->size);
+	close(self->fd);
+	close(self->imp);
+	close(self->dev);
+	write_text(IMP_PARAM("max_segment"), self->max_segment);
+	write_text(IMP_PARAM("seg_boundary"), self->seg_boundary);
+}
+
+/* The entries a table keeping to @max and @mask has (no IOMMU here). */
+static unsigned int expected_nents(struct _test_data_seglim *self, __u64 max, __u64 mask)
+{
+	unsigned int n = 0, i;
+	__u64 a, end, len;
+
+	for (i = 0; i < self->nr_chunks; i++) {
+		end = self->chunks[i].dma_addr + self->chunks[i].len;
+		for (a = self->chunks[i].dma_addr; a < end; a += len, n++) {
+			len = end - a < max ? end - a : max;
+			if (mask != ~0ULL && mask - (a & mask) + 1 < len)
+				len = mask - (a & mask) + 1;
+		}
+	}
+	return n;
+}
+
+/* Set the limits, import, check the entry count and a checksum job. */
+static void import_with_limits(struct __test_metadata *_metadata,
+			       struct _test_data_seglim *self, __u64 max, __u64 mask)
+{
+	struct cohbuf_imp_import_data d;
+	struct cohbuf_imp_submit_data job;
+	char text[32];
+	__u32 csum = 0;
+	int h;
+
+	snprintf(text, sizeof(text), "%llu", (unsigned long long)max);
+	ASSERT_EQ(0, write_text(IMP_PARAM("max_segment"), text));
+	snprintf(text, sizeof(text), "%llu", (unsigned long long)mask);
+	ASSERT_EQ(0, write_text(IMP_PARAM("seg_boundary"), text));
+	h = cohbuf_imp_import(self->imp, self->fd, &d);
+	ASSERT_LT(0, h) TH_LOG("import: %s", strerror(-h));
+	EXPECT_EQ(expected_nents(self, max, mask), d.nents);
+	EXPECT_LT(self->nr_chunks, d.nents);
+	job = imp_checksum((__u32)h, 0, self->size);
+	EXPECT_EQ(0, run_job(_metadata, self->imp, &job, &csum));
+	EXPECT_EQ(test_crc32(self->map, self->size), csum);
+	EXPECT_EQ(0, cohbuf_imp_release(self->imp, (__u32)h));
+}
+
+TEST_F(seglim, split_at_the_max_segment_size)
+{
+	import_with_limits(_metadata, self, 16 * KIB, ~0ULL);
+}
+
+TEST_F(seglim, split_at_the_segment_boundary)
+{
+	import_with_limits(_metadata, self, 0xffffffffULL, 64 * KIB - 1);
+}
+
+TEST_F(seglim, split_at_both)
+{
+	/* Three pages: segments end off the boundaries too. */
+	import_with_limits(_metadata, self, 12 * KIB, 32 * KIB - 1);
+}
+
+TEST_F(seglim, bad_limits_are_refused)
+{
+	char text[32];
+
+	EXPECT_EQ(-1, write_text(IMP_PARAM("max_segment"), "100"));
+	EXPECT_EQ(-1, write_text(IMP_PARAM("seg_boundary"), "0x12345"));
+	EXPECT_EQ(-1, write_text(IMP_PARAM("seg_boundary"), "0x7ff"));
+	ASSERT_LT(0, read_text(IMP_PARAM("max_segment"), text, sizeof(text)));
+	EXPECT_STREQ(self->max_segment, text);
+	ASSERT_LT(0, read_text(IMP_PARAM("seg_boundary"), text, sizeof(text)));
+	EXPECT_STREQ(self->seg_boundary, text);
 }
 
 TEST_HARNESS_MAIN

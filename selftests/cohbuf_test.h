@@ -166,6 +166,25 @@ static inline long long cohbuf_stat(const char *key)
 	return read_number(COHBUF_DEBUGFS "/stats", key);
 }
 
+/* Field @key of buffer @id's line in the exporter's debugfs, or -1. */
+static inline long long cohbuf_buffer_field(__u64 id, const char *key)
+{
+	static char text[1 << 16];
+	char needle[64], *line, *p;
+
+	if (read_text(COHBUF_DEBUGFS "/buffers", text, sizeof(text)) < 0)
+		return -1;
+	snprintf(needle, sizeof(needle), "id=%llu ", (unsigned long long)id);
+	for (line = text; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		if (strncmp(line, needle, strlen(needle)))
+			continue;
+		snprintf(needle, sizeof(needle), " %s=", key);
+		p = strstr(line, needle);
+		return p ? strtoll(p + strlen(needle), NULL, 10) : -1;
+	}
+	return -1;
+}
+
 static inline long long cohbuf_param(const char *name)
 {
 	char path[256];
