@@ -23,6 +23,7 @@
 #include "kselftest_harness.h"
 #include "cohbuf_test.h"
 #include "importer_test.h"
+#include "vgem_test.h"
 
 #define FAIL_NTH	"/proc/thread-self/fail-nth"
 #define FAILSLAB	"/sys/kernel/debug/failslab/"
@@ -47,6 +48,10 @@ struct fn_state {
 	int buf, handle;		/* a 9 MiB (three chunk) buffer, imported */
 	int src_handle;			/* a second buffer for COPY */
 	int src_buf;
+	int fresh_buf;			/* one chunk, never imported */
+	int drm;			/* vgem, for an unsignalled fence */
+	int in_fence;			/* its sync_file, or -1 */
+	__u32 vgem_fence;
 	__u64 job;			/* WAIT: the job to reap */
 	int newfd;			/* what a successful call made */
 	void *map;
@@ -286,14 +291,33 @@ static int open_importer(struct fn_state *self)
 	return self->newfd < 0 ? -errno : 0;
 }
 
-static int import(struct fn_state *self)
+static int import_fd(struct fn_state *self, int fd)
 {
-	struct cohbuf_imp_import_data d = { .fd = (__u32)self->buf };
+	struct cohbuf_imp_import_data d = { .fd = (__u32)fd };
 
 	if (ioctl(self->imp, COHBUF_IMP_IOCTL_IMPORT, &d))
 		return -errno;
 	self->new_handle = d.handle;
 	return 0;
+}
+
+/* A buffer already imported: the import shares its mapping. */
+static int import(struct fn_state *self)
+{
+	return import_fd(self, self->buf);
+}
+
+/*
+ * The whole attach and map path of cohbuf's exporter, on a buffer of one
+ * chunk: its vmap allocates nothing.  A vmap that fails makes the dma-buf
+ * core warn (WARN_ON_ONCE in dma_buf_vmap()), which the health gate would
+ * count as a kernel fault, so no exporter's vmap is failed here; the same
+ * holds for every foreign exporter, whose imports are therefore not
+ * driven either.
+ */
+static int import_fresh(struct fn_state *self)
+{
+	return import_fd(self, self->fresh_buf);
 }
 
 static void release_new(struct __test_metadata *_metadata, struct fn_state *self)
@@ -359,6 +383,38 @@ static int submit_checksum(struct fn_state *self)
 	return submit(self, &d);
 }
 
+/* An unsignalled foreign fence for the next SUBMIT to wait for. */
+static void make_in_fence(struct __test_metadata *_metadata, struct fn_state *self)
+{
+	self->in_fence = vgem_sync_file(self->drm, &self->vgem_fence);
+	ASSERT_LE(0, self->in_fence) TH_LOG("vgem fence: %s", strerror(-self->in_fence));
+}
+
+static void signal_in_fence(struct __test_metadata *_metadata, struct fn_state *self)
+{
+	ASSERT_EQ(0, cohbuf_vgem_fence_signal(self->drm, self->vgem_fence));
+	close(self->in_fence);
+	self->in_fence = -1;
+}
+
+/* A job that must wait: fence callbacks and the dependency timer. */
+static int submit_behind_fence(struct fn_state *self)
+{
+	struct cohbuf_imp_submit_data d = imp_fill(self->handle, 0, 64 * KIB, 0x5a5a5a5a);
+
+	d.flags = COHBUF_IMP_SUBMIT_IN_FENCE;
+	d.in_fence_fd = self->in_fence;
+	return submit(self, &d);
+}
+
+static void reap(struct __test_metadata *_metadata, struct fn_state *self);
+
+static void signal_and_reap(struct __test_metadata *_metadata, struct fn_state *self)
+{
+	signal_in_fence(_metadata, self);
+	reap(_metadata, self);
+}
+
 /* Reap the job a successful SUBMIT queued; close its out-fence. */
 static void reap(struct __test_metadata *_metadata, struct fn_state *self)
 {
@@ -395,6 +451,7 @@ FIXTURE(fn) {
 
 FIXTURE_VARIANT(fn) {
 	struct fn_call c;
+	int needs_vgem;
 };
 
 /* The errors each call may fail with, from the uapi headers and open(2)/mmap(2). */
@@ -480,6 +537,15 @@ FIXTURE_VARIANT_ADD(fn, importer_open)
 FIXTURE_VARIANT_ADD(fn, importer_import)
 {
 	.c = { .name = "importer_import",
+		.call = import_fresh,
+		.undo = release_new,
+		.errnos = { ENOMEM },
+	},
+};
+
+FIXTURE_VARIANT_ADD(fn, importer_import_shared)
+{
+	.c = { .name = "importer_import_shared",
 		.call = import,
 		.undo = release_new,
 		.errnos = { ENOMEM },
@@ -511,6 +577,18 @@ FIXTURE_VARIANT_ADD(fn, importer_submit_fill_random_out_fence)
 		.undo = reap,
 		.errnos = { ENOMEM, EMFILE },
 	},
+};
+
+FIXTURE_VARIANT_ADD(fn, importer_submit_behind_foreign_fence)
+{
+	.c = { .name = "importer_submit_behind_foreign_fence",
+		.prepare = make_in_fence,
+		.call = submit_behind_fence,
+		.undo = signal_and_reap,
+		.after_fail = signal_in_fence,
+		.errnos = { ENOMEM },
+	},
+	.needs_vgem = 1,
 };
 
 FIXTURE_VARIANT_ADD(fn, importer_submit_copy)
@@ -557,6 +635,7 @@ FIXTURE_SETUP(fn)
 		{ FAIL_PAGE "verbose", "0" },
 	};
 	struct cohbuf_imp_import_data imp;
+	struct cohbuf_alloc_data alloc;
 	size_t i;
 
 	st->nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
@@ -586,6 +665,13 @@ FIXTURE_SETUP(fn)
 	imp.fd = st->src_buf;
 	ASSERT_EQ(0, ioctl(st->imp, COHBUF_IMP_IOCTL_IMPORT, &imp));
 	st->src_handle = imp.handle;
+	memset(&alloc, 0, sizeof(alloc));
+	ASSERT_EQ(0, cohbuf_alloc_full(st->dev, 1 * MIB, O_RDWR | O_CLOEXEC,
+				       COHBUF_ALLOC_CONTIGUOUS, COHBUF_CACHE_CACHED, NULL, &alloc));
+	st->fresh_buf = (int)alloc.fd;
+	ASSERT_LE(0, st->fresh_buf);
+	st->drm = cohbuf_vgem_open();
+	st->in_fence = -1;
 	st->newfd = -1;
 	st->map = MAP_FAILED;
 }
@@ -598,6 +684,11 @@ FIXTURE_TEARDOWN(fn)
 		return;
 	close(st->nth);
 	close(st->imp);
+	if (st->in_fence >= 0)
+		close(st->in_fence);
+	if (st->drm >= 0)
+		close(st->drm);
+	close(st->fresh_buf);
 	close(st->src_buf);
 	close(st->buf);
 	close(st->dev);
@@ -605,6 +696,8 @@ FIXTURE_TEARDOWN(fn)
 
 TEST_F_TIMEOUT(fn, every_allocation_fails_cleanly, 120)
 {
+	if (variant->needs_vgem && self->s.drm < 0)
+		SKIP(return, "no vgem in this kernel");
 	drive(_metadata, &self->s, &variant->c);
 }
 

@@ -16,10 +16,13 @@
  * Each run is bounded in operations and in time and reproducible from its
  * seed, which it prints: COHBUF_FUZZ_SEED, COHBUF_FUZZ_OPS and
  * COHBUF_FUZZ_SECONDS set the seed, the operation count and the time limit
- * of every run (-t NAME picks one), COHBUF_FUZZ_TRACE=N prints the
- * operations from index N on.  The kernel's answers (ETIME or not, ENOMEM
- * or not) steer the model, so a replay on another machine follows the
- * same path only as long as the kernel answers the same.
+ * of every run (-t NAME or COHBUF_FUZZ_RUN=NAME picks one),
+ * COHBUF_FUZZ_TRACE=N prints the operations from index N on and
+ * COHBUF_FUZZ_FOREIGN=vgem,vgem-ro,udmabuf,/dev/dma_heap/system,... keeps
+ * only the foreign dma-bufs it names (none: COHBUF_FUZZ_FOREIGN=).  The
+ * kernel's answers (ETIME or not, ENOMEM or not) steer the model, so a
+ * replay on another machine follows the same path only as long as the
+ * kernel answers the same.
  */
 
 #include <linux/dma-buf.h>
@@ -31,6 +34,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <xf86drm.h>
@@ -114,12 +118,31 @@ static const char *const fz_kind_names[K_MAX] = {
 	"mmap_fixed", "rlimit", "vgem_fence", "chunk_size",
 };
 
+/*
+ * What DMA_BUF_IOCTL_SYNC may do to a foreign dma-buf on a kernel with
+ * DMA-API debugging, where two upstream exporters have known faults:
+ *
+ * SYNC_ONE_DIR: udmabuf maps its CPU-sync table once, in the direction of
+ * the first SYNC, and syncs it later in whatever direction is asked
+ * (still so in 7.2): dma-debug reports every other direction.  Its dups
+ * are synced in the direction the template was first synced in (RW).
+ *
+ * SYNC_NEVER: up to 6.x, CONFIG_DMABUF_DEBUG scrambles the page links of
+ * a table in place for as long as an importer has it mapped, and the
+ * system heap's begin_cpu_access syncs those very tables; dma-debug then
+ * follows a scrambled page pointer (a general protection fault on the
+ * debug kernel).  7.x hands importers a copy instead.  No SYNC on it.
+ */
+enum fz_sync_hazard { SYNC_ANY, SYNC_ONE_DIR, SYNC_NEVER };
+
 struct fz_tmpl {
 	int fd;
 	__u64 size;
 	int rdonly;
 	int cohbuf;
 	const char *what;
+	ino_t ino;			/* of the dma-buf's file */
+	enum fz_sync_hazard hazard;
 };
 
 static struct fz {
@@ -140,13 +163,14 @@ static struct fz {
 	 */
 	int shared[NCTX];
 	/*
-	 * A child was forked in this run. Every child inherits the
-	 * contexts' fds, and the processes run once saw a WAIT on a job id
-	 * the parent never issued on that context succeed (seed
-	 * 0xc0b0f0220250004, op 72986): not root-caused, so once a child
-	 * exists the contexts are treated as shared.
+	 * A context with a job the model has no id for: a SUBMIT whose
+	 * argument could be read but not written back fails with EFAULT
+	 * after queueing the job, as the uapi says. Its id is above
+	 * last_job_id, so a WAIT on an id "never issued" may reap it (seen
+	 * once, seed 0xc0b0f0220250004, op 72986), until the context is
+	 * reopened.
 	 */
-	int forked;
+	int ghost_jobs[NCTX];
 	pid_t kids[NKIDS];	/* children running alongside */
 	__u64 last_buf_id, last_job_id;
 	int closed_fd;
@@ -167,12 +191,13 @@ static struct fz {
 	int drm;		/* vgem, for fences that stay unsignalled */
 	__u32 vgem[NVGEM];	/* their ids, 0: none */
 	unsigned long trace;	/* COHBUF_FUZZ_TRACE: print the ops from this one on */
+	int dma_debug;		/* the kernel has DMA-API debugging */
 } F;
 
-/* May a child have changed this context behind the model's back? */
+/* May this context hold handles or jobs the model does not know? */
 static int ctx_shared(int c)
 {
-	return F.shared[c] || F.forked;
+	return F.shared[c] || F.ghost_jobs[c];
 }
 
 static unsigned char *argbuf;	/* ARGBUF bytes, page aligned */
@@ -758,18 +783,37 @@ static void vgem_signal_all(void)
 		vgem_signal(i);
 }
 
+/* The hazard of SYNC on @fd: that of the foreign template it is a dup of. */
+static enum fz_sync_hazard sync_hazard(int fd)
+{
+	struct stat st;
+	int i;
+
+	if (!F.dma_debug || fstat(fd, &st))
+		return SYNC_ANY;
+	for (i = 0; i < F.ntmpl; i++)
+		if (F.tmpl[i].hazard && F.tmpl[i].ino == st.st_ino)
+			return F.tmpl[i].hazard;
+	return SYNC_ANY;
+}
+
 static void op_sync(void)
 {
 	struct dma_buf_sync *s = (void *)argbuf;
 	int slot, fd = some_fd(FK_COHBUF, &slot), ret;
+	enum fz_sync_hazard hazard = sync_hazard(fd);
 	static const __u64 valid[] = {
 		DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE,
 		DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ,
 		DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW,
 	};
 
+	if (hazard == SYNC_NEVER)
+		return;
 	vgem_signal_all();
 	s->flags = chance(80) ? valid[below(6)] : r64() >> below(64);
+	if (hazard == SYNC_ONE_DIR)
+		s->flags = (s->flags & DMA_BUF_SYNC_END) | DMA_BUF_SYNC_RW;
 	if (slot >= 0 && is_dmabuf_kind(F.fds[slot].kind) &&
 	    ((s->flags & ~DMA_BUF_SYNC_VALID_FLAGS_MASK) || !(s->flags & DMA_BUF_SYNC_RW)))
 		bad("invalid sync flags");
@@ -1700,6 +1744,8 @@ static void op_submit(void)
 	if (!F.why)	/* a job that runs but cannot be reported */
 		argp = fz_ro_arg(argp, sizeof(*d), &cmd, COHBUF_IMP_IOCTL_SUBMIT);
 	ret = ioctl(F.ctx[c], cmd, argp);
+	if (ret && errno == EFAULT && argp == F.ro_page)
+		F.ghost_jobs[c] = 1;	/* it may have been queued */
 	if (!fz_result(ret, "SUBMIT", ERRS(EINVAL, ENOENT, EACCES, EBUSY, ENOMEM, EMFILE, ENFILE,
 					   EINTR, EFAULT, ENOTTY)))
 		return;
@@ -1817,6 +1863,7 @@ static void op_reopen(void)
 	}
 	ctx_drop_model(c);
 	F.shared[c] = 0;
+	F.ghost_jobs[c] = 0;
 	F.ctx[c] = open(IMPORTER_DEV, O_RDWR | O_CLOEXEC);
 	if (F.trace)
 		fprintf(stderr, "# T reopen c=%d\n", c);
@@ -1843,6 +1890,7 @@ static void child_main(int share)
 		if (share)
 			continue;
 		F.ctx[i] = -1;
+		F.ghost_jobs[i] = 0;
 		ctx_drop_model(i);
 	}
 	if (!share && chance(70))
@@ -1909,7 +1957,6 @@ static void op_fork(void)
 		child_main(share);
 	}
 	F.kids[k] = pid;
-	F.forked = 1;
 	for (i = 0; i < NCTX && share; i++)
 		F.shared[i] = 1;
 	F.ok[F.kind]++;
@@ -2025,15 +2072,53 @@ static void fz_cleanup(void)
 
 /* --- foreign dma-bufs -------------------------------------------------------- */
 
+/* COHBUF_FUZZ_FOREIGN=vgem,udmabuf,...: only these foreign dma-bufs. */
+static int tmpl_wanted(const char *what)
+{
+	const char *list = getenv("COHBUF_FUZZ_FOREIGN"), *p;
+	size_t n = strlen(what);
+
+	if (!list)
+		return 1;
+	for (p = strstr(list, what); p; p = strstr(p + 1, what))
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return 1;
+	return 0;
+}
+
+/* See enum fz_sync_hazard. */
+static void tmpl_hazard(struct fz_tmpl *t)
+{
+	struct dma_buf_sync s = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW };
+	struct stat st;
+	struct utsname u;
+
+	if (!F.dma_debug || fstat(t->fd, &st))
+		return;
+	t->ino = st.st_ino;
+	if (!strcmp(t->what, "udmabuf")) {
+		t->hazard = SYNC_ONE_DIR;
+		/* Its CPU-sync table is mapped by the first SYNC: make it RW. */
+		if (!ioctl(t->fd, DMA_BUF_IOCTL_SYNC, &s)) {
+			s.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
+			ioctl(t->fd, DMA_BUF_IOCTL_SYNC, &s);
+		}
+	} else if (!strcmp(t->what, "/dev/dma_heap/system") && !uname(&u) &&
+		   atoi(u.release) < 7) {
+		t->hazard = SYNC_NEVER;
+	}
+}
+
 static void tmpl_add(int fd, __u64 size, int rdonly, int cohbuf, const char *what)
 {
-	if (fd < 0 || F.ntmpl == NTMPL) {
+	if (fd < 0 || F.ntmpl == NTMPL || !tmpl_wanted(what)) {
 		if (fd >= 0)
 			close(fd);
 		return;
 	}
-	F.tmpl[F.ntmpl++] = (struct fz_tmpl){ .fd = fd, .size = size, .rdonly = rdonly,
-					     .cohbuf = cohbuf, .what = what };
+	F.tmpl[F.ntmpl] = (struct fz_tmpl){ .fd = fd, .size = size, .rdonly = rdonly,
+					   .cohbuf = cohbuf, .what = what };
+	tmpl_hazard(&F.tmpl[F.ntmpl++]);
 }
 
 static void make_foreign(void)
@@ -2209,6 +2294,9 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 	int i, n = 0, fds;
 	FILE *f;
 
+	env = getenv("COHBUF_FUZZ_RUN");
+	if (env && *env && strcmp(env, name))
+		SKIP(return, "COHBUF_FUZZ_RUN=%s", env);
 	env = getenv("COHBUF_FUZZ_SECONDS");
 	if (env && *env)
 		seconds = strtod(env, NULL);
@@ -2257,6 +2345,7 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 		argbuf = mmap(NULL, ARGBUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			      -1, 0);
 	ASSERT_NE(MAP_FAILED, argbuf);
+	F.dma_debug = !access("/sys/kernel/debug/dma-api", F_OK);
 	make_foreign();
 	F.drm = cohbuf_vgem_open();
 	n = 0;
