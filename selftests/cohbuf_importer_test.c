@@ -737,6 +737,37 @@ TEST_F(imp, close_everything_in_every_order_with_jobs_in_flight)
 	}
 }
 
+/*
+ * A SUBMIT whose result cannot be written back fails with EFAULT, but its
+ * job was queued and runs; its id was never reported, yet a WAIT that
+ * names it (here: found in debugfs) reaps it like any other.
+ */
+TEST_F(imp, submit_without_write_back_still_runs)
+{
+	struct cohbuf_imp_submit_data d = imp_fill((__u32)self->handle, 0, self->size, 0x0b0e0f0d);
+	struct pollfd p = { .fd = self->imp, .events = POLLIN };
+	unsigned char expect[4096];
+	char line[256], *id;
+	void *ro;
+
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	memcpy(ro, &d, sizeof(d));
+	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_SUBMIT, ro));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(1, poll(&p, 1, 20000)) TH_LOG("the job did not complete");
+	pattern_bytes(expect, sizeof(expect), 0x0b0e0f0d);
+	EXPECT_EQ(0, memcmp(self->map + self->size - sizeof(expect), expect, sizeof(expect)));
+
+	ASSERT_EQ(0, find_line(IMPORTER_DEBUGFS "/jobs", " op=fill ", line, sizeof(line)));
+	id = strstr(line, " id=");
+	ASSERT_NE(NULL, id);
+	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, strtoull(id + 4, NULL, 10), 0, NULL, NULL));
+	EXPECT_EQ(0, fd_ready(self->imp, POLLIN));
+	munmap(ro, 4096);
+}
+
 TEST_F(imp, rmmod_refused_while_imported)
 {
 	EXPECT_EQ(-1, syscall(SYS_delete_module, "cohbuf_importer", O_NONBLOCK));

@@ -195,9 +195,9 @@ struct cohbuf_imp_wait_data {
  * reader for writers) and after its in-fence.
  *
  * If the job cannot be reported (EFAULT on write-back), it still runs and
- * the out-fence is not installed; its record, which no WAIT can name,
- * stays until the context is closed and counts as a completed job for
- * poll() once done.
+ * the out-fence is not installed; its record, whose id was never reported,
+ * stays until a WAIT names that id or the context is closed, and counts
+ * as a completed job for poll() once done.
  *
  * Errors:
  *  EINVAL	unknown @op or @flags; a field the operation does not use is
