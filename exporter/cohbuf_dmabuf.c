@@ -26,6 +26,7 @@
 #include <linux/vmalloc.h>
 
 #include <cohbuf_compat.h>
+#include <cohbuf_dmadev.h>
 #include "cohbuf.h"
 
 static int cohbuf_attach(struct dma_buf *dmabuf,
@@ -88,6 +89,14 @@ static struct sg_table *cohbuf_map_dma_buf(struct dma_buf_attachment *attach,
 		goto err_free;
 	if (cohbuf_sgt_needs_sync(attach->dev, sgt)) {
 		ret = -EOPNOTSUPP;
+		goto err_unmap;
+	}
+	/*
+	 * The table was split by physical address; check the DMA view, in
+	 * case the bus offsets addresses so that an entry crosses a boundary.
+	 */
+	if (!cohbuf_dma_sgt_fits(sgt, attach->dev, buf->size)) {
+		ret = -EIO;
 		goto err_unmap;
 	}
 	return sgt;

@@ -6,6 +6,9 @@
  *   cohbuf_imp_contexts_lock -> ctx->lock -> dma_resv locks (ww class)
  *   -> an engine's submit_lock -> ctx->done_lock -> an engine's fence_lock
  * The engine worker takes only ctx->done_lock and engine.fence_lock.
+ * cohbuf_imp_maps_lock (importer_import.c) nests outside the dma_resv
+ * locks the exporter's attach, map and vmap take, and is never taken with
+ * any of the others held.
  */
 #ifndef COHBUF_IMPORTER_H
 #define COHBUF_IMPORTER_H

@@ -31,33 +31,8 @@
 #include <linux/xarray.h>
 
 #include <cohbuf_compat.h>
+#include <cohbuf_dmadev.h>
 #include "importer.h"
-
-/*
- * The DMA view must cover the buffer, in segments the device takes: none
- * longer than its maximum segment size or across its segment boundary.
- * CPU-side fields are not looked at.
- */
-static int cohbuf_imp_sgt_check(struct sg_table *sgt, size_t size,
-				struct device *dev)
-{
-	unsigned int max = dma_get_max_seg_size(dev), len, i;
-	unsigned long boundary = dma_get_seg_boundary(dev);
-	struct scatterlist *sg;
-	dma_addr_t start;
-	u64 total = 0;
-
-	for_each_sgtable_dma_sg(sgt, sg, i) {
-		start = sg_dma_address(sg);
-		len = sg_dma_len(sg);
-		if (!len || len > max)
-			return -EIO;
-		if ((start | boundary) != ((start + len - 1) | boundary))
-			return -EIO;
-		total += len;
-	}
-	return total < size ? -EIO : 0;
-}
 
 /*
  * The live mappings, keyed by dma-buf. cohbuf_imp_maps_lock protects the
@@ -94,8 +69,9 @@ static int cohbuf_imp_mapping_map(struct cohbuf_imp_mapping *m)
 		ret = PTR_ERR(m->sgt);
 		goto err_detach;
 	}
-	ret = cohbuf_imp_sgt_check(m->sgt, m->dmabuf->size, m->dev);
-	if (ret)
+	/* The DMA view must cover the buffer in segments the device takes. */
+	ret = -EIO;
+	if (!cohbuf_dma_sgt_fits(m->sgt, m->dev, m->dmabuf->size))
 		goto err_unmap;
 	ret = cohbuf_dma_buf_vmap_unlocked(m->dmabuf, &m->map);
 	if (ret)
@@ -122,7 +98,12 @@ static struct cohbuf_imp_mapping *cohbuf_imp_mapping_get(struct dma_buf *dmabuf,
 	struct cohbuf_imp_mapping *m;
 	int ret;
 
-	mutex_lock(&cohbuf_imp_maps_lock);
+	/* An exporter may take its time to map: let a killed process go. */
+	ret = mutex_lock_killable(&cohbuf_imp_maps_lock);
+	if (ret) {
+		dma_buf_put(dmabuf);
+		return ERR_PTR(ret);
+	}
 	m = cohbuf_imp_mapping_find(dmabuf, dev);
 	if (m) {
 		kref_get(&m->ref);

@@ -177,7 +177,8 @@ static struct cohbuf_imp_device cohbuf_imp_dev = {
  * driver declares them. The engine reaches buffers through the CPU, so
  * by default a segment may be of any length and cross any boundary; tests
  * lower them to make exporters split their tables. A change applies to
- * dma-bufs mapped after it.
+ * dma-bufs mapped after it. The setters run under the module's parameter
+ * lock, which also orders them against init and exit.
  */
 static unsigned int max_segment = UINT_MAX;
 static unsigned long seg_boundary = ULONG_MAX;
@@ -231,6 +232,21 @@ module_param_cb(seg_boundary, &cohbuf_imp_seg_boundary_ops, &seg_boundary, 0644)
 MODULE_PARM_DESC(seg_boundary,
 		 "DMA segment boundary mask of the importer device: no segment crosses a multiple of it plus one (default all ones)");
 
+/*
+ * The parameter files outlive module_exit() and a failed init: after
+ * this, their setters only store the value.
+ */
+static void cohbuf_imp_pdev_unregister(void)
+{
+	struct platform_device *pdev;
+
+	kernel_param_lock(THIS_MODULE);
+	pdev = cohbuf_imp_dev.pdev;
+	cohbuf_imp_dev.pdev = NULL;
+	kernel_param_unlock(THIS_MODULE);
+	platform_device_unregister(pdev);
+}
+
 static int __init cohbuf_imp_init(void)
 {
 	struct platform_device *pdev;
@@ -239,16 +255,19 @@ static int __init cohbuf_imp_init(void)
 	pdev = cohbuf_dma_pdev_create("cohbuf-importer");
 	if (IS_ERR(pdev))
 		return PTR_ERR(pdev);
-	cohbuf_imp_dev.pdev = pdev;
 	cohbuf_imp_dev.misc.parent = &pdev->dev;
 	/*
 	 * Declared even at their defaults: without them the DMA API assumes
 	 * 64 KiB segments, and exporters that hand out longer entries (the
 	 * system dma-heap's are up to 1 MiB) would map for us what we
-	 * claimed not to support.
+	 * claimed not to support. The parameters' lock orders this against
+	 * their setters, whose files exist already.
 	 */
+	kernel_param_lock(THIS_MODULE);
+	cohbuf_imp_dev.pdev = pdev;
 	dma_set_max_seg_size(&pdev->dev, max_segment);
 	dma_set_seg_boundary(&pdev->dev, seg_boundary);
+	kernel_param_unlock(THIS_MODULE);
 
 	ret = cohbuf_imp_engine_init();
 	if (ret)
@@ -265,7 +284,7 @@ err_debugfs:
 	cohbuf_imp_debugfs_exit();
 	cohbuf_imp_engine_exit();
 err_pdev:
-	platform_device_unregister(pdev);
+	cohbuf_imp_pdev_unregister();
 	return ret;
 }
 
@@ -275,7 +294,7 @@ static void __exit cohbuf_imp_exit(void)
 	misc_deregister(&cohbuf_imp_dev.misc);
 	cohbuf_imp_debugfs_exit();
 	cohbuf_imp_engine_exit();
-	platform_device_unregister(cohbuf_imp_dev.pdev);
+	cohbuf_imp_pdev_unregister();
 }
 
 module_init(cohbuf_imp_init);
