@@ -2279,14 +2279,33 @@ static unsigned long env_ul(const char *name, unsigned long def)
 
 /*
  * One of the FZ_RUNS fuzz runs: by default @share percent of DEFAULT_OPS,
- * an equal part of DEFAULT_SECONDS and DEFAULT_SEED + @index.
+ * DEFAULT_SEED + @index and what the runs before it left of
+ * DEFAULT_SECONDS, less FZ_MIN_SECONDS for each run still to come (runs
+ * differ in speed, and kernels and loads differ in which one is slow).
  */
-#define FZ_RUNS	4
+#define FZ_RUNS		4
+#define FZ_MIN_SECONDS	10.0
+
+/* Seconds the runs before this one took, as OPS_FILE has them. */
+static double fz_spent(void)
+{
+	FILE *f = fopen(OPS_FILE, "r");
+	double t, sum = 0;
+	unsigned long ops;
+	char name[64];
+
+	if (!f)
+		return 0;
+	while (fscanf(f, "%63s %lu %lf", name, &ops, &t) == 3)
+		sum += t;
+	fclose(f);
+	return sum;
+}
 
 static void fuzz_test(struct __test_metadata *_metadata, const char *name, int index,
 		      unsigned int share, const unsigned int *weights)
 {
-	double seconds = DEFAULT_SECONDS / FZ_RUNS, t0, dt;
+	double seconds, t0, dt;
 	struct fz_counters base;
 	struct sigaction sa;
 	char why[512], line[1024];
@@ -2297,6 +2316,11 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 	env = getenv("COHBUF_FUZZ_RUN");
 	if (env && *env && strcmp(env, name))
 		SKIP(return, "COHBUF_FUZZ_RUN=%s", env);
+	if (!index)
+		unlink(OPS_FILE);
+	seconds = DEFAULT_SECONDS - fz_spent() - FZ_MIN_SECONDS * (FZ_RUNS - 1 - index);
+	if (seconds < FZ_MIN_SECONDS)
+		seconds = FZ_MIN_SECONDS;
 	env = getenv("COHBUF_FUZZ_SECONDS");
 	if (env && *env)
 		seconds = strtod(env, NULL);
@@ -2308,8 +2332,6 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 	F.trace = env_ul("COHBUF_FUZZ_TRACE", 0);
 	F.profile = !!getenv("COHBUF_FUZZ_PROFILE");
 	F.closed_fd = -1;
-	if (!index)
-		unlink(OPS_FILE);
 	for (i = 0; i < NFDS; i++)
 		F.fds[i].fd = -1;
 	for (i = 0; i < NIMPS; i++)
