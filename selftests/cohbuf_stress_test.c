@@ -618,8 +618,14 @@ static void *quota_worker(void *arg)
 		fds[n] = fd;
 		sizes[n++] = size;
 	}
-	while (n--)
+	/*
+	 * Uncounted here too: another worker may still be allocating (its
+	 * last check of the deadline came just before ours).
+	 */
+	while (n--) {
+		__atomic_fetch_sub(&q->held, sizes[n], __ATOMIC_RELAXED);
 		close(fds[n]);
+	}
 	close(dev);
 	return NULL;
 }
