@@ -99,7 +99,7 @@ help:
 		"(e.g. \"6.1=6.1.0-55-amd64\"),"
 	@echo "  ONLY (check-vm: only these selftest programs), TEST_ENV" \
 		"(\"NAME=VALUE ...\" for them in the guests), DEBUG_FUZZ_SECONDS" \
-		"(per fuzz run on the debug kernel, default 15)"
+		"(per fuzz run on the debug kernel, default 10)"
 
 .PHONY: all modules userspace install-userspace selftests load unload install-udev check check-static check-vm \
 	check-selftest-negative demo clean help
