@@ -198,7 +198,7 @@ void cohbuf_chunks_free(struct cohbuf_buffer *buf)
 
 /* Where an importing device lets a DMA segment end. */
 struct cohbuf_seg_limits {
-	unsigned int max_seg;		/* dma_get_max_seg_size(), in pages */
+	unsigned int max_seg;		/* dma_get_max_seg_size(), whole pages */
 	unsigned long boundary;		/* dma_get_seg_boundary() */
 };
 

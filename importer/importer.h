@@ -33,8 +33,10 @@ struct dma_resv;
 struct sg_table;
 struct cohbuf_imp_engine;
 
-/* One imported dma-buf, mapped for the importer device and the CPU. */
-/* A dma-buf attached and mapped for the importer device; see importer_import.c. */
+/*
+ * A dma-buf attached and mapped for the importer device and vmapped for
+ * the CPU, shared by all its imports; see importer_import.c.
+ */
 struct cohbuf_imp_mapping {
 	struct kref ref;		/* one per import using it */
 	struct hlist_node node;		/* in the table of mappings */
@@ -46,6 +48,7 @@ struct cohbuf_imp_mapping {
 	unsigned int nents;		/* DMA-mapped entries of @sgt */
 };
 
+/* One import: a handle of a context on a mapping. */
 struct cohbuf_imp_import {
 	struct kref ref;		/* the handle table, and each job */
 	u32 handle;

@@ -6,7 +6,7 @@
  * to the importer device, a DMA mapping of the whole buffer for that
  * device (its scatterlist is checked to cover the buffer, through the DMA
  * view only), and a kernel mapping for the engine, which plays the device
- * with the CPU. The import holds its own dma-buf reference, so the user's
+ * with the CPU. The mapping holds its own dma-buf reference, so the user's
  * fd may be closed, and the dma-buf holds its exporter's module.
  *
  * Like a GPU driver's PRIME import, the device maps a dma-buf once: every
@@ -22,11 +22,9 @@
 
 #include <linux/dma-buf.h>
 #include <linux/dma-direction.h>
-#include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/hashtable.h>
 #include <linux/mutex.h>
-#include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 

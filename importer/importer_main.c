@@ -183,6 +183,17 @@ static struct cohbuf_imp_device cohbuf_imp_dev = {
 static unsigned int max_segment = UINT_MAX;
 static unsigned long seg_boundary = ULONG_MAX;
 
+/* Declare both to the device, if there is one; under the parameters' lock. */
+static void cohbuf_imp_apply_limits(void)
+{
+	struct platform_device *pdev = cohbuf_imp_dev.pdev;
+
+	if (!pdev)
+		return;
+	dma_set_max_seg_size(&pdev->dev, max_segment);
+	dma_set_seg_boundary(&pdev->dev, seg_boundary);
+}
+
 static int cohbuf_imp_set_max_segment(const char *val,
 				      const struct kernel_param *kp)
 {
@@ -194,8 +205,7 @@ static int cohbuf_imp_set_max_segment(const char *val,
 	if (v < PAGE_SIZE)
 		return -EINVAL;
 	max_segment = v;
-	if (cohbuf_imp_dev.pdev)
-		dma_set_max_seg_size(&cohbuf_imp_dev.pdev->dev, v);
+	cohbuf_imp_apply_limits();
 	return 0;
 }
 
@@ -219,8 +229,7 @@ static int cohbuf_imp_set_seg_boundary(const char *val,
 	if ((v & (v + 1)) || v < PAGE_SIZE - 1)
 		return -EINVAL;
 	seg_boundary = v;
-	if (cohbuf_imp_dev.pdev)
-		dma_set_seg_boundary(&cohbuf_imp_dev.pdev->dev, v);
+	cohbuf_imp_apply_limits();
 	return 0;
 }
 
@@ -265,8 +274,7 @@ static int __init cohbuf_imp_init(void)
 	 */
 	kernel_param_lock(THIS_MODULE);
 	cohbuf_imp_dev.pdev = pdev;
-	dma_set_max_seg_size(&pdev->dev, max_segment);
-	dma_set_seg_boundary(&pdev->dev, seg_boundary);
+	cohbuf_imp_apply_limits();
 	kernel_param_unlock(THIS_MODULE);
 
 	ret = cohbuf_imp_engine_init();

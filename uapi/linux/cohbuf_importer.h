@@ -159,7 +159,9 @@ struct cohbuf_imp_wait_data {
  *  EINVAL	@fd is not a dma-buf; @flags is not 0; the ioctl size is
  *		smaller than COHBUF_IMP_IMPORT_DATA_SIZE_VER0; a byte beyond
  *		the structure the kernel knows is not zero
- *  EIO		the exporter's DMA mapping does not cover the buffer
+ *  EIO		the exporter's DMA mapping does not cover the buffer, or has
+ *		a segment longer than the device's max_segment or across
+ *		its seg_boundary (module parameters)
  *  EOPNOTSUPP	the exporter's kernel mapping is I/O memory
  *  ENOMEM	out of memory, or the exporter could not map or vmap
  *  EBUSY	the context has no free handle
