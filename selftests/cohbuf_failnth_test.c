@@ -89,11 +89,6 @@ static void take_snapshot(struct snapshot *s)
 	read_text(IMPORTER_DEBUGFS "/jobs", s->imp_jobs, sizeof(s->imp_jobs));
 }
 
-static int set_text(const char *path, const char *text)
-{
-	return write_text(path, text);
-}
-
 /*
  * One call under test.  prepare (optional) runs before the snapshot,
  * call runs with fail-nth armed and returns 0 or -errno, undo (optional)
@@ -320,12 +315,6 @@ static int import_fresh(struct fn_state *self)
 	return import_fd(self, self->fresh_buf);
 }
 
-static void release_new(struct __test_metadata *_metadata, struct fn_state *self)
-{
-	struct cohbuf_imp_release_data r = { .handle = self->new_handle };
-
-	ASSERT_EQ(0, ioctl(self->imp, COHBUF_IMP_IOCTL_RELEASE, &r));
-}
 
 static void import_new(struct __test_metadata *_metadata, struct fn_state *self)
 {
@@ -337,6 +326,11 @@ static int release(struct fn_state *self)
 	struct cohbuf_imp_release_data r = { .handle = self->new_handle };
 
 	return ioctl(self->imp, COHBUF_IMP_IOCTL_RELEASE, &r) ? -errno : 0;
+}
+
+static void release_new(struct __test_metadata *_metadata, struct fn_state *self)
+{
+	ASSERT_EQ(0, release(self));
 }
 
 static int submit(struct fn_state *self, struct cohbuf_imp_submit_data *d)
@@ -646,7 +640,7 @@ FIXTURE_SETUP(fn)
 		SKIP(return, "no %s or %s (%s)", FAILSLAB, FAIL_PAGE,
 		     "needs FAILSLAB, FAIL_PAGE_ALLOC and FAULT_INJECTION_DEBUG_FS");
 	for (i = 0; i < ARRAY_SIZE(knobs); i++)
-		ASSERT_EQ(0, set_text(knobs[i][0], knobs[i][1]))
+		ASSERT_EQ(0, write_text(knobs[i][0], knobs[i][1]))
 			TH_LOG("%s: %s", knobs[i][0], strerror(errno));
 
 	st->dev = cohbuf_dev_open();
