@@ -102,6 +102,7 @@ struct fn_call {
 	void (*undo)(struct __test_metadata *_metadata, struct fn_state *self);
 	void (*after_fail)(struct __test_metadata *_metadata, struct fn_state *self);
 	int errnos[4];			/* what the uapi allows it to fail with */
+	int allocates_nothing;		/* 0 points is right, not a dead injection */
 };
 
 static int arm(int nth, int n)
@@ -189,6 +190,10 @@ static void drive(struct __test_metadata *_metadata, struct fn_state *self,
 	}
 	ASSERT_GE(MAX_POINTS, n) TH_LOG("%s never succeeded within %d failure points",
 					c->name, MAX_POINTS);
+	/* A call that allocates must have been failed at least once. */
+	if (!c->allocates_nothing)
+		ASSERT_LT(1, n) TH_LOG("%s: no failure point reached: is fail-nth working?",
+				       c->name);
 	printf("# %s: %d failure points driven (%d %s, %d %s)\n", c->name, n - 1,
 	       failed, "failed the call cleanly", absorbed, "absorbed by a fallback");
 	fflush(stdout);
@@ -314,7 +319,6 @@ static int import_fresh(struct fn_state *self)
 {
 	return import_fd(self, self->fresh_buf);
 }
-
 
 static void import_new(struct __test_metadata *_metadata, struct fn_state *self)
 {
@@ -507,6 +511,7 @@ FIXTURE_VARIANT_ADD(fn, cohbuf_info)
 {
 	.c = { .name = "cohbuf_info",
 		.call = info,
+		.allocates_nothing = 1,
 	},
 };
 
@@ -552,6 +557,7 @@ FIXTURE_VARIANT_ADD(fn, importer_release)
 		.prepare = import_new,
 		.call = release,
 		.after_fail = release_new,
+		.allocates_nothing = 1,
 	},
 };
 
@@ -609,6 +615,7 @@ FIXTURE_VARIANT_ADD(fn, importer_wait)
 		.prepare = submit_done,
 		.call = wait_job,
 		.after_fail = reap,
+		.allocates_nothing = 1,
 	},
 };
 

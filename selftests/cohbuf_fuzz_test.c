@@ -2316,8 +2316,6 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 	env = getenv("COHBUF_FUZZ_RUN");
 	if (env && *env && strcmp(env, name))
 		SKIP(return, "COHBUF_FUZZ_RUN=%s", env);
-	if (!index)
-		unlink(OPS_FILE);
 	seconds = DEFAULT_SECONDS - fz_spent() - FZ_MIN_SECONDS * (FZ_RUNS - 1 - index);
 	if (seconds < FZ_MIN_SECONDS)
 		seconds = FZ_MIN_SECONDS;
@@ -2525,7 +2523,8 @@ TEST_F(fuzz, final_accounting)
 /*
  * COHBUF_FUZZ_SECONDS may ask for runs longer than the harness's timeout
  * of each test (120 s): raise it to that time limit plus a minute for the
- * cleanup, else the harness kills a long run half-way.
+ * cleanup, else the harness kills a long run half-way.  Every invocation
+ * starts with a fresh OPS_FILE.
  */
 int main(int argc, char **argv)
 {
@@ -2538,5 +2537,7 @@ int main(int argc, char **argv)
 		for (t = f->tests; t; t = t->next)
 			if (t->timeout < need)
 				t->timeout = need;
+	/* The runs' operation counts and times, for the budget and the total. */
+	unlink(OPS_FILE);
 	return test_harness_run(argc, argv);
 }
