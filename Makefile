@@ -87,17 +87,18 @@ help:
 	@echo "  check-vm          the selftests in the guests only"
 	@echo "  check-selftest-negative"
 	@echo "                    prove the rig catches a failing test, an oops and hangs"
+	@echo "                    (on debug also a KASAN use-after-free and a kmemleak leak)"
 	@echo "  demo              boot DEMO_KERNEL under QEMU and show cohbuf working"
 	@echo "  clean             remove build output"
 	@echo "variables: KDIR, KERNELS (default \"$(KERNELS)\"; sid is the newest" \
 		"kernel of Debian unstable, SERIES-rt the PREEMPT_RT flavour," \
 		"debug a KASAN/lockdep/kmemleak/fault-injection kernel built from linux-source-6.12),"
-	@echo "  NEGATIVE_KERNELS (default \"$(NEGATIVE_KERNELS)\"), JOBS (guests at once," \
-		"default: cores), DEMO_KERNEL" \
+	@echo "  NEGATIVE_KERNELS (default \"$(NEGATIVE_KERNELS)\"), JOBS (guests, and the static" \
+		"checks, at once; default: cores), DEBUG_TIMEOUT (debug guest, default 900 s), DEMO_KERNEL" \
 		"(default $(DEMO_KERNEL)),"
 	@echo "  COHBUF_CACHE (default ~/.cache/cohbuf), COHBUF_PIN" \
 		"(e.g. \"6.1=6.1.0-55-amd64\"),"
-	@echo "  ONLY (check-vm: only these selftest programs), TEST_ENV" \
+	@echo "  ONLY (check, check-vm: only these selftest programs), TEST_ENV" \
 		"(\"NAME=VALUE ...\" for them in the guests), DEBUG_FUZZ_SECONDS" \
 		"(per fuzz run on the debug kernel, default 10)"
 
