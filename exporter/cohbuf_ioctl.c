@@ -187,7 +187,7 @@ static int cohbuf_ioctl_info(struct cohbuf_info_data *data,
 
 	if (data->chunks_cap && !data->chunks_ptr)
 		return -EINVAL;
-	dmabuf = dma_buf_get((int)data->fd);
+	dmabuf = dma_buf_get(data->fd);
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
 	buf = cohbuf_buffer_from_dmabuf(dmabuf);

@@ -248,7 +248,7 @@ int cohbuf_imp_import(struct cohbuf_imp_ctx *ctx,
 
 	if (d->flags)
 		return -EINVAL;
-	imp = cohbuf_imp_import_create(ctx->dev, (int)d->fd);
+	imp = cohbuf_imp_import_create(ctx->dev, d->fd);
 	if (IS_ERR(imp))
 		return PTR_ERR(imp);
 	kref_get(&imp->ref);		/* for the handle table */

@@ -106,7 +106,7 @@ long cohbuf_imp_ioctl(struct cohbuf_imp_ctx *ctx, unsigned int cmd,
 	} k;
 	int ret;
 
-	if (_IOC_TYPE(cmd) != COHBUF_IMP_IOC_MAGIC ||
+	if (_IOC_TYPE(cmd) != COHBUF_IOC_MAGIC ||
 	    _IOC_DIR(cmd) != cohbuf_imp_ioc_dir(_IOC_NR(cmd)))
 		return -ENOTTY;
 

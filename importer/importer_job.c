@@ -29,6 +29,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/jiffies.h>
+#include <linux/ktime.h>
 #include <linux/minmax.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
@@ -520,12 +521,19 @@ static int cohbuf_imp_job_reap(struct cohbuf_imp_ctx *ctx,
 	return 0;
 }
 
-/* Round up, so that a non-zero timeout never degenerates into a poll. */
-static long cohbuf_imp_ns_to_jiffies(u64 ns)
+/*
+ * Jiffies from now until an absolute CLOCK_MONOTONIC deadline, rounded up
+ * so that a deadline in the future never degenerates into a poll.
+ */
+static long cohbuf_imp_deadline_to_jiffies(u64 deadline_ns)
 {
-	u64 j = nsecs_to_jiffies64(ns);
+	u64 now = ktime_get_ns();
+	u64 j;
 
-	if (ns && !j)
+	if (deadline_ns <= now)
+		return 0;
+	j = nsecs_to_jiffies64(deadline_ns - now);
+	if (!j)
 		j = 1;
 	/* Longer sleeps are not representable by the timer wheel. */
 	return min_t(u64, j, MAX_JIFFY_OFFSET);
@@ -552,7 +560,7 @@ int cohbuf_imp_wait(struct cohbuf_imp_ctx *ctx,
 		return -ENOENT;
 	left = wait_event_interruptible_timeout(ctx->wq,
 						cohbuf_imp_job_is_done(job),
-						cohbuf_imp_ns_to_jiffies(d->timeout_ns));
+						cohbuf_imp_deadline_to_jiffies(d->deadline_ns));
 	/*
 	 * The engine signals the job's fence and only then records the
 	 * result. A job whose fence has signalled is complete for everyone

@@ -1774,7 +1774,11 @@ static int do_wait(int c, int js, __u64 id, __u64 timeout_ns)
 
 	memset(d, 0, sizeof(*d));
 	d->job_id = id;
-	d->timeout_ns = timeout_ns;
+	/* 0 polls; otherwise a deadline that far ahead, or sometimes one past. */
+	if (timeout_ns)
+		d->deadline_ns = monotonic_ns() + timeout_ns;
+	else if (chance(10))
+		d->deadline_ns = monotonic_ns() - below(1000000);
 	if (chance(20)) {
 		d->status = (__s32)r64();	/* outputs are ignored */
 		d->checksum = (__u32)r64();

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <time.h>
@@ -276,6 +277,48 @@ TEST_F(imp, wait_ioctl_and_poll_on_the_importer)
 	/* Reaped: it is gone, and nothing is pending any more. */
 	EXPECT_EQ(-ENOENT, cohbuf_imp_wait(self->imp, job, 0, NULL, NULL));
 	EXPECT_FALSE(fd_ready(self->imp, POLLIN));
+}
+
+static volatile sig_atomic_t alarms;
+
+static void count_alarm(int sig __attribute__((unused)))
+{
+	alarms++;
+}
+
+/*
+ * WAIT's deadline is absolute: signals that restart the call (SA_RESTART)
+ * every 50 ms neither end it early nor push its end out. A relative
+ * timeout restarted after each signal would never expire before the job's
+ * latency ran out.
+ */
+TEST_F(imp, wait_ends_at_its_absolute_deadline_across_restarts)
+{
+	struct sigaction sa = { .sa_handler = count_alarm, .sa_flags = SA_RESTART }, old;
+	struct itimerval every = { { 0, 50000 }, { 0, 50000 } }, stop = { 0 };
+	struct cohbuf_imp_wait_data w = { 0 };
+	__u64 start, waited;
+	int ret, err, status = 1;
+
+	w.job_id = slow_fill(_metadata, self, 0x0badcafe);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old));
+	alarms = 0;
+	start = monotonic_ns();
+	w.deadline_ns = start + 300 * MS;
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &every, NULL));
+	ret = ioctl(self->imp, COHBUF_IMP_IOCTL_WAIT, &w);
+	err = errno;
+	waited = monotonic_ns() - start;
+	setitimer(ITIMER_REAL, &stop, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(ETIME, err);
+	EXPECT_LE(300 * MS, waited);
+	EXPECT_LE(2, alarms) TH_LOG("only %d signals during the wait", (int)alarms);
+	/* The job is still there, and completes as it would have. */
+	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, w.job_id, WAIT_NS, &status, NULL));
+	EXPECT_EQ(0, status);
+	expect_filled(_metadata, self, 0x0badcafe);
 }
 
 TEST_F(imp, copy_between_multi_chunk_buffers_unaligned)

@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/cohbuf.h>
@@ -28,6 +29,15 @@
 
 #define KIB			1024ULL
 #define MIB			(1024ULL * 1024)
+
+/* CLOCK_MONOTONIC in nanoseconds: the clock of the importer's WAIT deadlines. */
+static inline __u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
 
 static inline int cohbuf_dev_open(void)
 {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -222,11 +223,30 @@ int cohbuf_imp_submit(int ctx, struct cohbuf_imp_submit_data *job)
 	return do_ioctl(ctx, COHBUF_IMP_IOCTL_SUBMIT, job);
 }
 
+/* CLOCK_MONOTONIC now plus @timeout_ns, saturating. */
+static uint64_t deadline_after(uint64_t timeout_ns)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+}
+
 int cohbuf_imp_wait(int ctx, uint64_t job_id, uint64_t timeout_ns,
 		    int *status, uint32_t *checksum)
 {
-	struct cohbuf_imp_wait_data w = { .job_id = job_id, .timeout_ns = timeout_ns };
-	int ret = do_ioctl(ctx, COHBUF_IMP_IOCTL_WAIT, &w);
+	struct cohbuf_imp_wait_data w = {
+		.job_id = job_id,
+		.deadline_ns = timeout_ns ? deadline_after(timeout_ns) : 0,
+	};
+	int ret;
+
+	/* The deadline is absolute: a wait a signal broke resumes as it was. */
+	do
+		ret = do_ioctl(ctx, COHBUF_IMP_IOCTL_WAIT, &w);
+	while (ret == -EINTR);
 
 	if (ret)
 		return ret;

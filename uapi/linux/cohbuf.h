@@ -47,7 +47,7 @@ struct cohbuf_alloc_data {
 	__u32 fd_flags;
 	__u32 flags;
 	__u32 cache_mode;
-	__u32 fd;
+	__s32 fd;
 	__u64 id;
 	char name[COHBUF_NAME_LEN];
 };
@@ -81,7 +81,7 @@ struct cohbuf_chunk_info {
  * Output fields are ignored on input.
  */
 struct cohbuf_info_data {
-	__u32 fd;
+	__s32 fd;
 	__u32 chunks_cap;
 	__u64 chunks_ptr;
 	__u64 size;
@@ -94,6 +94,12 @@ struct cohbuf_info_data {
 
 #define COHBUF_INFO_DATA_SIZE_VER0	48
 
+/*
+ * The one ioctl magic of cohbuf's devices. Numbers 0x00-0x0f are
+ * /dev/cohbuf's, 0x10-0x2f /dev/cohbuf-importer's (linux/cohbuf_importer.h);
+ * 0x30-0x3f are reserved for them. In Documentation/userspace-api/
+ * ioctl-number.rst this would read: 'J' 00-3F linux/cohbuf.h.
+ */
 #define COHBUF_IOC_MAGIC	'J'
 
 /*

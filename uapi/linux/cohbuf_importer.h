@@ -18,6 +18,7 @@
 
 #include <linux/ioctl.h>
 #include <linux/types.h>
+#include <linux/cohbuf.h>	/* COHBUF_IOC_MAGIC */
 
 /**
  * struct cohbuf_imp_import_data - argument of COHBUF_IMP_IOCTL_IMPORT
@@ -28,7 +29,7 @@
  * @size:	out: size of the dma-buf in bytes
  */
 struct cohbuf_imp_import_data {
-	__u32 fd;
+	__s32 fd;
 	__u32 flags;
 	__u32 handle;
 	__u32 nents;
@@ -125,7 +126,10 @@ struct cohbuf_imp_submit_data {
 /**
  * struct cohbuf_imp_wait_data - argument of COHBUF_IMP_IOCTL_WAIT
  * @job_id:	in: id returned by COHBUF_IMP_IOCTL_SUBMIT
- * @timeout_ns:	in: relative timeout; 0 only polls
+ * @deadline_ns: in: absolute CLOCK_MONOTONIC time in nanoseconds until
+ *		which the call waits; a deadline already passed (such as 0)
+ *		only polls. Being absolute, it survives a restart of the
+ *		call after a signal unchanged.
  * @flags:	in: must be 0
  * @status:	out: 0 if the job succeeded, else a negative errno:
  *		-ETIMEDOUT (a dependency did not signal within timeout_ms),
@@ -136,7 +140,7 @@ struct cohbuf_imp_submit_data {
  */
 struct cohbuf_imp_wait_data {
 	__u64 job_id;
-	__u64 timeout_ns;
+	__u64 deadline_ns;
 	__u32 flags;
 	__s32 status;
 	__u32 checksum;
@@ -144,8 +148,6 @@ struct cohbuf_imp_wait_data {
 };
 
 #define COHBUF_IMP_WAIT_DATA_SIZE_VER0		32
-
-#define COHBUF_IMP_IOC_MAGIC	'J'
 
 /*
  * COHBUF_IMP_IOCTL_IMPORT - attach to a dma-buf and map it for the engine.
@@ -169,7 +171,7 @@ struct cohbuf_imp_wait_data {
  *  ENOTTY	unknown ioctl number
  *  (other)	errors of the exporter's attach, map_dma_buf or vmap
  */
-#define COHBUF_IMP_IOCTL_IMPORT		_IOWR(COHBUF_IMP_IOC_MAGIC, 0x10, \
+#define COHBUF_IMP_IOCTL_IMPORT		_IOWR(COHBUF_IOC_MAGIC, 0x10, \
 					      struct cohbuf_imp_import_data)
 
 /*
@@ -183,7 +185,7 @@ struct cohbuf_imp_wait_data {
  *  EFAULT	the argument is not readable
  *  ENOTTY	unknown ioctl number
  */
-#define COHBUF_IMP_IOCTL_RELEASE	_IOW(COHBUF_IMP_IOC_MAGIC, 0x11, \
+#define COHBUF_IMP_IOCTL_RELEASE	_IOW(COHBUF_IOC_MAGIC, 0x11, \
 					     struct cohbuf_imp_release_data)
 
 /*
@@ -217,7 +219,7 @@ struct cohbuf_imp_wait_data {
  *  EFAULT	the argument is not readable or writable
  *  ENOTTY	unknown ioctl number
  */
-#define COHBUF_IMP_IOCTL_SUBMIT		_IOWR(COHBUF_IMP_IOC_MAGIC, 0x12, \
+#define COHBUF_IMP_IOCTL_SUBMIT		_IOWR(COHBUF_IOC_MAGIC, 0x12, \
 					      struct cohbuf_imp_submit_data)
 
 /*
@@ -228,8 +230,8 @@ struct cohbuf_imp_wait_data {
  * context reports EPOLLIN while a completed job has not been reaped.
  *
  * Errors:
- *  ETIME	the job did not complete within @timeout_ns (or, for 0, has
- *		not completed); it can be waited for again
+ *  ETIME	the job had not completed by @deadline_ns; it can be waited
+ *		for again
  *  ENOENT	no such job in this context, or it was already reaped
  *  EINVAL	@flags or @pad is not 0; bad ioctl size or non-zero
  *		trailing bytes
@@ -237,7 +239,7 @@ struct cohbuf_imp_wait_data {
  *  EFAULT	the argument is not readable or writable
  *  ENOTTY	unknown ioctl number
  */
-#define COHBUF_IMP_IOCTL_WAIT		_IOWR(COHBUF_IMP_IOC_MAGIC, 0x13, \
+#define COHBUF_IMP_IOCTL_WAIT		_IOWR(COHBUF_IOC_MAGIC, 0x13, \
 					      struct cohbuf_imp_wait_data)
 
 #endif /* _UAPI_LINUX_COHBUF_IMPORTER_H */
