@@ -416,7 +416,10 @@ static void signal_and_reap(struct __test_metadata *_metadata, struct fn_state *
 /* Reap the job a successful SUBMIT queued; close its out-fence. */
 static void reap(struct __test_metadata *_metadata, struct fn_state *self)
 {
-	struct cohbuf_imp_wait_data w = { .job_id = self->job, .deadline_ns = monotonic_ns() + WAIT_NS };
+	struct cohbuf_imp_wait_data w = {
+		.job_id = self->job,
+		.deadline_ns = monotonic_ns() + WAIT_NS,
+	};
 
 	ASSERT_NE(0, self->job);
 	ASSERT_EQ(0, ioctl(self->imp, COHBUF_IMP_IOCTL_WAIT, &w));
@@ -438,7 +441,10 @@ static void submit_done(struct __test_metadata *_metadata, struct fn_state *self
 
 static int wait_job(struct fn_state *self)
 {
-	struct cohbuf_imp_wait_data w = { .job_id = self->job, .deadline_ns = monotonic_ns() + WAIT_NS };
+	struct cohbuf_imp_wait_data w = {
+		.job_id = self->job,
+		.deadline_ns = monotonic_ns() + WAIT_NS,
+	};
 
 	return ioctl(self->imp, COHBUF_IMP_IOCTL_WAIT, &w) ? -errno : 0;
 }
