@@ -180,8 +180,8 @@ struct cohbuf_imp_wait_data {
  * ``EBUSY``
  *   the context has no free handle.
  * ``EINTR``
- *   a fatal signal arrived while another import of a dma-buf was being
- *   mapped.
+ *   a fatal signal arrived while the call waited for another import or
+ *   release, of any context, to finish mapping or unmapping its dma-buf.
  * other errors
  *   those of the exporter's attach, map_dma_buf and vmap callbacks, passed
  *   on unchanged; for an exporter without vmap the dma-buf core returns
