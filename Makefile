@@ -61,6 +61,9 @@ check-selftest-negative:
 demo:
 	scripts/demo
 
+docs:
+	scripts/docs
+
 clean:
 	@for d in $(MODULE_DIRS) selftests/negative; do \
 		rm -f $$d/*.o $$d/*.ko $$d/*.mod $$d/*.mod.c $$d/.*.cmd \
@@ -83,12 +86,14 @@ help:
 	@echo "  install-udev      install udev/60-cohbuf.rules: group cohbuf may use /dev/cohbuf"
 	@echo "  check             static checks + all selftests in every kernel of KERNELS"
 	@echo "                    under QEMU; last line: N passed, N failed, N skipped"
-	@echo "  check-static      checkpatch --strict, W=1 -Werror and sparse only"
+	@echo "  check-static      checkpatch --strict, the docs build, W=1 -Werror and sparse only"
 	@echo "  check-vm          the selftests in the guests only"
 	@echo "  check-selftest-negative"
 	@echo "                    prove the rig catches a failing test, an oops and hangs"
 	@echo "                    (on debug also a KASAN use-after-free and a kmemleak leak)"
 	@echo "  demo              boot DEMO_KERNEL under QEMU and show cohbuf working"
+	@echo "  docs              build the HTML documentation into build/docs/html"
+	@echo "                    (Sphinx and kernel-doc; warnings fail)"
 	@echo "  clean             remove build output"
 	@echo "variables: KDIR, KERNELS (default \"$(KERNELS)\"; sid is the newest" \
 		"kernel of Debian unstable, SERIES-rt the PREEMPT_RT flavour," \
@@ -103,4 +108,4 @@ help:
 		"(per fuzz run on the debug kernel, default 10)"
 
 .PHONY: all modules userspace install-userspace selftests load unload install-udev check check-static check-vm \
-	check-selftest-negative demo clean help
+	check-selftest-negative demo docs clean help

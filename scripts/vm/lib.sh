@@ -129,24 +129,37 @@ kmake() {
 }
 kernel_image() { printf '%s\n' "$COHBUF_CACHE/kernels/$1/root/boot/vmlinuz-$1"; }
 
-# The directory holding the files cohbuf takes from Debian's linux-source
-# package (kselftest harness, checkpatch); extracted on first use.
+# The files cohbuf takes from Debian's linux-source-6.12 package: the
+# kselftest harness, checkpatch, and kernel-doc with its Sphinx extension.
+LINUX_SOURCE_FILES="tools/testing/selftests/kselftest_harness.h
+tools/testing/selftests/kselftest.h
+scripts/checkpatch.pl
+scripts/spelling.txt
+scripts/const_structs.checkpatch
+scripts/kernel-doc
+Documentation/sphinx/kerneldoc.py
+Documentation/sphinx/kernellog.py"
+
+# The directory holding LINUX_SOURCE_FILES, extracted on first use. Its name
+# carries a checksum of the list, so a changed list is extracted afresh into
+# a new directory while runs that use the old one go on undisturbed.
 linux_source_dir() {
 	tarball=$(ls /usr/src/linux-source-6.12.tar.xz 2>/dev/null) ||
 		die "linux-source-6.12 is not installed (run scripts/setup)"
 	ver=$(dpkg-query -W -f '${Version}' linux-source-6.12 2>/dev/null || echo unknown)
-	dir="$COHBUF_CACHE/linux-source/$ver"
+	sum=$(printf '%s\n' "$LINUX_SOURCE_FILES" | cksum | cut -d' ' -f1)
+	dir="$COHBUF_CACHE/linux-source/$ver-$sum"
 	if [ ! -f "$dir/.ready" ]; then
-		log "extracting the kselftest harness and checkpatch from linux-source-6.12 $ver"
-		rm -rf "$dir" && mkdir -p "$dir"
-		tar -xJf "$tarball" -C "$dir" --strip-components=1 \
-			linux-source-6.12/tools/testing/selftests/kselftest_harness.h \
-			linux-source-6.12/tools/testing/selftests/kselftest.h \
-			linux-source-6.12/scripts/checkpatch.pl \
-			linux-source-6.12/scripts/spelling.txt \
-			linux-source-6.12/scripts/const_structs.checkpatch ||
-			die "cannot extract files from $tarball"
-		touch "$dir/.ready"
+		log "extracting the kselftest harness, checkpatch and kernel-doc from linux-source-6.12 $ver"
+		tmp="$dir.tmp.$$"
+		rm -rf "$tmp" && mkdir -p "$tmp"
+		# shellcheck disable=SC2046,SC2086 # one member per word
+		tar -xJf "$tarball" -C "$tmp" --strip-components=1 \
+			$(printf 'linux-source-6.12/%s\n' $LINUX_SOURCE_FILES) ||
+			{ rm -rf "$tmp"; die "cannot extract files from $tarball"; }
+		touch "$tmp/.ready"
+		# A concurrent run may have won: then keep its copy.
+		mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"
 	fi
 	printf '%s\n' "$dir"
 }

@@ -1,13 +1,49 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
  * cohbuf: DMA-BUF exporter of DMA-coherent memory, userspace API.
+ */
+
+/**
+ * DOC: cohbuf uapi conventions
  *
- * All ioctls are issued on /dev/cohbuf. Argument structures may grow at
- * their end in later versions. The kernel takes the argument size from the
- * ioctl number: a shorter (older) structure is zero-extended, a longer
- * (newer) one is accepted only if every byte the kernel does not know is
- * zero. On return the kernel writes back at most as many bytes as user
- * space passed in.
+ * Both cohbuf devices follow the same rules; linux/cohbuf_importer.h
+ * refers to them.
+ *
+ * Every ioctl takes one argument structure, which may grow at its end in
+ * later versions. The kernel takes the size of the caller's structure from
+ * the size field of the ioctl number. A structure shorter than the first
+ * version (the ``*_SIZE_VER0`` constant next to it) is refused; a shorter
+ * one than the kernel knows (an older program) is zero-extended; a longer
+ * one (a newer program) is accepted only if every byte beyond what the
+ * kernel knows is zero. On return the kernel writes back at most as many
+ * bytes as the caller passed in.
+ *
+ * Fields marked "in" are read, fields marked "out" are written; output
+ * fields are ignored on input unless their description says that they must
+ * be 0. Padding (@pad), flags the caller does not set, and fields that an
+ * operation does not use must be 0, so that later versions can give them a
+ * meaning. Unknown flag bits are refused, never ignored. File descriptors
+ * are __s32; handles and ids are never 0.
+ *
+ * Errors that every ioctl of both devices can return:
+ *
+ * ``ENOTTY``
+ *   the ioctl number is not one of the device's: unknown type, number or
+ *   direction.
+ * ``EINVAL``
+ *   the structure is shorter than its first version, or has a non-zero
+ *   byte beyond the structure the kernel knows.
+ * ``EFAULT``
+ *   the argument is not readable, or the result could not be written back.
+ *
+ * The ioctl magic is %COHBUF_IOC_MAGIC, ``'J'``, for both devices. Numbers
+ * 0x00-0x0f are /dev/cohbuf's, 0x10-0x2f /dev/cohbuf-importer's
+ * (linux/cohbuf_importer.h), and 0x30-0x3f are reserved for either. The
+ * line of Documentation/userspace-api/ioctl/ioctl-number.rst for them
+ * would read::
+ *
+ *   'J'   00-3F  linux/cohbuf.h            cohbuf DMA-BUF exporter and
+ *                linux/cohbuf_importer.h   its importer test driver
  */
 #ifndef _UAPI_LINUX_COHBUF_H
 #define _UAPI_LINUX_COHBUF_H
@@ -77,8 +113,6 @@ struct cohbuf_chunk_info {
  * @cache_mode:	out: COHBUF_CACHE_* mode the buffer was allocated with
  * @nr_chunks:	out: number of chunks, even if larger than @chunks_cap
  * @info_flags:	out: COHBUF_INFO_* flags
- *
- * Output fields are ignored on input.
  */
 struct cohbuf_info_data {
 	__s32 fd;
@@ -94,61 +128,89 @@ struct cohbuf_info_data {
 
 #define COHBUF_INFO_DATA_SIZE_VER0	48
 
-/*
- * The one ioctl magic of cohbuf's devices. Numbers 0x00-0x0f are
- * /dev/cohbuf's, 0x10-0x2f /dev/cohbuf-importer's (linux/cohbuf_importer.h);
- * 0x30-0x3f are reserved for them. In Documentation/userspace-api/
- * ioctl-number.rst this would read: 'J' 00-3F linux/cohbuf.h.
- */
+/* The one ioctl magic of both devices; see "cohbuf uapi conventions". */
 #define COHBUF_IOC_MAGIC	'J'
 
-/*
- * COHBUF_IOCTL_ALLOC - allocate a buffer and export it as a dma-buf.
+/**
+ * DOC: COHBUF_IOCTL_ALLOC
+ *
+ * Allocate a buffer and export it as a dma-buf; the argument is
+ * &struct cohbuf_alloc_data.
  *
  * The buffer is zeroed. It is made of one or more chunks of DMA-coherent
- * memory; with COHBUF_ALLOC_CONTIGUOUS it is exactly one chunk. mmap() of
- * the returned fd must be MAP_SHARED and may cover any page-aligned window
- * of the buffer.
+ * memory; with %COHBUF_ALLOC_CONTIGUOUS it is exactly one chunk. The new
+ * fd is installed only after the result has been written back, so a
+ * failing call never leaves an fd behind.
  *
- * Errors:
- *  EINVAL	@size is 0; @fd or @id is not 0; @fd_flags has bits other
- *		than O_CLOEXEC and the access mode, or the access mode is
- *		not O_RDWR or O_RDONLY; @flags has unknown bits; @cache_mode
- *		is unknown; @name has no NUL; the ioctl size is smaller than
- *		COHBUF_ALLOC_DATA_SIZE_VER0; a byte beyond the structure the
- *		kernel knows is not zero
- *  E2BIG	@size rounded up to the page size exceeds the max_buffer_size
- *		module parameter (this includes sizes that overflow when
- *		rounded, such as 2^64 - 1)
- *  ENOMEM	the buffer would exceed the max_total_bytes module parameter;
- *		memory could not be allocated, including a contiguous buffer
- *		for which no single chunk is available
- *  EMFILE	the process has no free file descriptor
- *  ENFILE	the system file table is full
- *  EFAULT	the argument is not readable or writable
- *  EINTR	a fatal signal arrived during the allocation
- *  ENOTTY	unknown ioctl number
+ * Errors, besides those of every ioctl:
+ *
+ * ``EINVAL``
+ *   @size is 0; @fd or @id is not 0; @fd_flags has bits other than
+ *   O_CLOEXEC and the access mode, or the access mode is not O_RDWR or
+ *   O_RDONLY; @flags has unknown bits; @cache_mode is unknown; @name has
+ *   no NUL.
+ * ``E2BIG``
+ *   @size rounded up to the page size exceeds the max_buffer_size module
+ *   parameter or 2^31 - 1 pages, or overflows when rounded (such as
+ *   2^64 - 1).
+ * ``ENOMEM``
+ *   the buffer would take all buffers together beyond the max_total_bytes
+ *   module parameter; memory could not be allocated; with
+ *   %COHBUF_ALLOC_CONTIGUOUS, no single chunk of the size is available,
+ *   or the size is above 1 GiB.
+ * ``EMFILE``
+ *   the process has no free file descriptor.
+ * ``ENFILE``
+ *   the system file table is full.
+ * ``EINTR``
+ *   a fatal signal arrived while the chunks were being allocated.
  */
 #define COHBUF_IOCTL_ALLOC	_IOWR(COHBUF_IOC_MAGIC, 0x00, \
 				      struct cohbuf_alloc_data)
 
-/*
- * COHBUF_IOCTL_INFO - describe a cohbuf dma-buf.
+/**
+ * DOC: COHBUF_IOCTL_INFO
+ *
+ * Describe a cohbuf dma-buf; the argument is &struct cohbuf_info_data.
  *
  * Chunk lengths are always reported. Chunk DMA addresses are reported, and
- * COHBUF_INFO_DMA_ADDR_VALID is set, only if the caller has CAP_SYS_RAWIO;
- * otherwise they read as 0. At most @chunks_cap entries are written.
+ * %COHBUF_INFO_DMA_ADDR_VALID is set, only if the caller has
+ * CAP_SYS_RAWIO; otherwise they read as 0. At most @chunks_cap entries of
+ * &struct cohbuf_chunk_info are written.
  *
- * Errors:
- *  EBADF	@fd is not an open file descriptor
- *  EINVAL	@fd is not a dma-buf, or is a dma-buf from another exporter;
- *		@chunks_cap is not 0 but @chunks_ptr is 0; the ioctl size is
- *		smaller than COHBUF_INFO_DATA_SIZE_VER0; a byte beyond the
- *		structure the kernel knows is not zero
- *  EFAULT	the argument or the chunk array is not accessible
- *  ENOTTY	unknown ioctl number
+ * Errors, besides those of every ioctl:
+ *
+ * ``EBADF``
+ *   @fd is not an open file descriptor.
+ * ``EINVAL``
+ *   @fd is not a dma-buf, or is a dma-buf of another exporter;
+ *   @chunks_cap is not 0 but @chunks_ptr is 0.
+ * ``EFAULT``
+ *   the chunk array is not writable.
  */
 #define COHBUF_IOCTL_INFO	_IOWR(COHBUF_IOC_MAGIC, 0x01, \
 				      struct cohbuf_info_data)
+
+/**
+ * DOC: mapping a cohbuf dma-buf
+ *
+ * mmap() of a dma-buf fd from %COHBUF_IOCTL_ALLOC maps the window that
+ * starts at the call's page offset and covers its length, anywhere inside
+ * the buffer and across chunk boundaries. The mapping is VM_DONTEXPAND,
+ * so mremap() cannot grow it (``EFAULT``; shrinking works), and VM_DONTDUMP, so core
+ * dumps leave it out.
+ *
+ * Errors of mmap():
+ *
+ * ``EINVAL``
+ *   the mapping is not MAP_SHARED; the window reaches past the end of the
+ *   buffer (offsets near 2^64 fail with ``EINVAL`` or ``EOVERFLOW``).
+ * ``EPERM``
+ *   PROT_EXEC is asked for, also implicitly (READ_IMPLIES_EXEC, as under
+ *   ``setarch -X``); mprotect() cannot add it later either. Memory that
+ *   devices write is never executable.
+ * ``EACCES``
+ *   PROT_WRITE on a buffer allocated O_RDONLY.
+ */
 
 #endif /* _UAPI_LINUX_COHBUF_H */

@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * cohbuf importer: a test "DMA device" that imports any dma-buf and runs
- * FILL, COPY and CHECKSUM jobs on it asynchronously, with implicit
- * (dma-resv) and explicit (sync_file) synchronisation.
+ * cohbuf importer: a test DMA device driver, userspace API.
+ */
+
+/**
+ * DOC: cohbuf importer uapi
+ *
+ * A test "DMA device" that imports any dma-buf and runs FILL, COPY and
+ * CHECKSUM jobs on it asynchronously, with implicit (dma-resv) and
+ * explicit (sync_file) synchronisation.
  *
  * All ioctls are issued on /dev/cohbuf-importer; each open file is an
- * independent context with its own handles and jobs. Argument structures
- * may grow at their end, as for /dev/cohbuf: the size is taken from the
- * ioctl number, a shorter (older) structure is zero-extended, a longer
- * (newer) one is accepted only if every byte the kernel does not know is
- * zero, and at most as many bytes as user space passed are written back.
- * Output fields are ignored on input; padding and fields an operation does
- * not use must be zero.
+ * independent context with its own handles and jobs. The argument
+ * structures, their growth, padding and flags, the ioctl numbers and the
+ * errors every ioctl can return follow the cohbuf uapi conventions of
+ * linux/cohbuf.h.
  */
 #ifndef _UAPI_LINUX_COHBUF_IMPORTER_H
 #define _UAPI_LINUX_COHBUF_IMPORTER_H
@@ -149,47 +152,65 @@ struct cohbuf_imp_wait_data {
 
 #define COHBUF_IMP_WAIT_DATA_SIZE_VER0		32
 
-/*
- * COHBUF_IMP_IOCTL_IMPORT - attach to a dma-buf and map it for the engine.
+/**
+ * DOC: COHBUF_IMP_IOCTL_IMPORT
+ *
+ * Attach to a dma-buf and map it for the engine; the argument is
+ * &struct cohbuf_imp_import_data.
  *
  * The import holds its own reference: closing @fd does not end it. It
- * ends with COHBUF_IMP_IOCTL_RELEASE or when the context is closed, and
- * its last job has been reaped.
+ * ends with %COHBUF_IMP_IOCTL_RELEASE or when the context is closed, and
+ * its last job has been reaped. If the result cannot be written back, the
+ * handle is withdrawn again.
  *
- * Errors:
- *  EBADF	@fd is not an open file descriptor
- *  EINVAL	@fd is not a dma-buf; @flags is not 0; the ioctl size is
- *		smaller than COHBUF_IMP_IMPORT_DATA_SIZE_VER0; a byte beyond
- *		the structure the kernel knows is not zero
- *  EIO		the exporter's DMA mapping does not cover the buffer, or has
- *		a segment longer than the device's max_segment or across
- *		its seg_boundary (module parameters)
- *  EOPNOTSUPP	the exporter's kernel mapping is I/O memory
- *  ENOMEM	out of memory, or the exporter could not map or vmap
- *  EBUSY	the context has no free handle
- *  EFAULT	the argument is not readable or writable
- *  ENOTTY	unknown ioctl number
- *  (other)	errors of the exporter's attach, map_dma_buf or vmap
+ * Errors, besides those of every ioctl:
+ *
+ * ``EBADF``
+ *   @fd is not an open file descriptor.
+ * ``EINVAL``
+ *   @fd is not a dma-buf; @flags is not 0.
+ * ``EIO``
+ *   the exporter's DMA mapping does not cover the buffer, or has a segment
+ *   longer than the device's max_segment or across its seg_boundary
+ *   (module parameters).
+ * ``EOPNOTSUPP``
+ *   the exporter's kernel mapping is I/O memory.
+ * ``ENOMEM``
+ *   out of memory.
+ * ``EBUSY``
+ *   the context has no free handle.
+ * ``EINTR``
+ *   a fatal signal arrived while the call waited for another import or
+ *   release, of any context, to finish mapping or unmapping its dma-buf.
+ * other errors
+ *   those of the exporter's attach, map_dma_buf and vmap callbacks, passed
+ *   on unchanged; for an exporter without vmap the dma-buf core returns
+ *   ``EINVAL``.
  */
 #define COHBUF_IMP_IOCTL_IMPORT		_IOWR(COHBUF_IOC_MAGIC, 0x10, \
 					      struct cohbuf_imp_import_data)
 
-/*
- * COHBUF_IMP_IOCTL_RELEASE - forget a handle.
+/**
+ * DOC: COHBUF_IMP_IOCTL_RELEASE
  *
+ * Forget a handle; the argument is &struct cohbuf_imp_release_data.
  * Jobs already submitted keep the buffer until they are reaped.
  *
- * Errors:
- *  ENOENT	@handle is not a live handle of this context
- *  EINVAL	@pad is not 0; bad ioctl size or non-zero trailing bytes
- *  EFAULT	the argument is not readable
- *  ENOTTY	unknown ioctl number
+ * Errors, besides those of every ioctl:
+ *
+ * ``ENOENT``
+ *   @handle is not a live handle of this context.
+ * ``EINVAL``
+ *   @pad is not 0.
  */
 #define COHBUF_IMP_IOCTL_RELEASE	_IOW(COHBUF_IOC_MAGIC, 0x11, \
 					     struct cohbuf_imp_release_data)
 
-/*
- * COHBUF_IMP_IOCTL_SUBMIT - queue a job on an engine.
+/**
+ * DOC: COHBUF_IMP_IOCTL_SUBMIT
+ *
+ * Queue a job on an engine; the argument is
+ * &struct cohbuf_imp_submit_data.
  *
  * The job's fence is added to the reservation object of each buffer,
  * as a write fence for the buffer it writes and a read fence for the one
@@ -198,46 +219,59 @@ struct cohbuf_imp_wait_data {
  * fences it conflicts with (a writer waits for readers and writers, a
  * reader for writers) and after its in-fence.
  *
- * If the job cannot be reported (EFAULT on write-back), it still runs and
- * the out-fence is not installed; its record, whose id was never reported,
- * stays until a WAIT names that id or the context is closed, and counts
- * as a completed job for poll() once done.
+ * If the result cannot be written back (``EFAULT``), the job still runs
+ * and the out-fence is not installed; its record, whose id was never
+ * reported, counts against max_jobs and as a completed job for poll()
+ * once done, until a WAIT names that id or the context is closed.
  *
- * Errors:
- *  EINVAL	unknown @op or @flags; a field the operation does not use is
- *		not 0; @len is 0; @engine does not exist; @pad is not 0;
- *		a range is outside its buffer or overflows;
- *		@latency_ms is too large; @in_fence_fd is not a sync_file
- *		(including not an open fd); bad ioctl size or non-zero
- *		trailing bytes
- *  ENOENT	a handle is not a live handle of this context
- *  EACCES	@dst_handle's dma-buf was exported read-only (O_RDONLY)
- *  EBUSY	the context has max_jobs unreaped jobs
- *  ENOMEM	out of memory
- *  EMFILE	no free file descriptor for the out-fence
- *  EINTR	a signal arrived while locking the buffers
- *  EFAULT	the argument is not readable or writable
- *  ENOTTY	unknown ioctl number
+ * Errors, besides those of every ioctl:
+ *
+ * ``EINVAL``
+ *   unknown @op or @flags; a field the operation does not use is not 0;
+ *   @len is 0; @engine does not exist; @pad is not 0; a range is outside
+ *   its buffer or overflows; @latency_ms is above
+ *   %COHBUF_IMP_MAX_LATENCY_MS; @in_fence_fd is not a sync_file
+ *   (including not an open file descriptor).
+ * ``ENOENT``
+ *   a handle is not a live handle of this context.
+ * ``EACCES``
+ *   @dst_handle's dma-buf was exported read-only (O_RDONLY).
+ * ``EBUSY``
+ *   the context has max_jobs (module parameter) unreaped jobs.
+ * ``ENOMEM``
+ *   out of memory, including no file for the out-fence's sync_file (the
+ *   system file table is full).
+ * ``EMFILE``
+ *   the process has no free file descriptor for the out-fence.
+ * ``EINTR``
+ *   a signal arrived while the buffers' reservation objects were being
+ *   locked.
  */
 #define COHBUF_IMP_IOCTL_SUBMIT		_IOWR(COHBUF_IOC_MAGIC, 0x12, \
 					      struct cohbuf_imp_submit_data)
 
-/*
- * COHBUF_IMP_IOCTL_WAIT - wait for a job and reap it.
+/**
+ * DOC: COHBUF_IMP_IOCTL_WAIT
+ *
+ * Wait for a job and reap it; the argument is
+ * &struct cohbuf_imp_wait_data.
  *
  * A completed job is reported by exactly one successful WAIT, which
  * forgets it; until then it counts against max_jobs. poll() on the
  * context reports EPOLLIN while a completed job has not been reaped.
  *
- * Errors:
- *  ETIME	the job had not completed by @deadline_ns; it can be waited
- *		for again
- *  ENOENT	no such job in this context, or it was already reaped
- *  EINVAL	@flags or @pad is not 0; bad ioctl size or non-zero
- *		trailing bytes
- *  EINTR	a signal arrived (ERESTARTSYS internally)
- *  EFAULT	the argument is not readable or writable
- *  ENOTTY	unknown ioctl number
+ * Errors, besides those of every ioctl:
+ *
+ * ``ETIME``
+ *   the job had not completed by @deadline_ns; it can be waited for again.
+ * ``ENOENT``
+ *   no such job in this context, or it was already reaped.
+ * ``EINVAL``
+ *   @flags or @pad is not 0.
+ * ``EINTR``
+ *   a signal arrived and its handler was installed without SA_RESTART;
+ *   with SA_RESTART the call is restarted, and ends at the same
+ *   @deadline_ns.
  */
 #define COHBUF_IMP_IOCTL_WAIT		_IOWR(COHBUF_IOC_MAGIC, 0x13, \
 					      struct cohbuf_imp_wait_data)
