@@ -54,8 +54,6 @@
 #define NKIDS		2	/* children running at once */
 #define NVGEM		2	/* unsignalled vgem fences */
 #define FZ_IMP_TIMEOUT_MS 20	/* importer timeout_ms for the run */
-#define FZ_STR2(x)	#x
-#define FZ_STR(x)	FZ_STR2(x)
 #define ARGBUF		(16 * 1024 + PAGE)
 
 /* Module parameters for the run, restored afterwards. */
@@ -2180,21 +2178,6 @@ struct fz_counters {
 	int buffer_lines, import_lines, job_lines;
 };
 
-/* Open fds of this process. */
-static int count_fds(void)
-{
-	struct dirent *e;
-	DIR *dir = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (!dir)
-		return -1;
-	while ((e = readdir(dir)))
-		n += e->d_name[0] != '.';
-	closedir(dir);
-	return n - 1;	/* the directory's own fd */
-}
-
 static void read_counters(struct fz_counters *c)
 {
 	const char *st = IMPORTER_DEBUGFS "/stats";
@@ -2206,9 +2189,9 @@ static void read_counters(struct fz_counters *c)
 	c->submitted = read_number(st, "submitted");
 	c->done = read_number(st, "succeeded") + read_number(st, "timed_out") +
 		  read_number(st, "cancelled");
-	c->buffer_lines = test_count_lines(COHBUF_DEBUGFS "/buffers");
-	c->import_lines = test_count_lines(IMPORTER_DEBUGFS "/imports");
-	c->job_lines = test_count_lines(IMPORTER_DEBUGFS "/jobs");
+	c->buffer_lines = test_count_lines(COHBUF_DEBUGFS "/buffers", NULL);
+	c->import_lines = test_count_lines(IMPORTER_DEBUGFS "/imports", NULL);
+	c->job_lines = test_count_lines(IMPORTER_DEBUGFS "/jobs", NULL);
 }
 
 /* Every live count back at @base (fences and frees may lag a little). */
@@ -2239,37 +2222,21 @@ static int counters_settled(const struct fz_counters *base, char *why, size_t le
 
 /* --- the tests --------------------------------------------------------------- */
 
-#define IMP_TIMEOUT_PARAM "/sys/module/cohbuf_importer/parameters/timeout_ms"
-
 FIXTURE(fuzz) {
-	long long max_buffer, max_total, chunk, imp_timeout;
 };
 
 FIXTURE_SETUP(fuzz)
 {
-	self->max_buffer = cohbuf_param("max_buffer_size");
-	self->max_total = cohbuf_param("max_total_bytes");
-	self->chunk = cohbuf_param("chunk_size");
-	ASSERT_LT(0, self->max_buffer);
-	ASSERT_EQ(0, cohbuf_set_param("max_buffer_size", FZ_MAX_BUFFER));
-	ASSERT_EQ(0, cohbuf_set_param("max_total_bytes", FZ_MAX_TOTAL));
-	ASSERT_EQ(0, cohbuf_set_param("chunk_size", FZ_CHUNK));
-	self->imp_timeout = read_number(IMP_TIMEOUT_PARAM, NULL);
-	ASSERT_LT(0, self->imp_timeout);
-	ASSERT_EQ(0, write_text(IMP_TIMEOUT_PARAM, FZ_STR(FZ_IMP_TIMEOUT_MS)));
+	ASSERT_EQ(0, setting_push_number(COHBUF_PARAM("max_buffer_size"), FZ_MAX_BUFFER));
+	ASSERT_EQ(0, setting_push_number(COHBUF_PARAM("max_total_bytes"), FZ_MAX_TOTAL));
+	ASSERT_EQ(0, setting_push_number(COHBUF_PARAM("chunk_size"), FZ_CHUNK));
+	ASSERT_EQ(0, setting_push_number(IMPORTER_PARAM("timeout_ms"), FZ_IMP_TIMEOUT_MS));
 }
 
-FIXTURE_TEARDOWN(fuzz)
+/* In the harness's process: the parameters go back, whatever became of the run. */
+FIXTURE_TEARDOWN_PARENT(fuzz)
 {
-	cohbuf_set_param("max_buffer_size", self->max_buffer);
-	cohbuf_set_param("max_total_bytes", self->max_total);
-	cohbuf_set_param("chunk_size", self->chunk);
-	if (self->imp_timeout > 0) {
-		char text[32];
-
-		snprintf(text, sizeof(text), "%lld", self->imp_timeout);
-		write_text(IMP_TIMEOUT_PARAM, text);
-	}
+	settings_pop_all();
 }
 
 static unsigned long env_ul(const char *name, unsigned long def)
@@ -2348,10 +2315,10 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 	sigaction(SIGBUS, &sa, NULL);
 
 	read_counters(&base);
-	fds = count_fds();
+	fds = test_count_fds();
 	ASSERT_LE(0, base.live_buffers);
 	ASSERT_LE(0, base.imports) TH_LOG("no importer debugfs");
-	F.engines = (int)read_number("/sys/module/cohbuf_importer/parameters/engines", NULL);
+	F.engines = (int)read_number(IMPORTER_PARAM("engines"), NULL);
 	ASSERT_LT(0, F.engines);
 	F.dev = cohbuf_dev_open();
 	ASSERT_LE(0, F.dev);
@@ -2415,7 +2382,8 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 		fclose(f);
 	}
 	ASSERT_FALSE(F.failed) TH_LOG("%s", F.msg);
-	EXPECT_EQ(fds, count_fds()) TH_LOG("seed %#llx: an fd leaked", (unsigned long long)F.seed);
+	EXPECT_EQ(fds, test_count_fds())
+		TH_LOG("seed %#llx: an fd leaked", (unsigned long long)F.seed);
 	ASSERT_TRUE(counters_settled(&base, why, sizeof(why)))
 		TH_LOG("seed %#llx: not back to the start after closing everything: %s",
 		       (unsigned long long)F.seed, why);
@@ -2519,9 +2487,9 @@ TEST_F(fuzz, final_accounting)
 		       total < DEFAULT_OPS ? ", fewer than 1000000" : "");
 	EXPECT_EQ(0, cohbuf_stat("live_buffers"));
 	EXPECT_EQ(0, cohbuf_stat("live_bytes"));
-	EXPECT_EQ(0, test_count_lines(COHBUF_DEBUGFS "/buffers"));
-	EXPECT_EQ(0, test_count_lines(IMPORTER_DEBUGFS "/imports"));
-	EXPECT_EQ(0, test_count_lines(IMPORTER_DEBUGFS "/jobs"));
+	EXPECT_EQ(0, test_count_lines(COHBUF_DEBUGFS "/buffers", NULL));
+	EXPECT_EQ(0, test_count_lines(IMPORTER_DEBUGFS "/imports", NULL));
+	EXPECT_EQ(0, test_count_lines(IMPORTER_DEBUGFS "/jobs", NULL));
 }
 
 /*

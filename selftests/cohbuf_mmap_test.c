@@ -80,7 +80,7 @@ TEST_F(map, every_chunk_boundary)
 	size_t off = 0;
 	unsigned int i;
 
-	ASSERT_EQ(0, test_info(self->dev, self->fd, &info, chunks, 8));
+	ASSERT_EQ(0, cohbuf_info(self->dev, self->fd, &info, chunks, 8));
 	ASSERT_LE(2, info.nr_chunks);
 	for (i = 0; i + 1 < info.nr_chunks; i++) {
 		off += chunks[i].len;
