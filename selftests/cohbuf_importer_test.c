@@ -809,6 +809,24 @@ TEST_F(imp, rmmod_refused_while_imported)
 	EXPECT_EQ(EWOULDBLOCK, errno);
 }
 
+/*
+ * Found by the fuzzer: RELEASE of handle 0 erased the reservation of index
+ * 0 in the context's handle table, and the next IMPORT returned handle 0.
+ */
+TEST_F(imp, release_of_handle_0_keeps_handles_non_zero)
+{
+	int h;
+
+	EXPECT_EQ(-ENOENT, cohbuf_imp_release(self->imp, 0));
+	h = cohbuf_imp_import(self->imp, self->fd, NULL);
+	EXPECT_LT(0, h);
+	EXPECT_NE(self->handle, h);
+	EXPECT_EQ(-ENOENT, cohbuf_imp_release(self->imp, 0));
+	EXPECT_EQ(0, cohbuf_imp_release(self->imp, (__u32)self->handle));
+	if (h >= 0)
+		EXPECT_EQ(0, cohbuf_imp_release(self->imp, (__u32)h));
+}
+
 TEST_F(imp, bad_input)
 {
 	struct cohbuf_imp_import_data im = { 0 };
