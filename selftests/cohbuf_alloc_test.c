@@ -53,7 +53,7 @@ FIXTURE_TEARDOWN_PARENT(alloc)
 	settings_pop_all();
 }
 
-TEST_F(alloc, sizes_and_chunks)
+TEST_F(alloc, size_is_kept_and_split_into_chunks_of_at_most_4mib)
 {
 	static const struct { __u64 size; __u32 min_chunks, max_chunks; } c[] = {
 		{ 4 * KIB, 1, 1 },
@@ -80,7 +80,7 @@ TEST_F(alloc, sizes_and_chunks)
 	}
 }
 
-TEST_F(alloc, size_256mib_in_1gib_guest)
+TEST_F(alloc, a_256mib_buffer_succeeds_in_64_or_more_chunks_and_is_counted)
 {
 	struct cohbuf_info_data info;
 	int fd;
@@ -96,7 +96,7 @@ TEST_F(alloc, size_256mib_in_1gib_guest)
 	close(fd);
 }
 
-TEST_F(alloc, max_size_and_one_past)
+TEST_F(alloc, max_buffer_size_succeeds_and_one_byte_more_is_e2big)
 {
 	__u64 max = (__u64)self->max_buffer;
 	int fd;
@@ -110,7 +110,7 @@ TEST_F(alloc, max_size_and_one_past)
 	EXPECT_EQ(-E2BIG, test_alloc(self->dev, max + 4 * KIB));
 }
 
-TEST_F(alloc, bad_sizes)
+TEST_F(alloc, size_0_is_einval_and_sizes_past_the_limit_are_e2big)
 {
 	EXPECT_EQ(-EINVAL, test_alloc(self->dev, 0));
 	EXPECT_EQ(-E2BIG, test_alloc(self->dev, 1ULL << 63));
@@ -137,7 +137,7 @@ TEST_F(alloc, unaligned_size_rounds_up)
 	close(fd);
 }
 
-TEST_F(alloc, bad_flags_and_fields)
+TEST_F(alloc, unknown_flags_set_outputs_and_unterminated_names_are_einval)
 {
 	struct cohbuf_alloc_data d;
 	int i;
@@ -227,7 +227,7 @@ TEST_F(alloc, ids_increase_and_fd_flags_apply)
 	close(b.fd);
 }
 
-TEST_F(alloc, contiguous)
+TEST_F(alloc, contiguous_buffer_is_one_chunk_and_enomem_past_4mib_without_cma)
 {
 	struct cohbuf_alloc_data d;
 	char meminfo[8192], *cma;
@@ -301,7 +301,7 @@ TEST_F(alloc, stats_return_to_zero)
 	EXPECT_EQ(fails, cohbuf_stat("failures"));
 }
 
-TEST_F(alloc, total_bytes_quota)
+TEST_F(alloc, max_total_bytes_refuses_with_enomem_and_freed_bytes_count_again)
 {
 	int a, b;
 
@@ -319,7 +319,7 @@ TEST_F(alloc, total_bytes_quota)
 	EXPECT_EQ(0, cohbuf_stat("live_bytes"));
 }
 
-TEST_F(alloc, max_buffer_size_param)
+TEST_F(alloc, lowered_max_buffer_size_refuses_larger_buffers_with_e2big)
 {
 	int fd;
 
@@ -434,7 +434,7 @@ TEST_F(alloc, info_hides_bus_addresses_without_cap_sys_rawio)
 	close(fd);
 }
 
-TEST_F(alloc, info_bad_input)
+TEST_F(alloc, info_on_a_foreign_or_closed_fd_or_bad_chunk_array_fails)
 {
 	struct cohbuf_info_data info;
 	int fds[2], fd;

@@ -262,7 +262,7 @@ TEST_F(heap, max_total_bytes_applies)
 		close(fd);
 }
 
-TEST_F(heap, invalid_requests)
+TEST_F(heap, invalid_requests_fail_with_einval_or_e2big)
 {
 	__u64 max = (__u64)self->max_buffer;
 	int i;

@@ -560,7 +560,7 @@ static void replace_fixture_buffer(struct _test_data_imp *self)
 	self->map = mmap(NULL, self->size, PROT_READ, MAP_SHARED, self->fd, 0);
 }
 
-TEST_F(imp, closing_with_jobs_in_flight)
+TEST_F(imp, closing_with_jobs_in_flight_signals_their_out_fence)
 {
 	struct cohbuf_imp_submit_data d;
 	int i;
@@ -654,7 +654,7 @@ TEST_F(imp, killed_mid_job_leaks_nothing)
 }
 
 /* Single-chunk, write-combine and contiguous buffers: vmap and fill. */
-TEST_F(imp, every_kind_of_cohbuf_buffer)
+TEST_F(imp, random_fill_reaches_cached_wc_and_contiguous_buffers)
 {
 	static const struct { __u64 size; __u32 flags, cache; } k[] = {
 		{ 64 * KIB, 0, COHBUF_CACHE_CACHED },
@@ -827,7 +827,7 @@ TEST_F(imp, release_of_handle_0_keeps_handles_non_zero)
 		EXPECT_EQ(0, cohbuf_imp_release(self->imp, (__u32)h));
 }
 
-TEST_F(imp, bad_input)
+TEST_F(imp, malformed_import_release_wait_and_submit_requests_are_refused)
 {
 	struct cohbuf_imp_import_data im = { 0 };
 	struct cohbuf_imp_release_data rel = { .handle = (__u32)self->handle, .pad = 1 };
@@ -895,7 +895,7 @@ TEST_F(imp, bad_input)
 }
 
 /* One process allocates and sends the fd; another imports and fills it. */
-TEST_F(imp, two_processes_over_scm_rights)
+TEST_F(imp, a_buffer_sent_over_scm_rights_is_filled_by_the_receiver)
 {
 	int sv[2], status;
 	pid_t pid;
@@ -1023,7 +1023,7 @@ TEST_F(seglim, split_at_the_segment_boundary)
 	import_with_limits(_metadata, self, 0xffffffffULL, 64 * KIB - 1);
 }
 
-TEST_F(seglim, split_at_both)
+TEST_F(seglim, split_at_the_max_segment_size_and_the_boundary_together)
 {
 	/* Three pages: segments end off the boundaries too. */
 	import_with_limits(_metadata, self, 12 * KIB, 32 * KIB - 1);
