@@ -31,17 +31,14 @@ static __u32 nr_chunks_of(int dev, int fd)
 
 FIXTURE(alloc) {
 	int dev;
-	long long max_buffer, max_total;	/* the limits as found */
+	struct cohbuf_limits limits;	/* as found */
 };
 
 FIXTURE_SETUP(alloc)
 {
 	self->dev = cohbuf_dev_open();
 	ASSERT_LE(0, self->dev) TH_LOG("open %s: %s", COHBUF_DEV, strerror(errno));
-	self->max_buffer = cohbuf_param("max_buffer_size");
-	self->max_total = cohbuf_param("max_total_bytes");
-	ASSERT_LT(0, self->max_buffer);
-	ASSERT_LT(0, self->max_total);
+	ASSERT_EQ(0, cohbuf_read_limits(&self->limits));
 }
 
 /*
@@ -85,7 +82,7 @@ TEST_F(alloc, a_256mib_buffer_succeeds_in_64_or_more_chunks_and_is_counted)
 	struct cohbuf_info_data info;
 	int fd;
 
-	if (self->max_buffer < (long long)(256 * MIB))
+	if (self->limits.max_buffer < (long long)(256 * MIB))
 		SKIP(return, "max_buffer_size is below 256 MIB");
 	fd = test_alloc(self->dev, 256 * MIB);
 	ASSERT_LE(0, fd) TH_LOG("256 MIB: %s", strerror(-fd));
@@ -98,10 +95,10 @@ TEST_F(alloc, a_256mib_buffer_succeeds_in_64_or_more_chunks_and_is_counted)
 
 TEST_F(alloc, max_buffer_size_succeeds_and_one_byte_more_is_e2big)
 {
-	__u64 max = (__u64)self->max_buffer;
+	__u64 max = (__u64)self->limits.max_buffer;
 	int fd;
 
-	if (max <= (__u64)self->max_total && max <= 256 * MIB) {
+	if (max <= (__u64)self->limits.max_total && max <= 256 * MIB) {
 		fd = test_alloc(self->dev, max);
 		ASSERT_LE(0, fd) TH_LOG("max %llu: %s", (unsigned long long)max, strerror(-fd));
 		close(fd);

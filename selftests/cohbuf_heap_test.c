@@ -98,7 +98,7 @@ static int ensure_cohbuf_loaded(void)
 FIXTURE(heap) {
 	int heap[NR_HEAPS];
 	int dev;
-	long long max_buffer, max_total;	/* the limits as found */
+	struct cohbuf_limits limits;	/* as found */
 };
 
 FIXTURE_SETUP(heap)
@@ -125,10 +125,7 @@ FIXTURE_SETUP(heap)
 	}
 	self->dev = cohbuf_dev_open();
 	ASSERT_LE(0, self->dev) TH_LOG("open %s: %s", COHBUF_DEV, strerror(errno));
-	self->max_buffer = cohbuf_param("max_buffer_size");
-	self->max_total = cohbuf_param("max_total_bytes");
-	ASSERT_LT(0, self->max_buffer);
-	ASSERT_LT(0, self->max_total);
+	ASSERT_EQ(0, cohbuf_read_limits(&self->limits));
 }
 
 /*
@@ -264,7 +261,7 @@ TEST_F(heap, max_total_bytes_applies)
 
 TEST_F(heap, invalid_requests_fail_with_einval_or_e2big)
 {
-	__u64 max = (__u64)self->max_buffer;
+	__u64 max = (__u64)self->limits.max_buffer;
 	int i;
 
 	for (i = 0; i < NR_HEAPS; i++) {

@@ -512,9 +512,28 @@ TEST_F(imp, readers_on_two_engines_run_concurrently)
 	close(drm);
 }
 
+/*
+ * Submit *@c, a CHECKSUM of the fixture's first page with an out-fence,
+ * behind an unsignalled vgem fence (its id in *@fence); returns the
+ * in-fence's sync_file.
+ */
+static int checksum_behind_vgem_fence(struct __test_metadata *_metadata,
+				      struct _test_data_imp *self, int drm, __u32 *fence,
+				      struct cohbuf_imp_submit_data *c)
+{
+	int sf = vgem_sync_file(drm, fence);
+
+	ASSERT_LE(0, sf);
+	*c = imp_checksum((__u32)self->handle, 0, 4096);
+	c->flags = COHBUF_IMP_SUBMIT_IN_FENCE | COHBUF_IMP_SUBMIT_OUT_FENCE;
+	c->in_fence_fd = sf;
+	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, c));
+	return sf;
+}
+
 TEST_F(imp, dependency_timeout_fails_the_job_with_a_readable_error)
 {
-	struct cohbuf_imp_submit_data c = imp_checksum((__u32)self->handle, 0, 4096);
+	struct cohbuf_imp_submit_data c;
 	struct sync_file_info info = { 0 };
 	int drm = cohbuf_vgem_open(), sf, status = 0;
 	__u32 fence = 0;
@@ -522,11 +541,7 @@ TEST_F(imp, dependency_timeout_fails_the_job_with_a_readable_error)
 	if (drm < 0)
 		SKIP(return, "vgem not available");
 	ASSERT_EQ(0, setting_push(IMPORTER_PARAM("timeout_ms"), "500"));
-	sf = vgem_sync_file(drm, &fence);
-	ASSERT_LE(0, sf);
-	c.flags = COHBUF_IMP_SUBMIT_IN_FENCE | COHBUF_IMP_SUBMIT_OUT_FENCE;
-	c.in_fence_fd = sf;
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &c));
+	sf = checksum_behind_vgem_fence(_metadata, self, drm, &fence, &c);
 	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, c.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(-ETIMEDOUT, status);
 	ASSERT_EQ(0, ioctl(c.out_fence_fd, SYNC_IOC_FILE_INFO, &info));
@@ -591,7 +606,7 @@ TEST_F(imp, closing_with_jobs_in_flight_signals_their_out_fence)
  */
 TEST_F(imp, close_cancels_a_job_waiting_for_a_foreign_fence)
 {
-	struct cohbuf_imp_submit_data c = imp_checksum((__u32)self->handle, 0, 4096);
+	struct cohbuf_imp_submit_data c;
 	struct sync_file_info info = { 0 };
 	int drm = cohbuf_vgem_open(), sf;
 	struct timespec t0, t1;
@@ -600,11 +615,7 @@ TEST_F(imp, close_cancels_a_job_waiting_for_a_foreign_fence)
 	if (drm < 0)
 		SKIP(return, "vgem not available");
 	ASSERT_EQ(0, setting_push(IMPORTER_PARAM("timeout_ms"), "20000"));
-	sf = vgem_sync_file(drm, &fence);
-	ASSERT_LE(0, sf);
-	c.flags = COHBUF_IMP_SUBMIT_IN_FENCE | COHBUF_IMP_SUBMIT_OUT_FENCE;
-	c.in_fence_fd = sf;
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &c));
+	sf = checksum_behind_vgem_fence(_metadata, self, drm, &fence, &c);
 	usleep(200 * 1000);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	close(self->imp);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -254,6 +255,35 @@ static inline const char *test_module_file(char *buf, size_t len)
 		return NULL;
 	snprintf(buf, len, "/lib/modules/%s/extra/cohbuf.ko", u.release);
 	return buf;
+}
+
+/*
+ * Zeroed memory shared with every process forked from now on (anonymous,
+ * MAP_SHARED); for state the harness's processes and the tests' share.
+ * The program ends if there is none.
+ */
+static inline void *test_shared_memory(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "# shared memory: mmap: %s\n", strerror(errno));
+		exit(1);
+	}
+	return p;
+}
+
+/* cohbuf's size limits, as a test found them. */
+struct cohbuf_limits {
+	long long max_buffer, max_total;	/* max_buffer_size, max_total_bytes */
+};
+
+/* Read them: 0, or -1 if cohbuf is not loaded. */
+static inline int cohbuf_read_limits(struct cohbuf_limits *l)
+{
+	l->max_buffer = cohbuf_param("max_buffer_size");
+	l->max_total = cohbuf_param("max_total_bytes");
+	return l->max_buffer > 0 && l->max_total > 0 ? 0 : -1;
 }
 
 /*

@@ -6,8 +6,6 @@
  * or at the program's exit.
  */
 
-#include <sys/mman.h>
-
 #include "cohbuf_test.h"
 
 #define SETTINGS_MAX	16
@@ -37,12 +35,7 @@ static void settings_at_exit(void)
 
 static void __attribute__((constructor)) settings_init(void)
 {
-	settings = mmap(NULL, sizeof(*settings), PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (settings == MAP_FAILED) {
-		fprintf(stderr, "# settings stack: mmap: %s\n", strerror(errno));
-		exit(1);
-	}
+	settings = test_shared_memory(sizeof(*settings));
 	settings->owner = getpid();
 	atexit(settings_at_exit);
 }

@@ -86,12 +86,7 @@ static struct fz_budget {
 
 static void __attribute__((constructor)) fz_budget_init(void)
 {
-	budget = mmap(NULL, sizeof(*budget), PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (budget == MAP_FAILED) {
-		fprintf(stderr, "# fuzz budget: mmap: %s\n", strerror(errno));
-		exit(1);
-	}
+	budget = test_shared_memory(sizeof(*budget));
 }
 
 /* A run that outlived its watchdog: a hang; its children go with it. */

@@ -65,6 +65,18 @@ static int map_isolate(int i, size_t off, size_t len)
 	return i;
 }
 
+/* A random part of a random region, split off by map_isolate(): its index and *@len, or -1. */
+static int map_pick_part(size_t *len)
+{
+	int i = map_slot_pick();
+	size_t off;
+
+	if (i < 0)
+		return -1;
+	map_subrange(i, &off, len);
+	return map_isolate(i, off, *len);
+}
+
 void op_mmap(void)
 {
 	int slot, fd = some_fd(FK_COHBUF, &slot), prot, flags, kind, s;
@@ -176,13 +188,10 @@ void op_mprotect(void)
 		PROT_NONE, PROT_READ, PROT_WRITE, PROT_READ | PROT_WRITE,
 		PROT_READ | PROT_EXEC, PROT_READ | PROT_WRITE | PROT_EXEC,
 	};
-	int i = map_slot_pick(), j, prot;
-	size_t off, len;
+	int j, prot;
+	size_t len;
 
-	if (i < 0)
-		return;
-	map_subrange(i, &off, &len);
-	j = map_isolate(i, off, len);
+	j = map_pick_part(&len);
 	if (j < 0)
 		return;
 	prot = prots[below(6)];
@@ -209,14 +218,11 @@ static char *reserve(size_t len)
 
 void op_mremap(void)
 {
-	int i = map_slot_pick(), j, variant, flags = 0, grows;
-	size_t off, len, new_len;
+	int j, variant, flags = 0, grows;
+	size_t len, new_len;
 	char *p, *target = NULL;
 
-	if (i < 0)
-		return;
-	map_subrange(i, &off, &len);
-	j = map_isolate(i, off, len);
+	j = map_pick_part(&len);
 	if (j < 0)
 		return;
 	variant = below(6);
@@ -297,13 +303,10 @@ void op_madvise(void)
 		MADV_MERGEABLE, MADV_UNMERGEABLE, MADV_WIPEONFORK, MADV_KEEPONFORK,
 		22 /* MADV_POPULATE_READ */, 23 /* MADV_POPULATE_WRITE */,
 	};
-	int i = map_slot_pick(), j, adv;
-	size_t off, len;
+	int j, adv;
+	size_t len;
 
-	if (i < 0)
-		return;
-	map_subrange(i, &off, &len);
-	j = map_isolate(i, off, len);
+	j = map_pick_part(&len);
 	if (j < 0)
 		return;
 	adv = advice[below(ARRAY_SIZE(advice))];
