@@ -12,53 +12,10 @@ void op_alloc(void)
 	struct cohbuf_alloc_data *d = (void *)argbuf;
 	unsigned long cmd = COHBUF_IOCTL_ALLOC;
 	__u64 rounded;
-	int ovf, ret, i;
+	int ovf, ret;
 	void *argp;
 
-	memset(d, 0, sizeof(*d));
-	d->size = pick_size();
-	d->fd_flags = chance(80) ? O_RDWR | O_CLOEXEC : O_RDONLY | (chance(50) ? O_CLOEXEC : 0);
-	d->flags = chance(20) ? COHBUF_ALLOC_CONTIGUOUS : 0;
-	d->cache_mode = below(2);
-	if (chance(60)) {
-		for (i = 0; i < (int)below(COHBUF_NAME_LEN); i++)
-			d->name[i] = (char)(chance(80) ? 'a' + below(26) : 1 + below(255));
-	}
-	switch (below(40)) {
-	case 0:
-		d->fd_flags = (__u32)r64();
-		break;
-	case 1:
-		d->fd_flags = O_WRONLY;
-		break;
-	case 2:
-		d->flags = (__u32)r64() | (1U << (1 + below(31)));
-		break;
-	case 3:
-		d->cache_mode = 2 + below(100);
-		break;
-	case 4:
-		d->fd = 1 + below(100);
-		break;
-	case 5:
-		d->id = 1 + r64() % 1000;
-		break;
-	case 6:
-		memset(d->name, 'x', sizeof(d->name));
-		break;
-	case 7:
-		cmd = _IOC(_IOC_READ | _IOC_WRITE, COHBUF_IOC_MAGIC, 2 + below(254),
-			   sizeof(*d));
-		bad("unknown ioctl number");
-		break;
-	case 8: {
-		static const unsigned int dirs[] = { _IOC_NONE, _IOC_READ, _IOC_WRITE };
-
-		cmd = _IOC(dirs[below(3)], COHBUF_IOC_MAGIC, 0, sizeof(*d));
-		bad("wrong ioctl direction");
-		break;
-	}
-	}
+	gen_alloc_args(d, &cmd);
 	rounded = round_page_u64(d->size, &ovf);
 	if (!d->size)
 		bad("size 0");

@@ -212,6 +212,8 @@ void fd_add(int fd, int kind, __u64 size, int rdonly, __u32 flags, __u32 cache);
 void fd_forget(int s);
 
 /* gen.c */
+void gen_alloc_args(struct cohbuf_alloc_data *d, unsigned long *cmd);
+void gen_submit_bad_field(struct cohbuf_imp_submit_data *d);
 __u64 pick_size(void);
 __u64 round_page_u64(__u64 size, int *overflow);
 int some_fd(int kind, int *slot);

@@ -196,3 +196,102 @@ void pick_range(__u64 size, __u64 *off, __u64 *len, int *out)
 		return;
 	}
 }
+
+/*
+ * ALLOC's arguments: mostly valid, now and then one field or the ioctl
+ * number wrong (the ones only the number makes invalid say so with bad()).
+ */
+void gen_alloc_args(struct cohbuf_alloc_data *d, unsigned long *cmd)
+{
+	int i;
+
+	memset(d, 0, sizeof(*d));
+	d->size = pick_size();
+	d->fd_flags = chance(80) ? O_RDWR | O_CLOEXEC : O_RDONLY | (chance(50) ? O_CLOEXEC : 0);
+	d->flags = chance(20) ? COHBUF_ALLOC_CONTIGUOUS : 0;
+	d->cache_mode = below(2);
+	if (chance(60)) {
+		for (i = 0; i < (int)below(COHBUF_NAME_LEN); i++)
+			d->name[i] = (char)(chance(80) ? 'a' + below(26) : 1 + below(255));
+	}
+	switch (below(40)) {
+	case 0:
+		d->fd_flags = (__u32)r64();
+		break;
+	case 1:
+		d->fd_flags = O_WRONLY;
+		break;
+	case 2:
+		d->flags = (__u32)r64() | (1U << (1 + below(31)));
+		break;
+	case 3:
+		d->cache_mode = 2 + below(100);
+		break;
+	case 4:
+		d->fd = 1 + below(100);
+		break;
+	case 5:
+		d->id = 1 + r64() % 1000;
+		break;
+	case 6:
+		memset(d->name, 'x', sizeof(d->name));
+		break;
+	case 7:
+		*cmd = _IOC(_IOC_READ | _IOC_WRITE, COHBUF_IOC_MAGIC, 2 + below(254),
+			    sizeof(*d));
+		bad("unknown ioctl number");
+		break;
+	case 8: {
+		static const unsigned int dirs[] = { _IOC_NONE, _IOC_READ, _IOC_WRITE };
+
+		*cmd = _IOC(dirs[below(3)], COHBUF_IOC_MAGIC, 0, sizeof(*d));
+		bad("wrong ioctl direction");
+		break;
+	}
+	}
+}
+
+/* Now and then one field of SUBMIT's @d that must be 0 for its op or flags is not. */
+void gen_submit_bad_field(struct cohbuf_imp_submit_data *d)
+{
+	switch (below(60)) {
+	case 0:
+		d->flags |= 1U << (4 + below(28));
+		bad("unknown flags");
+		break;
+	case 1:
+		d->pad = 1 + below(100);
+		bad("pad not 0");
+		break;
+	case 2:
+		if (d->op == COHBUF_IMP_OP_FILL) {
+			d->src_offset = 1 + below(100);
+			bad("src_offset for FILL");
+		}
+		break;
+	case 3:
+		if (!(d->flags & COHBUF_IMP_SUBMIT_RANDOM)) {
+			d->seed = 1 + below(100);
+			bad("seed without RANDOM");
+		}
+		break;
+	case 4:
+		if (!(d->flags & COHBUF_IMP_SUBMIT_IN_FENCE)) {
+			d->in_fence_fd = 1 + below(100);
+			bad("in_fence_fd without IN_FENCE");
+		}
+		break;
+	case 5:
+		if (d->op == COHBUF_IMP_OP_CHECKSUM) {
+			d->pattern = 1 + below(100);
+			bad("pattern for CHECKSUM");
+		}
+		break;
+	case 6:
+		if (!(d->flags & COHBUF_IMP_SUBMIT_LATENCY)) {
+			d->latency_ms = 1 + below(100);
+			bad("latency_ms without LATENCY");
+		}
+		break;
+	}
+}

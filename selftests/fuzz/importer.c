@@ -195,46 +195,7 @@ void op_submit(void)
 	d->engine = chance(95) ? below((__u32)F.engines) : (__u32)F.engines + below(100);
 	if (d->engine >= (__u32)F.engines)
 		bad("no such engine");
-	switch (below(60)) {
-	case 0:
-		d->flags |= 1U << (4 + below(28));
-		bad("unknown flags");
-		break;
-	case 1:
-		d->pad = 1 + below(100);
-		bad("pad not 0");
-		break;
-	case 2:
-		if (d->op == COHBUF_IMP_OP_FILL) {
-			d->src_offset = 1 + below(100);
-			bad("src_offset for FILL");
-		}
-		break;
-	case 3:
-		if (!(d->flags & COHBUF_IMP_SUBMIT_RANDOM)) {
-			d->seed = 1 + below(100);
-			bad("seed without RANDOM");
-		}
-		break;
-	case 4:
-		if (!(d->flags & COHBUF_IMP_SUBMIT_IN_FENCE)) {
-			d->in_fence_fd = 1 + below(100);
-			bad("in_fence_fd without IN_FENCE");
-		}
-		break;
-	case 5:
-		if (d->op == COHBUF_IMP_OP_CHECKSUM) {
-			d->pattern = 1 + below(100);
-			bad("pattern for CHECKSUM");
-		}
-		break;
-	case 6:
-		if (!(d->flags & COHBUF_IMP_SUBMIT_LATENCY)) {
-			d->latency_ms = 1 + below(100);
-			bad("latency_ms without LATENCY");
-		}
-		break;
-	}
+	gen_submit_bad_field(d);
 	/* Outputs are ignored on input. */
 	d->out_fence_fd = chance(80) ? 0 : (__s32)r64();
 	d->job_id = chance(80) ? 0 : r64();
