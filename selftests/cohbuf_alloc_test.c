@@ -12,7 +12,6 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <dirent.h>
 #include <limits.h>
 
 #include "kselftest_harness.h"
@@ -21,54 +20,37 @@
 #define IOC_ALLOC_SIZED(sz) _IOC(_IOC_READ | _IOC_WRITE, COHBUF_IOC_MAGIC, 0x00, (sz))
 #define IOC_INFO_SIZED(sz) _IOC(_IOC_READ | _IOC_WRITE, COHBUF_IOC_MAGIC, 0x01, (sz))
 
-static int count_open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
 static __u32 nr_chunks_of(int dev, int fd)
 {
 	struct cohbuf_info_data info;
 
-	if (test_info(dev, fd, &info, NULL, 0))
+	if (cohbuf_info(dev, fd, &info, NULL, 0))
 		return 0;
 	return info.nr_chunks;
 }
 
 FIXTURE(alloc) {
 	int dev;
-	long long max_buffer, max_total;
+	struct cohbuf_limits limits;	/* as found */
 };
 
 FIXTURE_SETUP(alloc)
 {
 	self->dev = cohbuf_dev_open();
 	ASSERT_LE(0, self->dev) TH_LOG("open %s: %s", COHBUF_DEV, strerror(errno));
-	self->max_buffer = cohbuf_param("max_buffer_size");
-	self->max_total = cohbuf_param("max_total_bytes");
-	ASSERT_LT(0, self->max_buffer);
-	ASSERT_LT(0, self->max_total);
+	ASSERT_EQ(0, cohbuf_read_limits(&self->limits));
 }
 
-FIXTURE_TEARDOWN(alloc)
+/*
+ * In the harness's process, after the test's has ended (and closed its
+ * fds): limits a test lowered go back, even when it failed or crashed.
+ */
+FIXTURE_TEARDOWN_PARENT(alloc)
 {
-	/* Tests that lower a limit put it back, even when they fail. */
-	cohbuf_set_param("max_buffer_size", self->max_buffer);
-	cohbuf_set_param("max_total_bytes", self->max_total);
-	close(self->dev);
+	settings_pop_all();
 }
 
-TEST_F(alloc, sizes_and_chunks)
+TEST_F(alloc, size_is_kept_and_split_into_chunks_of_at_most_4mib)
 {
 	static const struct { __u64 size; __u32 min_chunks, max_chunks; } c[] = {
 		{ 4 * KIB, 1, 1 },
@@ -85,7 +67,7 @@ TEST_F(alloc, sizes_and_chunks)
 
 		ASSERT_LE(0, fd) TH_LOG("size %llu: %s", (unsigned long long)c[i].size,
 					strerror(-fd));
-		ASSERT_EQ(0, test_info(self->dev, fd, &info, NULL, 0));
+		ASSERT_EQ(0, cohbuf_info(self->dev, fd, &info, NULL, 0));
 		EXPECT_EQ(c[i].size, info.size);
 		EXPECT_LE(c[i].min_chunks, info.nr_chunks);
 		EXPECT_GE(c[i].max_chunks, info.nr_chunks)
@@ -95,28 +77,28 @@ TEST_F(alloc, sizes_and_chunks)
 	}
 }
 
-TEST_F(alloc, size_256mib_in_1gib_guest)
+TEST_F(alloc, a_256mib_buffer_succeeds_in_64_or_more_chunks_and_is_counted)
 {
 	struct cohbuf_info_data info;
 	int fd;
 
-	if (self->max_buffer < (long long)(256 * MIB))
+	if (self->limits.max_buffer < (long long)(256 * MIB))
 		SKIP(return, "max_buffer_size is below 256 MIB");
 	fd = test_alloc(self->dev, 256 * MIB);
 	ASSERT_LE(0, fd) TH_LOG("256 MIB: %s", strerror(-fd));
-	ASSERT_EQ(0, test_info(self->dev, fd, &info, NULL, 0));
+	ASSERT_EQ(0, cohbuf_info(self->dev, fd, &info, NULL, 0));
 	EXPECT_EQ(256 * MIB, info.size);
 	EXPECT_LE(64, info.nr_chunks);
 	EXPECT_EQ(256 * MIB, cohbuf_stat("live_bytes"));
 	close(fd);
 }
 
-TEST_F(alloc, max_size_and_one_past)
+TEST_F(alloc, max_buffer_size_succeeds_and_one_byte_more_is_e2big)
 {
-	__u64 max = (__u64)self->max_buffer;
+	__u64 max = (__u64)self->limits.max_buffer;
 	int fd;
 
-	if (max <= (__u64)self->max_total && max <= 256 * MIB) {
+	if (max <= (__u64)self->limits.max_total && max <= 256 * MIB) {
 		fd = test_alloc(self->dev, max);
 		ASSERT_LE(0, fd) TH_LOG("max %llu: %s", (unsigned long long)max, strerror(-fd));
 		close(fd);
@@ -125,7 +107,7 @@ TEST_F(alloc, max_size_and_one_past)
 	EXPECT_EQ(-E2BIG, test_alloc(self->dev, max + 4 * KIB));
 }
 
-TEST_F(alloc, bad_sizes)
+TEST_F(alloc, size_0_is_einval_and_sizes_past_the_limit_are_e2big)
 {
 	EXPECT_EQ(-EINVAL, test_alloc(self->dev, 0));
 	EXPECT_EQ(-E2BIG, test_alloc(self->dev, 1ULL << 63));
@@ -141,18 +123,18 @@ TEST_F(alloc, unaligned_size_rounds_up)
 
 	fd = test_alloc(self->dev, 1);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, test_info(self->dev, fd, &info, NULL, 0));
+	ASSERT_EQ(0, cohbuf_info(self->dev, fd, &info, NULL, 0));
 	EXPECT_EQ(4 * KIB, info.size);
 	close(fd);
 
 	fd = test_alloc(self->dev, 4 * KIB + 1);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, test_info(self->dev, fd, &info, NULL, 0));
+	ASSERT_EQ(0, cohbuf_info(self->dev, fd, &info, NULL, 0));
 	EXPECT_EQ(8 * KIB, info.size);
 	close(fd);
 }
 
-TEST_F(alloc, bad_flags_and_fields)
+TEST_F(alloc, unknown_flags_set_outputs_and_unterminated_names_are_einval)
 {
 	struct cohbuf_alloc_data d;
 	int i;
@@ -242,7 +224,7 @@ TEST_F(alloc, ids_increase_and_fd_flags_apply)
 	close(b.fd);
 }
 
-TEST_F(alloc, contiguous)
+TEST_F(alloc, contiguous_buffer_is_one_chunk_and_enomem_past_4mib_without_cma)
 {
 	struct cohbuf_alloc_data d;
 	char meminfo[8192], *cma;
@@ -316,11 +298,11 @@ TEST_F(alloc, stats_return_to_zero)
 	EXPECT_EQ(fails, cohbuf_stat("failures"));
 }
 
-TEST_F(alloc, total_bytes_quota)
+TEST_F(alloc, max_total_bytes_refuses_with_enomem_and_freed_bytes_count_again)
 {
 	int a, b;
 
-	ASSERT_EQ(0, cohbuf_set_param("max_total_bytes", 8 * MIB));
+	ASSERT_EQ(0, setting_push_number(COHBUF_PARAM("max_total_bytes"), 8 * MIB));
 	a = test_alloc(self->dev, 4 * MIB);
 	b = test_alloc(self->dev, 4 * MIB);
 	ASSERT_LE(0, a);
@@ -334,11 +316,11 @@ TEST_F(alloc, total_bytes_quota)
 	EXPECT_EQ(0, cohbuf_stat("live_bytes"));
 }
 
-TEST_F(alloc, max_buffer_size_param)
+TEST_F(alloc, lowered_max_buffer_size_refuses_larger_buffers_with_e2big)
 {
 	int fd;
 
-	ASSERT_EQ(0, cohbuf_set_param("max_buffer_size", 1 * MIB));
+	ASSERT_EQ(0, setting_push_number(COHBUF_PARAM("max_buffer_size"), 1 * MIB));
 	EXPECT_EQ(-E2BIG, test_alloc(self->dev, 2 * MIB));
 	fd = test_alloc(self->dev, 1 * MIB);
 	EXPECT_LE(0, fd);
@@ -349,7 +331,7 @@ TEST_F(alloc, efault_leaves_no_fd_and_no_buffer)
 {
 	struct cohbuf_alloc_data *d;
 	long long fails = cohbuf_stat("failures");
-	int before = count_open_fds();
+	int before = test_count_fds();
 
 	/* Readable but not writable: the copy in works, the copy out fails. */
 	d = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -359,7 +341,7 @@ TEST_F(alloc, efault_leaves_no_fd_and_no_buffer)
 	ASSERT_EQ(0, mprotect(d, 4096, PROT_READ));
 	EXPECT_EQ(-1, ioctl(self->dev, COHBUF_IOCTL_ALLOC, d));
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(before, count_open_fds());
+	EXPECT_EQ(before, test_count_fds());
 	EXPECT_EQ(0, cohbuf_stat("live_buffers"));
 	EXPECT_EQ(0, cohbuf_stat("live_bytes"));
 	EXPECT_EQ(fails + 1, cohbuf_stat("failures"));
@@ -380,7 +362,7 @@ TEST_F(alloc, info_reports_chunks)
 	ASSERT_EQ(0, cohbuf_alloc_full(self->dev, 5 * MIB, O_RDWR, 0, COHBUF_CACHE_WC,
 				       NULL, &d));
 	memset(chunks, 0xff, sizeof(chunks));
-	ASSERT_EQ(0, test_info(self->dev, d.fd, &info, chunks, 4));
+	ASSERT_EQ(0, cohbuf_info(self->dev, d.fd, &info, chunks, 4));
 	EXPECT_EQ(5 * MIB, info.size);
 	EXPECT_EQ(d.id, info.id);
 	EXPECT_EQ(0, info.flags);
@@ -399,7 +381,7 @@ TEST_F(alloc, info_reports_chunks)
 
 	/* A short array still learns how many chunks there are. */
 	memset(chunks, 0xff, sizeof(chunks));
-	ASSERT_EQ(0, test_info(self->dev, d.fd, &info, chunks, 1));
+	ASSERT_EQ(0, cohbuf_info(self->dev, d.fd, &info, chunks, 1));
 	EXPECT_EQ(2, info.nr_chunks);
 	EXPECT_EQ(UINT64_MAX, chunks[1].len);
 	close(d.fd);
@@ -432,7 +414,7 @@ TEST_F(alloc, info_hides_bus_addresses_without_cap_sys_rawio)
 
 		if (drop_cap_sys_rawio())
 			_exit(10);
-		if (test_info(self->dev, fd, &info, chunks, 2))
+		if (cohbuf_info(self->dev, fd, &info, chunks, 2))
 			_exit(11);
 		if (info.nr_chunks != 2 || (info.info_flags & COHBUF_INFO_DMA_ADDR_VALID))
 			_exit(12);
@@ -449,29 +431,23 @@ TEST_F(alloc, info_hides_bus_addresses_without_cap_sys_rawio)
 	close(fd);
 }
 
-TEST_F(alloc, info_bad_input)
+TEST_F(alloc, info_on_a_foreign_or_closed_fd_or_bad_chunk_array_fails)
 {
 	struct cohbuf_info_data info;
 	int fds[2], fd;
 
 	ASSERT_EQ(0, pipe(fds));
-	EXPECT_EQ(-1, test_info(self->dev, fds[0], &info, NULL, 0));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, test_info(self->dev, self->dev, &info, NULL, 0));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, cohbuf_info(self->dev, fds[0], &info, NULL, 0));
+	EXPECT_EQ(-EINVAL, cohbuf_info(self->dev, self->dev, &info, NULL, 0));
 	close(fds[0]);
 	close(fds[1]);
-	EXPECT_EQ(-1, test_info(self->dev, fds[0], &info, NULL, 0));
-	EXPECT_EQ(EBADF, errno);
-	EXPECT_EQ(-1, test_info(self->dev, -1, &info, NULL, 0));
-	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-EBADF, cohbuf_info(self->dev, fds[0], &info, NULL, 0));
+	EXPECT_EQ(-EBADF, cohbuf_info(self->dev, -1, &info, NULL, 0));
 
 	fd = test_alloc(self->dev, 4096);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-1, test_info(self->dev, fd, &info, NULL, 1));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, test_info(self->dev, fd, &info, (void *)8, 1));
-	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-EINVAL, cohbuf_info(self->dev, fd, &info, NULL, 1));
+	EXPECT_EQ(-EFAULT, cohbuf_info(self->dev, fd, &info, (void *)8, 1));
 	memset(&info, 0, sizeof(info));
 	info.fd = fd;
 	EXPECT_EQ(-1, ioctl(self->dev, IOC_INFO_SIZED(sizeof(info) - 8), &info));

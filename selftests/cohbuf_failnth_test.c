@@ -16,7 +16,6 @@
  * FAULT_INJECTION_DEBUG_FS (the rig's debug kernel); skips elsewhere.
  */
 
-#include <dirent.h>
 #include <poll.h>
 #include <sys/mman.h>
 
@@ -59,26 +58,12 @@ struct fn_state {
 	struct snapshot before, after;
 };
 
-static int count_dir(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 static void take_snapshot(struct snapshot *s)
 {
 	const char *imp_stats = IMPORTER_DEBUGFS "/stats";
 
-	s->fds = count_dir("/proc/self/fd");
-	s->maps = test_count_lines("/proc/self/maps");
+	s->fds = test_count_fds();
+	s->maps = test_count_lines("/proc/self/maps", NULL);
 	s->live_buffers = cohbuf_stat("live_buffers");
 	s->live_bytes = cohbuf_stat("live_bytes");
 	s->imports = read_number(imp_stats, "imports");
@@ -256,7 +241,7 @@ static int info(struct fn_state *self)
 	struct cohbuf_chunk_info chunks[8];
 	struct cohbuf_info_data d;
 
-	return test_info(self->dev, self->buf, &d, chunks, 8) ? -errno : 0;
+	return cohbuf_info(self->dev, self->buf, &d, chunks, 8);
 }
 
 static int open_cohbuf(struct fn_state *self)
@@ -293,11 +278,11 @@ static int open_importer(struct fn_state *self)
 
 static int import_fd(struct fn_state *self, int fd)
 {
-	struct cohbuf_imp_import_data d = { .fd = (__u32)fd };
+	int h = cohbuf_imp_import(self->imp, fd, NULL);
 
-	if (ioctl(self->imp, COHBUF_IMP_IOCTL_IMPORT, &d))
-		return -errno;
-	self->new_handle = d.handle;
+	if (h < 0)
+		return h;
+	self->new_handle = (__u32)h;
 	return 0;
 }
 
@@ -327,9 +312,7 @@ static void import_new(struct __test_metadata *_metadata, struct fn_state *self)
 
 static int release(struct fn_state *self)
 {
-	struct cohbuf_imp_release_data r = { .handle = self->new_handle };
-
-	return ioctl(self->imp, COHBUF_IMP_IOCTL_RELEASE, &r) ? -errno : 0;
+	return cohbuf_imp_release(self->imp, self->new_handle);
 }
 
 static void release_new(struct __test_metadata *_metadata, struct fn_state *self)
@@ -339,10 +322,13 @@ static void release_new(struct __test_metadata *_metadata, struct fn_state *self
 
 static int submit(struct fn_state *self, struct cohbuf_imp_submit_data *d)
 {
+	int ret;
+
 	self->job = 0;
 	self->newfd = -1;
-	if (ioctl(self->imp, COHBUF_IMP_IOCTL_SUBMIT, d))
-		return -errno;
+	ret = cohbuf_imp_submit(self->imp, d);
+	if (ret)
+		return ret;
 	self->job = d->job_id;
 	if (d->flags & COHBUF_IMP_SUBMIT_OUT_FENCE)
 		self->newfd = d->out_fence_fd;
@@ -417,8 +403,7 @@ static void signal_and_reap(struct __test_metadata *_metadata, struct fn_state *
 static void reap(struct __test_metadata *_metadata, struct fn_state *self)
 {
 	struct cohbuf_imp_wait_data w = {
-		.job_id = self->job,
-		.deadline_ns = monotonic_ns() + WAIT_NS,
+		.job_id = self->job, .deadline_ns = monotonic_ns() + WAIT_NS,
 	};
 
 	ASSERT_NE(0, self->job);
@@ -442,8 +427,7 @@ static void submit_done(struct __test_metadata *_metadata, struct fn_state *self
 static int wait_job(struct fn_state *self)
 {
 	struct cohbuf_imp_wait_data w = {
-		.job_id = self->job,
-		.deadline_ns = monotonic_ns() + WAIT_NS,
+		.job_id = self->job, .deadline_ns = monotonic_ns() + WAIT_NS,
 	};
 
 	return ioctl(self->imp, COHBUF_IMP_IOCTL_WAIT, &w) ? -errno : 0;
@@ -641,9 +625,9 @@ FIXTURE_SETUP(fn)
 		{ FAILSLAB "verbose", "0" },
 		{ FAIL_PAGE "verbose", "0" },
 	};
-	struct cohbuf_imp_import_data imp;
 	struct cohbuf_alloc_data alloc;
 	size_t i;
+	int h;
 
 	st->nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
 	if (st->nth < 0)
@@ -653,7 +637,7 @@ FIXTURE_SETUP(fn)
 		SKIP(return, "no %s or %s (%s)", FAILSLAB, FAIL_PAGE,
 		     "needs FAILSLAB, FAIL_PAGE_ALLOC and FAULT_INJECTION_DEBUG_FS");
 	for (i = 0; i < ARRAY_SIZE(knobs); i++)
-		ASSERT_EQ(0, write_text(knobs[i][0], knobs[i][1]))
+		ASSERT_EQ(0, setting_push(knobs[i][0], knobs[i][1]))
 			TH_LOG("%s: %s", knobs[i][0], strerror(errno));
 
 	st->dev = cohbuf_dev_open();
@@ -664,14 +648,12 @@ FIXTURE_SETUP(fn)
 	ASSERT_LE(0, st->buf);
 	st->src_buf = test_alloc(st->dev, 64 * KIB);
 	ASSERT_LE(0, st->src_buf);
-	memset(&imp, 0, sizeof(imp));
-	imp.fd = st->buf;
-	ASSERT_EQ(0, ioctl(st->imp, COHBUF_IMP_IOCTL_IMPORT, &imp));
-	st->handle = imp.handle;
-	memset(&imp, 0, sizeof(imp));
-	imp.fd = st->src_buf;
-	ASSERT_EQ(0, ioctl(st->imp, COHBUF_IMP_IOCTL_IMPORT, &imp));
-	st->src_handle = imp.handle;
+	h = cohbuf_imp_import(st->imp, st->buf, NULL);
+	ASSERT_LT(0, h);
+	st->handle = h;
+	h = cohbuf_imp_import(st->imp, st->src_buf, NULL);
+	ASSERT_LT(0, h);
+	st->src_handle = h;
 	memset(&alloc, 0, sizeof(alloc));
 	ASSERT_EQ(0, cohbuf_alloc_full(st->dev, 1 * MIB, O_RDWR | O_CLOEXEC,
 				       COHBUF_ALLOC_CONTIGUOUS, COHBUF_CACHE_CACHED, NULL, &alloc));
@@ -683,22 +665,13 @@ FIXTURE_SETUP(fn)
 	st->map = MAP_FAILED;
 }
 
-FIXTURE_TEARDOWN(fn)
+/*
+ * In the harness's process, after the test's has ended (and closed its
+ * fds): the fault-injection knobs go back, whatever became of the test.
+ */
+FIXTURE_TEARDOWN_PARENT(fn)
 {
-	struct fn_state *st = &self->s;
-
-	if (st->nth < 0)
-		return;
-	close(st->nth);
-	close(st->imp);
-	if (st->in_fence >= 0)
-		close(st->in_fence);
-	if (st->drm >= 0)
-		close(st->drm);
-	close(st->fresh_buf);
-	close(st->src_buf);
-	close(st->buf);
-	close(st->dev);
+	settings_pop_all();
 }
 
 TEST_F_TIMEOUT(fn, every_allocation_fails_cleanly, 120)

@@ -98,7 +98,7 @@ static int ensure_cohbuf_loaded(void)
 FIXTURE(heap) {
 	int heap[NR_HEAPS];
 	int dev;
-	long long max_buffer, max_total;
+	struct cohbuf_limits limits;	/* as found */
 };
 
 FIXTURE_SETUP(heap)
@@ -125,26 +125,18 @@ FIXTURE_SETUP(heap)
 	}
 	self->dev = cohbuf_dev_open();
 	ASSERT_LE(0, self->dev) TH_LOG("open %s: %s", COHBUF_DEV, strerror(errno));
-	self->max_buffer = cohbuf_param("max_buffer_size");
-	self->max_total = cohbuf_param("max_total_bytes");
-	ASSERT_LT(0, self->max_buffer);
-	ASSERT_LT(0, self->max_total);
+	ASSERT_EQ(0, cohbuf_read_limits(&self->limits));
 }
 
-FIXTURE_TEARDOWN(heap)
+/*
+ * In the harness's process, after the test's has ended (and closed its
+ * fds): whatever a test did, cohbuf is loaded again, with its limits.
+ */
+FIXTURE_TEARDOWN_PARENT(heap)
 {
-	int i;
-
-	/* Whatever a test did, leave cohbuf loaded with its limits. */
 	if (ensure_cohbuf_loaded())
 		TH_LOG("cannot reload cohbuf: %s", strerror(errno));
-	cohbuf_set_param("max_buffer_size", self->max_buffer);
-	cohbuf_set_param("max_total_bytes", self->max_total);
-	if (self->dev >= 0)
-		close(self->dev);
-	for (i = 0; i < NR_HEAPS; i++)
-		if (self->heap[i] >= 0)
-			close(self->heap[i]);
+	settings_pop_all();
 }
 
 TEST_F(heap, each_heap_allocates_a_cohbuf_buffer)
@@ -156,7 +148,7 @@ TEST_F(heap, each_heap_allocates_a_cohbuf_buffer)
 	for (i = 0; i < NR_HEAPS; i++) {
 		fd = heap_alloc(self->heap[i], heaps[i].size, O_RDWR | O_CLOEXEC, 0);
 		ASSERT_LE(0, fd) TH_LOG("%s: %s", heaps[i].name, strerror(-fd));
-		ASSERT_EQ(0, test_info(self->dev, fd, &info, NULL, 0))
+		ASSERT_EQ(0, cohbuf_info(self->dev, fd, &info, NULL, 0))
 			TH_LOG("%s: INFO: %s", heaps[i].name, strerror(errno));
 		EXPECT_EQ(heaps[i].size, info.size);
 		EXPECT_EQ(heaps[i].flags, info.flags);
@@ -228,7 +220,7 @@ TEST_F(heap, counted_by_the_exporter)
 		fd[i] = heap_alloc(self->heap[i], heaps[i].size, O_RDWR | O_CLOEXEC, 0);
 		ASSERT_LE(0, fd[i]) TH_LOG("%s: %s", heaps[i].name, strerror(-fd[i]));
 		total += heaps[i].size;
-		ASSERT_EQ(0, test_info(self->dev, fd[i], &info, NULL, 0));
+		ASSERT_EQ(0, cohbuf_info(self->dev, fd[i], &info, NULL, 0));
 		snprintf(needle, sizeof(needle), "id=%llu size=%llu ",
 			 (unsigned long long)info.id, (unsigned long long)heaps[i].size);
 		EXPECT_EQ(0, find_line(COHBUF_DEBUGFS "/buffers", needle, line, sizeof(line)))
@@ -252,7 +244,7 @@ TEST_F(heap, max_total_bytes_applies)
 	int fd, i;
 
 	ASSERT_LE(0, live);
-	ASSERT_EQ(0, cohbuf_set_param("max_total_bytes", live + 64 * KIB));
+	ASSERT_EQ(0, setting_push_number(COHBUF_PARAM("max_total_bytes"), live + 64 * KIB));
 	for (i = 0; i < NR_HEAPS; i++) {
 		fd = heap_alloc(self->heap[i], 1 * MIB, O_RDWR | O_CLOEXEC, 0);
 		EXPECT_EQ(-ENOMEM, fd) TH_LOG("%s", heaps[i].name);
@@ -265,12 +257,11 @@ TEST_F(heap, max_total_bytes_applies)
 	EXPECT_LE(0, fd) TH_LOG("%s", strerror(-fd));
 	if (fd >= 0)
 		close(fd);
-	ASSERT_EQ(0, cohbuf_set_param("max_total_bytes", self->max_total));
 }
 
-TEST_F(heap, invalid_requests)
+TEST_F(heap, invalid_requests_fail_with_einval_or_e2big)
 {
-	__u64 max = (__u64)self->max_buffer;
+	__u64 max = (__u64)self->limits.max_buffer;
 	int i;
 
 	for (i = 0; i < NR_HEAPS; i++) {
@@ -285,9 +276,8 @@ TEST_F(heap, invalid_requests)
 		EXPECT_EQ(-E2BIG, heap_alloc(self->heap[i], max + 4 * KIB, O_RDWR, 0))
 			TH_LOG("%s: max_buffer_size + 4 KiB", heaps[i].name);
 	}
-	ASSERT_EQ(0, cohbuf_set_param("max_buffer_size", 1 * MIB));
+	ASSERT_EQ(0, setting_push_number(COHBUF_PARAM("max_buffer_size"), 1 * MIB));
 	EXPECT_EQ(-E2BIG, heap_alloc(self->heap[0], 1 * MIB + 1, O_RDWR, 0));
-	ASSERT_EQ(0, cohbuf_set_param("max_buffer_size", self->max_buffer));
 }
 
 TEST_F(heap, importer_fills_and_checksums)

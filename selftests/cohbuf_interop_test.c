@@ -24,14 +24,6 @@
 
 #define WAIT_NS		(20000 * MS)
 
-static int set_importer_timeout(long long ms)
-{
-	char text[32];
-
-	snprintf(text, sizeof(text), "%lld", ms);
-	return write_text("/sys/module/cohbuf_importer/parameters/timeout_ms", text);
-}
-
 FIXTURE(vgem) {
 	int dev, imp, drm;
 	int fd;			/* the cohbuf buffer */
@@ -83,16 +75,13 @@ FIXTURE_SETUP(vgem)
 	ASSERT_LT(0, self->handle);
 }
 
-FIXTURE_TEARDOWN(vgem)
+/*
+ * In the harness's process, after the test's has ended (and closed its
+ * fds): the importer's timeout goes back, even when the test failed.
+ */
+FIXTURE_TEARDOWN_PARENT(vgem)
 {
-	if (self->drm < 0)
-		return;
-	if (self->map != MAP_FAILED)
-		munmap(self->map, self->size);
-	close(self->fd);
-	close(self->imp);
-	close(self->dev);
-	close(self->drm);
+	settings_pop_all();
 }
 
 /* Blocked in DMA_BUF_IOCTL_SYNC in a child; the pipe says when it returns. */
@@ -156,17 +145,14 @@ TEST_F(vgem, vgem_write_fence_holds_everyone_until_signalled)
 TEST_F(vgem, vgem_fence_never_signalled_fails_the_job_by_its_timeout)
 {
 	struct cohbuf_imp_submit_data c = imp_checksum((__u32)self->handle, 0, 4096);
-	long long old = read_number("/sys/module/cohbuf_importer/parameters/timeout_ms", NULL);
 	int fence, status = 0;
 
-	ASSERT_LT(0, old);
 	fence = cohbuf_vgem_fence_attach(self->drm, self->vgem_handle, 1);
 	ASSERT_LE(0, fence);
-	ASSERT_EQ(0, set_importer_timeout(500));
+	ASSERT_EQ(0, setting_push(IMPORTER_PARAM("timeout_ms"), "500"));
 	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &c));
 	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, c.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(-ETIMEDOUT, status);
-	EXPECT_EQ(0, set_importer_timeout(old));
 	EXPECT_EQ(0, cohbuf_vgem_fence_signal(self->drm, (__u32)fence));
 }
 

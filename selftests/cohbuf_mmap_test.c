@@ -65,7 +65,7 @@ static int window_matches(int fd, size_t off, size_t len)
 	return ok;
 }
 
-TEST_F(map, partial_windows)
+TEST_F(map, partial_windows_map_the_right_bytes)
 {
 	EXPECT_TRUE(window_matches(self->fd, 0, PAGE));
 	EXPECT_TRUE(window_matches(self->fd, PAGE, 2 * PAGE));
@@ -73,14 +73,14 @@ TEST_F(map, partial_windows)
 	EXPECT_TRUE(window_matches(self->fd, 0, self->size));
 }
 
-TEST_F(map, every_chunk_boundary)
+TEST_F(map, windows_across_every_chunk_boundary_map_the_right_bytes)
 {
 	struct cohbuf_chunk_info chunks[8];
 	struct cohbuf_info_data info;
 	size_t off = 0;
 	unsigned int i;
 
-	ASSERT_EQ(0, test_info(self->dev, self->fd, &info, chunks, 8));
+	ASSERT_EQ(0, cohbuf_info(self->dev, self->fd, &info, chunks, 8));
 	ASSERT_LE(2, info.nr_chunks);
 	for (i = 0; i + 1 < info.nr_chunks; i++) {
 		off += chunks[i].len;
@@ -92,7 +92,7 @@ TEST_F(map, every_chunk_boundary)
 	}
 }
 
-TEST_F(map, last_page_and_past_the_end)
+TEST_F(map, last_page_maps_and_past_the_end_is_einval)
 {
 	void *p;
 
@@ -109,7 +109,7 @@ TEST_F(map, last_page_and_past_the_end)
 	EXPECT_EQ(EINVAL, errno);
 }
 
-TEST_F(map, offsets_near_2_64)
+TEST_F(map, offsets_near_2_64_are_refused)
 {
 	static const off_t offs[] = {
 		(off_t)0x7ffffffffffff000LL, (off_t)-4096LL, (off_t)0xfffffffffff00000ULL,
@@ -281,7 +281,7 @@ TEST_F(map, scm_rights_to_another_process)
 	close(sv[0]);
 }
 
-TEST_F(map, dma_buf_sync)
+TEST_F(map, dma_buf_sync_accepts_every_direction_refuses_bad_flags_keeps_data)
 {
 	static const __u64 good[] = {
 		DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ,

@@ -53,14 +53,6 @@
 #define SETTLE_SECONDS		20.0
 #define WAIT_NS			(20000 * MS)
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void sleep_ms(unsigned int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -75,28 +67,6 @@ static __u64 next_rand(__u64 *s)
 	*s ^= *s << 25;
 	*s ^= *s >> 27;
 	return *s * 0x2545f4914f6cdd1dULL;
-}
-
-/* Lines of a text file containing @needle (all lines if NULL), or -1. */
-static long count_lines(const char *path, const char *needle)
-{
-	static char text[1 << 20];	/* all of the importer's jobs file */
-	long n = 0;
-	char *p;
-
-	if (read_text(path, text, sizeof(text)) < 0)
-		return -1;
-	for (p = text; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
-		char *end = strchr(p, '\n');
-
-		if (end)
-			*end = '\0';
-		if (*p && (!needle || strstr(p, needle)))
-			n++;
-		if (end)
-			*end = '\n';
-	}
-	return n;
 }
 
 /* What the modules hold, as their counters say. */
@@ -120,8 +90,8 @@ static void held_now(struct held *h)
 	h->imports = imp_stat("imports") - imp_stat("releases");
 	h->jobs = imp_stat("submitted") - imp_stat("succeeded") -
 		  imp_stat("timed_out") - imp_stat("cancelled");
-	h->import_lines = count_lines(IMPORTER_DEBUGFS "/imports", NULL);
-	h->job_lines = count_lines(IMPORTER_DEBUGFS "/jobs", NULL);
+	h->import_lines = test_count_lines(IMPORTER_DEBUGFS "/imports", NULL);
+	h->job_lines = test_count_lines(IMPORTER_DEBUGFS "/jobs", NULL);
 	h->cohbuf_ref = read_number("/sys/module/cohbuf/refcnt", NULL);
 	h->imp_ref = read_number("/sys/module/cohbuf_importer/refcnt", NULL);
 }
@@ -137,14 +107,14 @@ static void held_print(const char *what, const struct held *h)
 /* Wait up to SETTLE_SECONDS for @base; seconds taken, or -1 (printed). */
 static double settle(const struct held *base)
 {
-	double start = now_s();
+	double start = monotonic_s();
 	struct held h;
 
 	for (;;) {
 		held_now(&h);
 		if (!memcmp(&h, base, sizeof(h)))
-			return now_s() - start;
-		if (now_s() - start > SETTLE_SECONDS) {
+			return monotonic_s() - start;
+		if (monotonic_s() - start > SETTLE_SECONDS) {
 			held_print("baseline", base);
 			held_print("now", &h);
 			return -1;
@@ -314,7 +284,7 @@ static void *mixed_worker(void *arg)
 	if (dev < 0 || ctx < 0) {
 		failed(w->s, "open", dev < 0 ? errno : -ctx);
 	} else {
-		while (now_s() < w->s->deadline)
+		while (monotonic_s() < w->s->deadline)
 			if (mixed_round(w, dev, &ctx))
 				break;
 	}
@@ -356,7 +326,6 @@ static pid_t fork_child(void)
 
 FIXTURE(stress) {
 	struct held base;
-	long long saved_quota;
 };
 
 FIXTURE_SETUP(stress)
@@ -370,18 +339,17 @@ FIXTURE_SETUP(stress)
 	/* What earlier programs of the run released late is not ours. */
 	memset(&self->base, 0, sizeof(self->base));
 	held_now(&self->base);
-	t = now_s();
-	while (self->base.jobs && now_s() - t < SETTLE_SECONDS) {
+	t = monotonic_s();
+	while (self->base.jobs && monotonic_s() - t < SETTLE_SECONDS) {
 		sleep_ms(10);
 		held_now(&self->base);
 	}
-	self->saved_quota = -1;
 }
 
+/* In the harness's process: the quota goes back, whatever became of the test. */
 FIXTURE_TEARDOWN_PARENT(stress)
 {
-	if (self->saved_quota >= 0)
-		cohbuf_set_param("max_total_bytes", (unsigned long long)self->saved_quota);
+	settings_pop_all();
 }
 
 TEST_F_TIMEOUT(stress, mixed_load, 90)
@@ -392,7 +360,7 @@ TEST_F_TIMEOUT(stress, mixed_load, 90)
 	int i, status;
 
 	ASSERT_NE(NULL, s);
-	start = now_s();
+	start = monotonic_s();
 	s->deadline = start + MIXED_SECONDS;
 	for (i = 0; i < MIXED_PROCS; i++) {
 		pids[i] = fork_child();
@@ -406,7 +374,7 @@ TEST_F_TIMEOUT(stress, mixed_load, 90)
 		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
 	ksft_print_msg("mixed_load: %.1f s, %d threads + %d processes x %d threads\n",
-		       now_s() - start, MIXED_THREADS, MIXED_PROCS, MIXED_PROC_THREADS);
+		       monotonic_s() - start, MIXED_THREADS, MIXED_PROCS, MIXED_PROC_THREADS);
 	ksft_print_msg("mixed_load: %ld allocs, %ld mmaps, %ld imports, %ld jobs, %ld waits\n",
 		       s->allocs, s->maps, s->imports, s->jobs, s->waits);
 	ksft_print_msg("mixed_load: %ld contexts closed with jobs in flight, %ld errors\n",
@@ -487,7 +455,7 @@ static void victim(int kind, int ready)
 TEST_F_TIMEOUT(stress, sigkill_mid_job, 120)
 {
 	long killed = 0, busy_seen = 0, queued_seen = 0, running_seen = 0;
-	double start = now_s(), worst = 0, t;
+	double start = monotonic_s(), worst = 0, t;
 	__u64 seed = 12345;
 	int round, i;
 
@@ -515,8 +483,8 @@ TEST_F_TIMEOUT(stress, sigkill_mid_job, 120)
 			close(pipes[i][0]);
 		}
 		sleep_ms(next_rand(&seed) % 200);
-		q = count_lines(IMPORTER_DEBUGFS "/jobs", "state=queued");
-		r = count_lines(IMPORTER_DEBUGFS "/jobs", "state=running");
+		q = test_count_lines(IMPORTER_DEBUGFS "/jobs", "state=queued");
+		r = test_count_lines(IMPORTER_DEBUGFS "/jobs", "state=running");
 		queued_seen += q;
 		running_seen += r;
 		busy_seen += q > 0 && r > 0;
@@ -536,7 +504,7 @@ TEST_F_TIMEOUT(stress, sigkill_mid_job, 120)
 			worst = t;
 	}
 	ksft_print_msg("sigkill_mid_job: %.1f s, %d rounds, %ld processes killed\n",
-		       now_s() - start, KILL_ROUNDS, killed);
+		       monotonic_s() - start, KILL_ROUNDS, killed);
 	ksft_print_msg("sigkill_mid_job: %ld jobs queued, %ld running at the kills\n",
 		       queued_seen, running_seen);
 	ksft_print_msg("sigkill_mid_job: slowest release %.2f s\n", worst);
@@ -578,7 +546,7 @@ static void *quota_worker(void *arg)
 		failed(q->s, "open", errno);
 		return NULL;
 	}
-	while (now_s() < q->s->deadline) {
+	while (monotonic_s() < q->s->deadline) {
 		__u64 r = next_rand(&seed);
 		size_t size = (1 + r % 32) * 64 * KIB;
 		int fd;
@@ -649,15 +617,14 @@ TEST_F_TIMEOUT(stress, quota_exhaustion, 90)
 {
 	struct quota_run q = { .quota = QUOTA_BYTES, .heap = -1 };
 	pthread_t tid[QUOTA_THREADS], mon;
-	double start = now_s();
+	double start = monotonic_s();
 	int i, dev, fd;
 
 	q.s = shared_new();
 	ASSERT_NE(NULL, q.s);
 	q.base = cohbuf_stat("live_bytes");
-	self->saved_quota = cohbuf_param("max_total_bytes");
-	ASSERT_LE(0, self->saved_quota);
-	ASSERT_EQ(0, cohbuf_set_param("max_total_bytes", q.base + QUOTA_BYTES));
+	ASSERT_LE(0, q.base);
+	ASSERT_EQ(0, setting_push_number(COHBUF_PARAM("max_total_bytes"), q.base + QUOTA_BYTES));
 	q.heap = open("/dev/dma_heap/cohbuf", O_RDONLY | O_CLOEXEC);
 	q.s->deadline = start + QUOTA_SECONDS;
 	ASSERT_EQ(0, pthread_create(&mon, NULL, quota_monitor, &q));
@@ -670,7 +637,7 @@ TEST_F_TIMEOUT(stress, quota_exhaustion, 90)
 	if (q.heap >= 0)
 		close(q.heap);
 	ksft_print_msg("quota_exhaustion: %.1f s, %d threads%s, quota %llu MiB\n",
-		       now_s() - start, QUOTA_THREADS,
+		       monotonic_s() - start, QUOTA_THREADS,
 		       q.heap >= 0 ? " (a quarter of allocs via the heap)" : "",
 		       QUOTA_BYTES / MIB);
 	ksft_print_msg("quota_exhaustion: %ld allocs, %ld ENOMEM, %ld frees\n",
@@ -784,14 +751,14 @@ FIXTURE_TEARDOWN_PARENT(cycles)
 TEST_F_TIMEOUT(cycles, load_unload_cycles, 180)
 {
 	int heap = access("/sys/module/cohbuf_heap", F_OK) == 0;
-	double start = now_s(), t0;
+	double start = monotonic_s(), t0;
 	int i;
 
 	/* Leftovers of earlier programs would keep the modules busy. */
-	t0 = now_s();
+	t0 = monotonic_s();
 	while ((read_number("/sys/module/cohbuf/refcnt", NULL) ||
 		read_number("/sys/module/cohbuf_importer/refcnt", NULL)) &&
-	       now_s() - t0 < SETTLE_SECONDS)
+	       monotonic_s() - t0 < SETTLE_SECONDS)
 		sleep_ms(10);
 	for (i = 0; i < LOAD_CYCLES; i++) {
 		ASSERT_EQ(0, test_unload_module("cohbuf_importer"))
@@ -807,7 +774,7 @@ TEST_F_TIMEOUT(cycles, load_unload_cycles, 180)
 		ASSERT_EQ(0, tiny_round_trip(heap)) TH_LOG("cycle %d: the loaded pair fails", i);
 	}
 	ksft_print_msg("load_unload_cycles: %.1f s, %d cycles, each: unload, load, %s\n",
-		       now_s() - start, LOAD_CYCLES,
+		       monotonic_s() - start, LOAD_CYCLES,
 		       heap ? "4 KiB alloc+import+fill+checksum+heap alloc" :
 		       "4 KiB alloc+import+fill+checksum");
 	if (heap) {

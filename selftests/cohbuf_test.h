@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Small helpers shared by the cohbuf selftests, on top of libcohbuf: the
- * ALLOC/INFO ioctls with every field explicit (for the error cases),
- * debugfs and module parameter access.  The tests run as root in the guests.
+ * ALLOC ioctl with every field explicit (for the error cases), debugfs and
+ * module parameter access, the settings stack (test_settings.c) and the
+ * fd counter.  The tests run as root in the guests.
  */
 #ifndef COHBUF_TEST_H
 #define COHBUF_TEST_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -26,6 +29,7 @@
 #define COHBUF_DEV		"/dev/cohbuf"
 #define COHBUF_DEBUGFS		"/sys/kernel/debug/cohbuf"
 #define COHBUF_PARAM(name)	"/sys/module/cohbuf/parameters/" name
+#define IMPORTER_PARAM(name)	"/sys/module/cohbuf_importer/parameters/" name
 
 #define KIB			1024ULL
 #define MIB			(1024ULL * 1024)
@@ -37,6 +41,12 @@ static inline __u64 monotonic_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/* CLOCK_MONOTONIC in seconds, for time budgets and reports. */
+static inline double monotonic_s(void)
+{
+	return monotonic_ns() / 1e9;
 }
 
 static inline int cohbuf_dev_open(void)
@@ -73,17 +83,6 @@ static inline int test_alloc(int dev, __u64 size)
 	return cohbuf_alloc(dev, &desc, NULL);
 }
 
-/* INFO on @buf_fd with room for @cap chunks; returns the ioctl's result. */
-static inline int test_info(int dev, int buf_fd, struct cohbuf_info_data *info,
-			    struct cohbuf_chunk_info *chunks, __u32 cap)
-{
-	memset(info, 0, sizeof(*info));
-	info->fd = (__u32)buf_fd;
-	info->chunks_cap = cap;
-	info->chunks_ptr = (uintptr_t)chunks;
-	return ioctl(dev, COHBUF_IOCTL_INFO, info);
-}
-
 /* Read a whole small file into @buf (NUL-terminated); bytes or -1. */
 static inline ssize_t read_text(const char *path, char *buf, size_t len)
 {
@@ -100,18 +99,41 @@ static inline ssize_t read_text(const char *path, char *buf, size_t len)
 	return total;
 }
 
-/* Lines in a small text file, or -1 if it cannot be read. */
-static inline int test_count_lines(const char *path)
+/*
+ * Lines of a text file (debugfs, /proc) that contain @needle, all its
+ * lines if @needle is NULL; or -1 if it cannot be read.
+ */
+static inline long test_count_lines(const char *path, const char *needle)
 {
-	static char text[1 << 16];
-	int n = 0;
-	char *p;
+	static char text[1 << 20];	/* all of the importer's jobs file */
+	char *line, *end;
+	long n = 0;
 
 	if (read_text(path, text, sizeof(text)) < 0)
 		return -1;
-	for (p = text; *p; p++)
-		n += *p == '\n';
+	for (line = text; *line; line = end ? end + 1 : line + strlen(line)) {
+		end = strchr(line, '\n');
+		if (end)
+			*end = '\0';
+		if (*line && (!needle || strstr(line, needle)))
+			n++;
+	}
 	return n;
+}
+
+/* Open fds of this process, or -1. */
+static inline int test_count_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!dir)
+		return -1;
+	while ((e = readdir(dir)))
+		n += e->d_name[0] != '.';
+	closedir(dir);
+	return n - 1;	/* the directory's own fd */
 }
 
 /* finit_module(2) of a module file; 0, or -1 with errno set. */
@@ -203,15 +225,6 @@ static inline long long cohbuf_param(const char *name)
 	return read_number(path, NULL);
 }
 
-static inline int cohbuf_set_param(const char *name, unsigned long long value)
-{
-	char path[256], text[32];
-
-	snprintf(path, sizeof(path), COHBUF_PARAM("%s"), name);
-	snprintf(text, sizeof(text), "%llu", value);
-	return write_text(path, text);
-}
-
 /* The line of the text file @path that contains @needle, into @line; or -1. */
 static inline int find_line(const char *path, const char *needle, char *line, size_t len)
 {
@@ -243,5 +256,51 @@ static inline const char *test_module_file(char *buf, size_t len)
 	snprintf(buf, len, "/lib/modules/%s/extra/cohbuf.ko", u.release);
 	return buf;
 }
+
+/*
+ * Zeroed memory shared with every process forked from now on (anonymous,
+ * MAP_SHARED); for state the harness's processes and the tests' share.
+ * The program ends if there is none.
+ */
+static inline void *test_shared_memory(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "# shared memory: mmap: %s\n", strerror(errno));
+		exit(1);
+	}
+	return p;
+}
+
+/* cohbuf's size limits, as a test found them. */
+struct cohbuf_limits {
+	long long max_buffer, max_total;	/* max_buffer_size, max_total_bytes */
+};
+
+/* Read them: 0, or -1 if cohbuf is not loaded. */
+static inline int cohbuf_read_limits(struct cohbuf_limits *l)
+{
+	l->max_buffer = cohbuf_param("max_buffer_size");
+	l->max_total = cohbuf_param("max_total_bytes");
+	return l->max_buffer > 0 && l->max_total > 0 ? 0 : -1;
+}
+
+/*
+ * The settings stack (test_settings.c): module parameters and debugfs
+ * knobs a test changes, put back whatever becomes of the test.
+ *
+ * setting_push() reads the file's value, remembers it and writes @value;
+ * settings_pop_all() writes every remembered value back, the last pushed
+ * first.  The stack lives in memory shared by every process of the
+ * program, so a fixture's FIXTURE_TEARDOWN_PARENT, which runs in the
+ * harness's process after the test's own has ended, puts back what the
+ * test pushed even when an ASSERT ended it or it crashed.  What a test
+ * killed by the harness's timeout left is put back by the next push of a
+ * later test, and by the program's exit.
+ */
+int setting_push(const char *path, const char *value);
+int setting_push_number(const char *path, unsigned long long value);
+void settings_pop_all(void);
 
 #endif /* COHBUF_TEST_H */

@@ -126,7 +126,6 @@ FIXTURE(unpriv) {
 	mode_t mode;
 	struct stat orig[2];
 	int changed[2];
-	long long saved_quota;
 };
 
 /*
@@ -170,7 +169,6 @@ FIXTURE_SETUP(unpriv)
 	mode_t mode2;
 	size_t i;
 
-	self->saved_quota = -1;
 	if (access(IMPORTER_DEV, F_OK))
 		SKIP(return, "cohbuf_importer is not loaded");
 	if (access(rule, R_OK))
@@ -206,8 +204,7 @@ FIXTURE_TEARDOWN_PARENT(unpriv)
 		    chmod(nodes[i], self->orig[i].st_mode & 07777))
 			ksft_print_msg("cannot restore %s: %s\n", nodes[i], strerror(errno));
 	}
-	if (self->saved_quota >= 0)
-		cohbuf_set_param("max_total_bytes", (unsigned long long)self->saved_quota);
+	settings_pop_all();
 }
 
 /* Root, for comparison: INFO tells it the bus addresses. */
@@ -220,7 +217,7 @@ TEST_F(unpriv, root_sees_bus_addresses)
 	ASSERT_LE(0, dev);
 	buf = test_alloc(dev, 64 * KIB);
 	ASSERT_LE(0, buf);
-	ASSERT_EQ(0, test_info(dev, buf, &info, &chunk, 1));
+	ASSERT_EQ(0, cohbuf_info(dev, buf, &info, &chunk, 1));
 	EXPECT_TRUE(info.info_flags & COHBUF_INFO_DMA_ADDR_VALID);
 	EXPECT_NE(0, chunk.dma_addr);
 	close(buf);
@@ -242,7 +239,7 @@ static void member_uses(struct __test_metadata *_metadata)
 	ASSERT_LE(0, buf) TH_LOG("alloc: %s", strerror(-buf));
 
 	/* Bus addresses stay hidden without CAP_SYS_RAWIO. */
-	ASSERT_EQ(0, test_info(dev, buf, &info, &chunk, 1));
+	ASSERT_EQ(0, cohbuf_info(dev, buf, &info, &chunk, 1));
 	EXPECT_EQ(64 * KIB, info.size);
 	EXPECT_EQ(1, info.nr_chunks);
 	EXPECT_FALSE(info.info_flags & COHBUF_INFO_DMA_ADDR_VALID);
@@ -299,11 +296,9 @@ TEST_F(unpriv, member_is_bound_by_the_quota)
 {
 	long long live = cohbuf_stat("live_bytes");
 
-	/* As root: room for 1 MiB more; the teardown restores the parameter. */
-	self->saved_quota = cohbuf_param("max_total_bytes");
+	/* As root: room for 1 MiB more; the teardown puts the quota back. */
 	ASSERT_LE(0, live);
-	ASSERT_LE(0, self->saved_quota);
-	ASSERT_EQ(0, cohbuf_set_param("max_total_bytes", live + MIB));
+	ASSERT_EQ(0, setting_push_number(COHBUF_PARAM("max_total_bytes"), live + MIB));
 	EXPECT_EQ(0, run_as(_metadata, self->gid, quota_user));
 }
 

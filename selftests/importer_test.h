@@ -57,7 +57,13 @@ static inline void imp_set_latency(struct cohbuf_imp_submit_data *d, __u32 ms)
 	d->latency_ms = ms;
 }
 
-/* CRC-32 as zlib's crc32(0, buf, len). */
+/*
+ * The tests' CRC-32 oracle, as zlib's crc32(0, buf, len): what CHECKSUM
+ * results are checked against.  It computes what libcohbuf's cohbuf_crc32()
+ * does, but is written apart from it and kept apart ON PURPOSE: a bug in
+ * the library must not be able to hide the same bug in the kernel.  The
+ * tests use only this one.
+ */
 static inline __u32 test_crc32(const void *buf, size_t len)
 {
 	const unsigned char *p = buf;

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Generators of arguments: fds, ioctl sizes and argument pointers, buffer
+ * sizes and ranges; each one that makes a call invalid says why with bad().
+ */
+
+#include "fuzz.h"
+
+/* Some fd number: mostly a live one of @kind, else odd ones. */
+int some_fd(int kind, int *slot)
+{
+	int s;
+
+	*slot = -1;
+	switch (below(16)) {
+	case 0:
+		return -1;
+	case 1:
+		return F.closed_fd;
+	case 2:
+		return (int)below(1200);
+	case 3:
+		return F.dev;
+	case 4:
+		return F.ctx[below(NCTX)];
+	case 5:
+		return F.ntmpl ? F.tmpl[below(F.ntmpl)].fd : -1;
+	default:
+		s = fd_slot_pick(kind);
+		*slot = s;
+		return s < 0 ? -1 : F.fds[s].fd;
+	}
+}
+
+/* Fill the argument buffer's tail [from, to) with zeros or random bytes. */
+static int fill_tail(size_t from, size_t to)
+{
+	int nonzero = 0;
+	size_t i;
+
+	memset(argbuf + from, 0, to > from ? to - from : 0);
+	if (to > from && chance(30)) {
+		i = from + below(to - from);
+		argbuf[i] = (unsigned char)(1 + below(255));
+		nonzero = 1;
+	}
+	return nonzero;
+}
+
+/*
+ * The ioctl number for @cmd with a random size (mostly the real one);
+ * sets F.why for sizes the kernel must refuse and fills the tail.
+ */
+unsigned long fz_cmd(unsigned long cmd, size_t ver0)
+{
+	size_t usize = _IOC_SIZE(cmd);
+
+	if (chance(85))
+		return cmd;
+	switch (below(4)) {
+	case 0:
+		usize = below(ver0);
+		break;
+	case 1:
+		usize = ver0 + 1 + below(64);
+		break;
+	case 2:
+		usize = ver0 + below(16384 - ver0);
+		break;
+	default:
+		usize = ver0 + 8;
+		break;
+	}
+	if (usize < ver0)
+		bad("ioctl size below the first version");
+	else if (fill_tail(ver0, usize))
+		bad("non-zero byte beyond the known structure");
+	return _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd), usize);
+}
+
+/* The argument pointer: mostly argbuf, sometimes NULL or unmapped. */
+void *fz_argp(void)
+{
+	switch (below(200)) {
+	case 0:
+		bad("NULL argument");
+		return NULL;
+	case 1:
+		bad("argument in kernel space");
+		return (void *)0xffff888000000000UL;
+	default:
+		return argbuf;
+	}
+}
+
+/*
+ * Now and then, instead of @argp (when it is argbuf), a read-only copy of
+ * the first @len bytes: the kernel reads it, does the work and then fails
+ * to write the result back. *@cmd becomes @real (the structure's real
+ * size), so that the copy holds all of it.
+ */
+void *fz_ro_arg(void *argp, size_t len, unsigned long *cmd, unsigned long real)
+{
+	if (argp != argbuf || !chance(1) ||
+	    mprotect(F.ro_page, PAGE, PROT_READ | PROT_WRITE))
+		return argp;
+	memcpy(F.ro_page, argbuf, len);
+	mprotect(F.ro_page, PAGE, PROT_READ);
+	*cmd = real;
+	F.why = NULL;		/* the size may have been the only fault */
+	bad("argument not writable");
+	return F.ro_page;
+}
+
+__u64 pick_size(void)
+{
+	switch (below(20)) {
+	case 0:
+		return 0;
+	case 1:
+		return FZ_MAX_BUFFER;
+	case 2:
+		return FZ_MAX_BUFFER - PAGE + 1 + below(PAGE);
+	case 3:
+		return FZ_MAX_BUFFER + 1 + below(PAGE);
+	case 4:
+		return ~0ULL - below(2 * PAGE);
+	case 5:
+		return 1ULL << (32 + below(32));
+	case 6:
+		return 1 + below(FZ_MAX_BUFFER);
+	default:
+		return 1 + below(16 * PAGE);
+	}
+}
+
+__u64 round_page_u64(__u64 size, int *overflow)
+{
+	*overflow = size > ~0ULL - (PAGE - 1);
+	return (size + PAGE - 1) & ~(__u64)(PAGE - 1);
+}
+
+/* A random page-aligned sub-range of region @i: *off, *len. */
+void map_subrange(int i, size_t *off, size_t *len)
+{
+	size_t pages = F.maps[i].len / PAGE, first, n;
+
+	if (chance(50)) {
+		*off = 0;
+		*len = F.maps[i].len;
+		return;
+	}
+	first = below(pages);
+	n = 1 + below(pages - first);
+	*off = first * PAGE;
+	*len = n * PAGE;
+}
+
+/* A range of a buffer of @size: mostly inside, sometimes not. */
+void pick_range(__u64 size, __u64 *off, __u64 *len, int *out)
+{
+	/* Mostly short jobs: the engine is the CPU, emulated. */
+	__u64 cap = chance(80) ? 4 * KIB : 64 * KIB;
+	__u64 max = size < cap ? size : cap;
+
+	*out = 0;
+	switch (below(24)) {
+	case 0:
+		*off = size;
+		*len = 1 + below(PAGE);
+		*out = 1;
+		return;
+	case 1:
+		*off = ~0ULL - below(PAGE);
+		*len = 1 + below(PAGE);
+		*out = 1;
+		return;
+	case 2:
+		*off = below(size);
+		*len = ~0ULL - below(PAGE);
+		*out = 1;
+		return;
+	case 3:
+		*off = below(size);
+		*len = size - *off + 1 + below(PAGE);
+		*out = 1;
+		return;
+	case 4:
+		*off = 0;
+		*len = size;
+		return;
+	default:
+		*len = max ? 1 + r64() % max : 1;
+		*off = size > *len ? r64() % (size - *len + 1) : 0;
+		*out = *len > size;
+		return;
+	}
+}
+
+/*
+ * ALLOC's arguments: mostly valid, now and then one field or the ioctl
+ * number wrong (the ones only the number makes invalid say so with bad()).
+ */
+void gen_alloc_args(struct cohbuf_alloc_data *d, unsigned long *cmd)
+{
+	int i;
+
+	memset(d, 0, sizeof(*d));
+	d->size = pick_size();
+	d->fd_flags = chance(80) ? O_RDWR | O_CLOEXEC : O_RDONLY | (chance(50) ? O_CLOEXEC : 0);
+	d->flags = chance(20) ? COHBUF_ALLOC_CONTIGUOUS : 0;
+	d->cache_mode = below(2);
+	if (chance(60)) {
+		for (i = 0; i < (int)below(COHBUF_NAME_LEN); i++)
+			d->name[i] = (char)(chance(80) ? 'a' + below(26) : 1 + below(255));
+	}
+	switch (below(40)) {
+	case 0:
+		d->fd_flags = (__u32)r64();
+		break;
+	case 1:
+		d->fd_flags = O_WRONLY;
+		break;
+	case 2:
+		d->flags = (__u32)r64() | (1U << (1 + below(31)));
+		break;
+	case 3:
+		d->cache_mode = 2 + below(100);
+		break;
+	case 4:
+		d->fd = 1 + below(100);
+		break;
+	case 5:
+		d->id = 1 + r64() % 1000;
+		break;
+	case 6:
+		memset(d->name, 'x', sizeof(d->name));
+		break;
+	case 7:
+		*cmd = _IOC(_IOC_READ | _IOC_WRITE, COHBUF_IOC_MAGIC, 2 + below(254),
+			    sizeof(*d));
+		bad("unknown ioctl number");
+		break;
+	case 8: {
+		static const unsigned int dirs[] = { _IOC_NONE, _IOC_READ, _IOC_WRITE };
+
+		*cmd = _IOC(dirs[below(3)], COHBUF_IOC_MAGIC, 0, sizeof(*d));
+		bad("wrong ioctl direction");
+		break;
+	}
+	}
+}
+
+/* Now and then one field of SUBMIT's @d that must be 0 for its op or flags is not. */
+void gen_submit_bad_field(struct cohbuf_imp_submit_data *d)
+{
+	switch (below(60)) {
+	case 0:
+		d->flags |= 1U << (4 + below(28));
+		bad("unknown flags");
+		break;
+	case 1:
+		d->pad = 1 + below(100);
+		bad("pad not 0");
+		break;
+	case 2:
+		if (d->op == COHBUF_IMP_OP_FILL) {
+			d->src_offset = 1 + below(100);
+			bad("src_offset for FILL");
+		}
+		break;
+	case 3:
+		if (!(d->flags & COHBUF_IMP_SUBMIT_RANDOM)) {
+			d->seed = 1 + below(100);
+			bad("seed without RANDOM");
+		}
+		break;
+	case 4:
+		if (!(d->flags & COHBUF_IMP_SUBMIT_IN_FENCE)) {
+			d->in_fence_fd = 1 + below(100);
+			bad("in_fence_fd without IN_FENCE");
+		}
+		break;
+	case 5:
+		if (d->op == COHBUF_IMP_OP_CHECKSUM) {
+			d->pattern = 1 + below(100);
+			bad("pattern for CHECKSUM");
+		}
+		break;
+	case 6:
+		if (!(d->flags & COHBUF_IMP_SUBMIT_LATENCY)) {
+			d->latency_ms = 1 + below(100);
+			bad("latency_ms without LATENCY");
+		}
+		break;
+	}
+}
