@@ -83,7 +83,7 @@ help:
 	@echo "  install-udev      install udev/60-cohbuf.rules: group cohbuf may use /dev/cohbuf"
 	@echo "  check             static checks + all selftests in every kernel of KERNELS"
 	@echo "                    under QEMU; last line: N passed, N failed, N skipped"
-	@echo "  check-static      checkpatch --strict, W=1 -Werror and sparse only"
+	@echo "  check-static      checkpatch --strict, shellcheck, W=1 -Werror and sparse only"
 	@echo "  check-vm          the selftests in the guests only"
 	@echo "  check-selftest-negative"
 	@echo "                    prove the rig catches a failing test, an oops and hangs"
