@@ -1,4 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
+# Sourced by sh scripts, so it has no #! line of its own:
+# shellcheck shell=sh
 #
 # Shared helpers of the VM rig, sourced by the scripts next to it.
 #
@@ -51,7 +53,9 @@ cached_newest_kver() {
 	else
 		re="^$(series_re "$1")\\.[0-9].*-$(series_flavour "$1")\$"
 	fi
-	for k in $(ls "$COHBUF_CACHE/kernels" 2>/dev/null | grep -E "$re" | flavour_filter "$1"); do
+	for d in "$COHBUF_CACHE/kernels"/*/; do
+		[ -d "$d" ] && basename "$d"
+	done | grep -E "$re" | flavour_filter "$1" | while read -r k; do
 		if { is_sid_series "$1" && kernel_is_sid "$k"; } ||
 		   { ! is_sid_series "$1" && ! kernel_is_sid "$k"; }; then
 			printf '%s\n' "$k"

@@ -1,4 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
+# Sourced by lib.sh, so it has no #! line of its own:
+# shellcheck shell=sh
 #
 # The newest Debian kernel, from Debian unstable ("sid"), sourced by lib.sh.
 #
@@ -93,6 +95,7 @@ host_apt_option() {
 sid_run() {
 	hostdir=$1
 	shift
+	# shellcheck disable=SC2016 # the inner shell expands its own arguments
 	unshare --mount --propagation private sh -c '
 		root=$1 dir=$2
 		shift 2
