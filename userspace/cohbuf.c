@@ -115,7 +115,7 @@ static void print_info(int dev, int fd)
 	struct cohbuf_info_data info;
 	unsigned int i;
 
-	if (cohbuf_info(dev, fd, &info, chunks, 8)) {
+	if (cohbuf_exporter_info(dev, fd, &info, chunks, 8)) {
 		perror("COHBUF_IOCTL_INFO");
 		return;
 	}
@@ -139,13 +139,13 @@ static int alloc_buffer(int *dev, const struct options *o)
 	struct cohbuf_buffer_desc desc = o->desc;
 	int fd;
 
-	*dev = cohbuf_open();
+	*dev = cohbuf_exporter_open();
 	if (*dev < 0) {
 		fprintf(stderr, "/dev/cohbuf: %s\n", strerror(-*dev));
 		return -1;
 	}
 	desc.size = o->size;
-	fd = cohbuf_alloc(*dev, &desc, NULL);
+	fd = cohbuf_exporter_alloc(*dev, &desc, NULL);
 	if (fd < 0) {
 		fprintf(stderr, "COHBUF_IOCTL_ALLOC of %llu bytes: %s\n", o->size, strerror(-fd));
 		close(*dev);
@@ -163,8 +163,8 @@ static int cmd_alloc(const struct options *o)
 
 	if (fd < 0)
 		return 1;
-	w = cohbuf_map(fd, 0, o->size, 1);
-	r = cohbuf_map(fd, 0, o->size, 0);
+	w = cohbuf_dmabuf_map(fd, 0, o->size, 1);
+	r = cohbuf_dmabuf_map(fd, 0, o->size, 0);
 	if (!w || !r) {
 		perror("mmap");
 		return 1;
@@ -176,8 +176,8 @@ static int cmd_alloc(const struct options *o)
 	if (o->dump)
 		printf("first bytes, read through another mapping:\n");
 	tool_dump("", r, o->dump < o->size ? o->dump : o->size);
-	cohbuf_unmap(w, o->size);
-	cohbuf_unmap(r, o->size);
+	cohbuf_dmabuf_unmap(w, o->size);
+	cohbuf_dmabuf_unmap(r, o->size);
 	close(fd);
 	close(dev);
 	return 0;
@@ -186,19 +186,18 @@ static int cmd_alloc(const struct options *o)
 /* Import @fd into a new importer context; prints errors. */
 static int importer_for(int fd, int *ctx, uint32_t *handle)
 {
-	int h;
+	int ret;
 
-	*ctx = cohbuf_imp_open();
+	*ctx = cohbuf_importer_open();
 	if (*ctx < 0) {
 		fprintf(stderr, "/dev/cohbuf-importer: %s\n", strerror(-*ctx));
 		return -1;
 	}
-	h = cohbuf_imp_import(*ctx, fd, NULL);
-	if (h < 0) {
-		fprintf(stderr, "import: %s\n", strerror(-h));
+	ret = cohbuf_importer_import(*ctx, fd, handle, NULL);
+	if (ret) {
+		fprintf(stderr, "import: %s\n", strerror(-ret));
 		return -1;
 	}
-	*handle = (uint32_t)h;
 	return 0;
 }
 
@@ -212,7 +211,7 @@ static int cmd_fill(const struct options *o, uint32_t pattern)
 		return 1;
 	job.len = o->size;
 	job.pattern = pattern;
-	ret = cohbuf_imp_submit(ctx, &job);
+	ret = cohbuf_importer_submit(ctx, &job);
 	if (ret) {
 		fprintf(stderr, "submit: %s\n", strerror(-ret));
 		return 1;
@@ -220,13 +219,13 @@ static int cmd_fill(const struct options *o, uint32_t pattern)
 	printf("the importer is filling it with %#010x (job %llu)\n", pattern,
 	       (unsigned long long)job.job_id);
 	/* Implicit sync: the job's fence is in the buffer's reservation object. */
-	ret = cohbuf_cpu_access_begin(fd, DMA_BUF_SYNC_READ);
+	ret = cohbuf_dmabuf_cpu_access_begin(fd, DMA_BUF_SYNC_READ);
 	printf("DMA_BUF_IOCTL_SYNC waited for the device: %s\n", ret ? strerror(-ret) : "done");
-	r = cohbuf_map(fd, 0, o->size, 0);
+	r = cohbuf_dmabuf_map(fd, 0, o->size, 0);
 	if (r)
 		tool_dump("", r, o->dump < o->size ? o->dump : o->size);
-	cohbuf_cpu_access_end(fd, DMA_BUF_SYNC_READ);
-	return cohbuf_imp_wait(ctx, job.job_id, 0, &ret, NULL) || ret || !r;
+	cohbuf_dmabuf_cpu_access_end(fd, DMA_BUF_SYNC_READ);
+	return cohbuf_importer_wait(ctx, job.job_id, 0, &ret, NULL) || ret || !r;
 }
 
 static int cmd_checksum(const struct options *o)
@@ -238,16 +237,16 @@ static int cmd_checksum(const struct options *o)
 
 	if (fd < 0 || importer_for(fd, &ctx, &job.src_handle))
 		return 1;
-	w = cohbuf_map(fd, 0, o->size, 1);
+	w = cohbuf_dmabuf_map(fd, 0, o->size, 1);
 	if (!w)
 		return 1;
-	cohbuf_cpu_access_begin(fd, DMA_BUF_SYNC_WRITE);
+	cohbuf_dmabuf_cpu_access_begin(fd, DMA_BUF_SYNC_WRITE);
 	tool_random_fill(w, o->size, o->seed);
-	cohbuf_cpu_access_end(fd, DMA_BUF_SYNC_WRITE);
-	mine = cohbuf_crc32(w, o->size);
+	cohbuf_dmabuf_cpu_access_end(fd, DMA_BUF_SYNC_WRITE);
+	mine = cohbuf_importer_crc32(w, o->size);
 	job.len = o->size;
-	if (cohbuf_imp_submit(ctx, &job) ||
-	    cohbuf_imp_wait(ctx, job.job_id, 10000000000ULL, &status, &csum) || status) {
+	if (cohbuf_importer_submit(ctx, &job) ||
+	    cohbuf_importer_wait(ctx, job.job_id, 10000000000ULL, &status, &csum) || status) {
 		fprintf(stderr, "checksum job failed\n");
 		return 1;
 	}
@@ -261,7 +260,7 @@ static int cmd_info(const struct options *o)
 	struct cohbuf_info_data info;
 	int dev, fd = alloc_buffer(&dev, o);
 
-	if (fd < 0 || cohbuf_info(dev, fd, &info, NULL, 0))
+	if (fd < 0 || cohbuf_exporter_info(dev, fd, &info, NULL, 0))
 		return 1;
 	printf("id %llu size %llu flags %#x cache_mode %u nr_chunks %u info_flags %#x\n",
 	       (unsigned long long)info.id, (unsigned long long)info.size, info.flags,
@@ -286,11 +285,11 @@ static int cmd_dump(const struct options *o, unsigned long long off, size_t len)
 		return 1;
 	job.len = o->size;
 	job.seed = o->seed;
-	if (cohbuf_imp_submit(ctx, &job) ||
-	    cohbuf_imp_wait(ctx, job.job_id, 10000000000ULL, &status, NULL) || status)
+	if (cohbuf_importer_submit(ctx, &job) ||
+	    cohbuf_importer_wait(ctx, job.job_id, 10000000000ULL, &status, NULL) || status)
 		return 1;
 	span = (off + len - first + 4095) & ~4095ULL;
-	w = cohbuf_map(fd, first, span, 0);
+	w = cohbuf_dmabuf_map(fd, first, span, 0);
 	if (!w) {
 		perror("mmap");
 		return 1;

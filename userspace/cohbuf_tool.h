@@ -8,7 +8,7 @@
 
 #include <linux/dma-buf.h>
 
-#include "libcohbuf.h"
+#include "libcohbuf_drm.h"
 
 /* Hex dump of @n bytes, 16 a line, each line prefixed with @who. */
 void tool_dump(const char *who, const unsigned char *p, size_t n);
