@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cohbuf_tool.h"
+#include "libcohbuf_drm.h"
 
 #define SIZE		(1024 * 1024)
 #define MESSAGE		"hello from B, written while vgem held the buffer"
