@@ -287,7 +287,7 @@ static void unmap_buf(struct __test_metadata *_metadata, struct fn_state *self)
 
 static int open_importer(struct fn_state *self)
 {
-	self->newfd = cohbuf_imp_open();
+	self->newfd = cohbuf_importer_open();
 	return self->newfd < 0 ? -errno : 0;
 }
 
@@ -652,7 +652,7 @@ FIXTURE_SETUP(fn)
 
 	st->dev = cohbuf_dev_open();
 	ASSERT_LE(0, st->dev);
-	st->imp = cohbuf_imp_open();
+	st->imp = cohbuf_importer_open();
 	ASSERT_LE(0, st->imp);
 	st->buf = test_alloc(st->dev, 9 * MIB);
 	ASSERT_LE(0, st->buf);

@@ -2356,7 +2356,7 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 	F.dev = cohbuf_dev_open();
 	ASSERT_LE(0, F.dev);
 	for (i = 0; i < NCTX; i++) {
-		F.ctx[i] = cohbuf_imp_open();
+		F.ctx[i] = cohbuf_importer_open();
 		ASSERT_LE(0, F.ctx[i]);
 	}
 	F.ro_page = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -2477,22 +2477,22 @@ TEST_F_TIMEOUT(fuzz, processes, 120)
  */
 TEST_F(fuzz, release_of_handle_0_keeps_handles_non_zero)
 {
-	int dev = cohbuf_dev_open(), ctx = cohbuf_imp_open(), buf, h1, h2;
+	int dev = cohbuf_dev_open(), ctx = cohbuf_importer_open(), buf, h1, h2;
 
 	ASSERT_LE(0, dev);
 	ASSERT_LE(0, ctx);
 	buf = test_alloc(dev, 4 * PAGE);
 	ASSERT_LE(0, buf);
-	h1 = cohbuf_imp_import(ctx, buf, NULL);
+	h1 = test_imp_import(ctx, buf, NULL);
 	ASSERT_LT(0, h1);
-	EXPECT_EQ(-ENOENT, cohbuf_imp_release(ctx, 0));
-	h2 = cohbuf_imp_import(ctx, buf, NULL);
+	EXPECT_EQ(-ENOENT, cohbuf_importer_release(ctx, 0));
+	h2 = test_imp_import(ctx, buf, NULL);
 	EXPECT_LT(0, h2);
 	EXPECT_NE(h1, h2);
-	EXPECT_EQ(-ENOENT, cohbuf_imp_release(ctx, 0));
-	EXPECT_EQ(0, cohbuf_imp_release(ctx, h1));
+	EXPECT_EQ(-ENOENT, cohbuf_importer_release(ctx, 0));
+	EXPECT_EQ(0, cohbuf_importer_release(ctx, h1));
 	if (h2 >= 0)
-		EXPECT_EQ(0, cohbuf_imp_release(ctx, h2));
+		EXPECT_EQ(0, cohbuf_importer_release(ctx, h2));
 	close(buf);
 	close(ctx);
 	close(dev);

@@ -260,7 +260,7 @@ TEST_F(map, scm_rights_to_another_process)
 		munmap(self->full, self->size);
 		close(self->fd);
 		close(sv[0]);
-		fd = cohbuf_recv_fd(sv[1]);
+		fd = cohbuf_fd_recv(sv[1]);
 		if (fd < 0)
 			_exit(1);
 		p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 4 * MIB);
@@ -272,7 +272,7 @@ TEST_F(map, scm_rights_to_another_process)
 		_exit(write(sv[1], "d", 1) == 1 ? 0 : 4);
 	}
 	close(sv[1]);
-	ASSERT_EQ(0, cohbuf_send_fd(sv[0], self->fd));
+	ASSERT_EQ(0, cohbuf_fd_send(sv[0], self->fd));
 	ASSERT_EQ(1, read(sv[0], &done, 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));

@@ -21,7 +21,7 @@
 
 #include <linux/cohbuf.h>
 
-#include "libcohbuf.h"
+#include "libcohbuf_test.h"
 
 #define COHBUF_DEV		"/dev/cohbuf"
 #define COHBUF_DEBUGFS		"/sys/kernel/debug/cohbuf"
@@ -70,7 +70,7 @@ static inline int test_alloc(int dev, __u64 size)
 {
 	struct cohbuf_buffer_desc desc = { .size = size };
 
-	return cohbuf_alloc(dev, &desc, NULL);
+	return cohbuf_exporter_alloc(dev, &desc, NULL);
 }
 
 /* INFO on @buf_fd with room for @cap chunks; returns the ioctl's result. */

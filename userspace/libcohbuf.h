@@ -101,8 +101,4 @@ void cohbuf_importer_random_fill(void *p, size_t len, uint64_t seed);
 }
 #endif
 
-#ifdef COHBUF_LEGACY_NAMES
-#include "libcohbuf_legacy.h"
-#endif
-
 #endif /* LIBCOHBUF_H */
