@@ -10,7 +10,9 @@
  *  - 0 on success, or a new file descriptor (>= 0, close-on-exec) for the
  *    calls that create one;
  *  - handles, ids and job ids come back through pointer arguments;
- *  - cohbuf_dmabuf_map() alone is mmap-like: NULL with errno set.
+ *  - cohbuf_dmabuf_map() alone is mmap-like: NULL with errno set;
+ *  - the two computations, cohbuf_importer_crc32() and
+ *    cohbuf_importer_random_fill(), cannot fail and return their result.
  *
  * Names: every symbol is cohbuf_<group>_<what>, the group one of exporter,
  * importer, dmabuf, fd (and drm, vgem in libcohbuf-drm).  The kernel
