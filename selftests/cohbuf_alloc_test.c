@@ -24,7 +24,7 @@ static __u32 nr_chunks_of(int dev, int fd)
 {
 	struct cohbuf_info_data info;
 
-	if (cohbuf_info(dev, fd, &info, NULL, 0))
+	if (cohbuf_exporter_info(dev, fd, &info, NULL, 0))
 		return 0;
 	return info.nr_chunks;
 }
@@ -67,7 +67,7 @@ TEST_F(alloc, size_is_kept_and_split_into_chunks_of_at_most_4mib)
 
 		ASSERT_LE(0, fd) TH_LOG("size %llu: %s", (unsigned long long)c[i].size,
 					strerror(-fd));
-		ASSERT_EQ(0, cohbuf_info(self->dev, fd, &info, NULL, 0));
+		ASSERT_EQ(0, cohbuf_exporter_info(self->dev, fd, &info, NULL, 0));
 		EXPECT_EQ(c[i].size, info.size);
 		EXPECT_LE(c[i].min_chunks, info.nr_chunks);
 		EXPECT_GE(c[i].max_chunks, info.nr_chunks)
@@ -86,7 +86,7 @@ TEST_F(alloc, a_256mib_buffer_succeeds_in_64_or_more_chunks_and_is_counted)
 		SKIP(return, "max_buffer_size is below 256 MIB");
 	fd = test_alloc(self->dev, 256 * MIB);
 	ASSERT_LE(0, fd) TH_LOG("256 MIB: %s", strerror(-fd));
-	ASSERT_EQ(0, cohbuf_info(self->dev, fd, &info, NULL, 0));
+	ASSERT_EQ(0, cohbuf_exporter_info(self->dev, fd, &info, NULL, 0));
 	EXPECT_EQ(256 * MIB, info.size);
 	EXPECT_LE(64, info.nr_chunks);
 	EXPECT_EQ(256 * MIB, cohbuf_stat("live_bytes"));
@@ -123,13 +123,13 @@ TEST_F(alloc, unaligned_size_rounds_up)
 
 	fd = test_alloc(self->dev, 1);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_info(self->dev, fd, &info, NULL, 0));
+	ASSERT_EQ(0, cohbuf_exporter_info(self->dev, fd, &info, NULL, 0));
 	EXPECT_EQ(4 * KIB, info.size);
 	close(fd);
 
 	fd = test_alloc(self->dev, 4 * KIB + 1);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_info(self->dev, fd, &info, NULL, 0));
+	ASSERT_EQ(0, cohbuf_exporter_info(self->dev, fd, &info, NULL, 0));
 	EXPECT_EQ(8 * KIB, info.size);
 	close(fd);
 }
@@ -362,7 +362,7 @@ TEST_F(alloc, info_reports_chunks)
 	ASSERT_EQ(0, cohbuf_alloc_full(self->dev, 5 * MIB, O_RDWR, 0, COHBUF_CACHE_WC,
 				       NULL, &d));
 	memset(chunks, 0xff, sizeof(chunks));
-	ASSERT_EQ(0, cohbuf_info(self->dev, d.fd, &info, chunks, 4));
+	ASSERT_EQ(0, cohbuf_exporter_info(self->dev, d.fd, &info, chunks, 4));
 	EXPECT_EQ(5 * MIB, info.size);
 	EXPECT_EQ(d.id, info.id);
 	EXPECT_EQ(0, info.flags);
@@ -381,7 +381,7 @@ TEST_F(alloc, info_reports_chunks)
 
 	/* A short array still learns how many chunks there are. */
 	memset(chunks, 0xff, sizeof(chunks));
-	ASSERT_EQ(0, cohbuf_info(self->dev, d.fd, &info, chunks, 1));
+	ASSERT_EQ(0, cohbuf_exporter_info(self->dev, d.fd, &info, chunks, 1));
 	EXPECT_EQ(2, info.nr_chunks);
 	EXPECT_EQ(UINT64_MAX, chunks[1].len);
 	close(d.fd);
@@ -414,7 +414,7 @@ TEST_F(alloc, info_hides_bus_addresses_without_cap_sys_rawio)
 
 		if (drop_cap_sys_rawio())
 			_exit(10);
-		if (cohbuf_info(self->dev, fd, &info, chunks, 2))
+		if (cohbuf_exporter_info(self->dev, fd, &info, chunks, 2))
 			_exit(11);
 		if (info.nr_chunks != 2 || (info.info_flags & COHBUF_INFO_DMA_ADDR_VALID))
 			_exit(12);
@@ -437,17 +437,17 @@ TEST_F(alloc, info_on_a_foreign_or_closed_fd_or_bad_chunk_array_fails)
 	int fds[2], fd;
 
 	ASSERT_EQ(0, pipe(fds));
-	EXPECT_EQ(-EINVAL, cohbuf_info(self->dev, fds[0], &info, NULL, 0));
-	EXPECT_EQ(-EINVAL, cohbuf_info(self->dev, self->dev, &info, NULL, 0));
+	EXPECT_EQ(-EINVAL, cohbuf_exporter_info(self->dev, fds[0], &info, NULL, 0));
+	EXPECT_EQ(-EINVAL, cohbuf_exporter_info(self->dev, self->dev, &info, NULL, 0));
 	close(fds[0]);
 	close(fds[1]);
-	EXPECT_EQ(-EBADF, cohbuf_info(self->dev, fds[0], &info, NULL, 0));
-	EXPECT_EQ(-EBADF, cohbuf_info(self->dev, -1, &info, NULL, 0));
+	EXPECT_EQ(-EBADF, cohbuf_exporter_info(self->dev, fds[0], &info, NULL, 0));
+	EXPECT_EQ(-EBADF, cohbuf_exporter_info(self->dev, -1, &info, NULL, 0));
 
 	fd = test_alloc(self->dev, 4096);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EINVAL, cohbuf_info(self->dev, fd, &info, NULL, 1));
-	EXPECT_EQ(-EFAULT, cohbuf_info(self->dev, fd, &info, (void *)8, 1));
+	EXPECT_EQ(-EINVAL, cohbuf_exporter_info(self->dev, fd, &info, NULL, 1));
+	EXPECT_EQ(-EFAULT, cohbuf_exporter_info(self->dev, fd, &info, (void *)8, 1));
 	memset(&info, 0, sizeof(info));
 	info.fd = fd;
 	EXPECT_EQ(-1, ioctl(self->dev, IOC_INFO_SIZED(sizeof(info) - 8), &info));

@@ -241,7 +241,7 @@ static int info(struct fn_state *self)
 	struct cohbuf_chunk_info chunks[8];
 	struct cohbuf_info_data d;
 
-	return cohbuf_info(self->dev, self->buf, &d, chunks, 8);
+	return cohbuf_exporter_info(self->dev, self->buf, &d, chunks, 8);
 }
 
 static int open_cohbuf(struct fn_state *self)
@@ -272,13 +272,13 @@ static void unmap_buf(struct __test_metadata *_metadata, struct fn_state *self)
 
 static int open_importer(struct fn_state *self)
 {
-	self->newfd = cohbuf_imp_open();
+	self->newfd = cohbuf_importer_open();
 	return self->newfd < 0 ? -errno : 0;
 }
 
 static int import_fd(struct fn_state *self, int fd)
 {
-	int h = cohbuf_imp_import(self->imp, fd, NULL);
+	int h = test_imp_import(self->imp, fd, NULL);
 
 	if (h < 0)
 		return h;
@@ -312,7 +312,7 @@ static void import_new(struct __test_metadata *_metadata, struct fn_state *self)
 
 static int release(struct fn_state *self)
 {
-	return cohbuf_imp_release(self->imp, self->new_handle);
+	return cohbuf_importer_release(self->imp, self->new_handle);
 }
 
 static void release_new(struct __test_metadata *_metadata, struct fn_state *self)
@@ -326,7 +326,7 @@ static int submit(struct fn_state *self, struct cohbuf_imp_submit_data *d)
 
 	self->job = 0;
 	self->newfd = -1;
-	ret = cohbuf_imp_submit(self->imp, d);
+	ret = cohbuf_importer_submit(self->imp, d);
 	if (ret)
 		return ret;
 	self->job = d->job_id;
@@ -642,16 +642,16 @@ FIXTURE_SETUP(fn)
 
 	st->dev = cohbuf_dev_open();
 	ASSERT_LE(0, st->dev);
-	st->imp = cohbuf_imp_open();
+	st->imp = cohbuf_importer_open();
 	ASSERT_LE(0, st->imp);
 	st->buf = test_alloc(st->dev, 9 * MIB);
 	ASSERT_LE(0, st->buf);
 	st->src_buf = test_alloc(st->dev, 64 * KIB);
 	ASSERT_LE(0, st->src_buf);
-	h = cohbuf_imp_import(st->imp, st->buf, NULL);
+	h = test_imp_import(st->imp, st->buf, NULL);
 	ASSERT_LT(0, h);
 	st->handle = h;
-	h = cohbuf_imp_import(st->imp, st->src_buf, NULL);
+	h = test_imp_import(st->imp, st->src_buf, NULL);
 	ASSERT_LT(0, h);
 	st->src_handle = h;
 	memset(&alloc, 0, sizeof(alloc));

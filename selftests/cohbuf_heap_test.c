@@ -148,7 +148,7 @@ TEST_F(heap, each_heap_allocates_a_cohbuf_buffer)
 	for (i = 0; i < NR_HEAPS; i++) {
 		fd = heap_alloc(self->heap[i], heaps[i].size, O_RDWR | O_CLOEXEC, 0);
 		ASSERT_LE(0, fd) TH_LOG("%s: %s", heaps[i].name, strerror(-fd));
-		ASSERT_EQ(0, cohbuf_info(self->dev, fd, &info, NULL, 0))
+		ASSERT_EQ(0, cohbuf_exporter_info(self->dev, fd, &info, NULL, 0))
 			TH_LOG("%s: INFO: %s", heaps[i].name, strerror(errno));
 		EXPECT_EQ(heaps[i].size, info.size);
 		EXPECT_EQ(heaps[i].flags, info.flags);
@@ -220,7 +220,7 @@ TEST_F(heap, counted_by_the_exporter)
 		fd[i] = heap_alloc(self->heap[i], heaps[i].size, O_RDWR | O_CLOEXEC, 0);
 		ASSERT_LE(0, fd[i]) TH_LOG("%s: %s", heaps[i].name, strerror(-fd[i]));
 		total += heaps[i].size;
-		ASSERT_EQ(0, cohbuf_info(self->dev, fd[i], &info, NULL, 0));
+		ASSERT_EQ(0, cohbuf_exporter_info(self->dev, fd[i], &info, NULL, 0));
 		snprintf(needle, sizeof(needle), "id=%llu size=%llu ",
 			 (unsigned long long)info.id, (unsigned long long)heaps[i].size);
 		EXPECT_EQ(0, find_line(COHBUF_DEBUGFS "/buffers", needle, line, sizeof(line)))
@@ -288,7 +288,7 @@ TEST_F(heap, importer_fills_and_checksums)
 	struct cohbuf_imp_submit_data d;
 	size_t size;
 
-	imp = cohbuf_imp_open();
+	imp = cohbuf_importer_open();
 	ASSERT_LE(0, imp) TH_LOG("%s: %s", IMPORTER_DEV, strerror(-imp));
 	for (i = 0; i < NR_HEAPS; i++) {
 		size = heaps[i].size;
@@ -300,25 +300,25 @@ TEST_F(heap, importer_fills_and_checksums)
 		want = malloc(size);
 		ASSERT_NE(NULL, want);
 		pattern_bytes(want, size, pattern);
-		h = cohbuf_imp_import(imp, fd, NULL);
+		h = test_imp_import(imp, fd, NULL);
 		ASSERT_LT(0, h) TH_LOG("%s: import: %s", heaps[i].name, strerror(-h));
 
 		d = imp_fill((__u32)h, 0, size, pattern);
-		ASSERT_EQ(0, cohbuf_imp_submit(imp, &d));
-		ASSERT_EQ(0, cohbuf_imp_wait(imp, d.job_id, WAIT_NS, &status, NULL));
+		ASSERT_EQ(0, cohbuf_importer_submit(imp, &d));
+		ASSERT_EQ(0, cohbuf_importer_wait(imp, d.job_id, WAIT_NS, &status, NULL));
 		EXPECT_EQ(0, status);
-		ASSERT_EQ(0, cohbuf_cpu_access_begin(fd, DMA_BUF_SYNC_READ));
+		ASSERT_EQ(0, cohbuf_dmabuf_cpu_access_begin(fd, DMA_BUF_SYNC_READ));
 		EXPECT_EQ(0, memcmp(map, want, size)) TH_LOG("%s: CPU sees other bytes",
 							     heaps[i].name);
-		ASSERT_EQ(0, cohbuf_cpu_access_end(fd, DMA_BUF_SYNC_READ));
+		ASSERT_EQ(0, cohbuf_dmabuf_cpu_access_end(fd, DMA_BUF_SYNC_READ));
 
 		d = imp_checksum((__u32)h, 0, size);
-		ASSERT_EQ(0, cohbuf_imp_submit(imp, &d));
-		ASSERT_EQ(0, cohbuf_imp_wait(imp, d.job_id, WAIT_NS, &status, &csum));
+		ASSERT_EQ(0, cohbuf_importer_submit(imp, &d));
+		ASSERT_EQ(0, cohbuf_importer_wait(imp, d.job_id, WAIT_NS, &status, &csum));
 		EXPECT_EQ(0, status);
 		EXPECT_EQ(test_crc32(want, size), csum) TH_LOG("%s", heaps[i].name);
 
-		EXPECT_EQ(0, cohbuf_imp_release(imp, (__u32)h));
+		EXPECT_EQ(0, cohbuf_importer_release(imp, (__u32)h));
 		free(want);
 		munmap(map, size);
 		close(fd);

@@ -39,14 +39,14 @@ FIXTURE_SETUP(imp)
 {
 	self->dev = cohbuf_dev_open();
 	ASSERT_LE(0, self->dev);
-	self->imp = cohbuf_imp_open();
+	self->imp = cohbuf_importer_open();
 	ASSERT_LE(0, self->imp) TH_LOG("%s: %s", IMPORTER_DEV, strerror(errno));
 	self->size = 9 * MIB;
 	self->fd = test_alloc(self->dev, self->size);
 	ASSERT_LE(0, self->fd);
 	self->map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, self->map);
-	self->handle = cohbuf_imp_import(self->imp, self->fd, NULL);
+	self->handle = test_imp_import(self->imp, self->fd, NULL);
 	ASSERT_LT(0, self->handle) TH_LOG("import: %s", strerror(-self->handle));
 }
 
@@ -68,9 +68,9 @@ static int run_job(struct __test_metadata *_metadata, int imp,
 {
 	int status = -1;
 
-	EXPECT_EQ(0, cohbuf_imp_submit(imp, d));
+	EXPECT_EQ(0, cohbuf_importer_submit(imp, d));
 	EXPECT_NE(0, d->job_id);
-	EXPECT_EQ(0, cohbuf_imp_wait(imp, d->job_id, WAIT_NS, &status, csum));
+	EXPECT_EQ(0, cohbuf_importer_wait(imp, d->job_id, WAIT_NS, &status, csum));
 	return status;
 }
 
@@ -79,13 +79,13 @@ TEST_F(imp, import_reports_size_and_entries)
 	struct cohbuf_imp_import_data d;
 	int h;
 
-	h = cohbuf_imp_import(self->imp, self->fd, &d);
+	h = test_imp_import(self->imp, self->fd, &d);
 	ASSERT_LT(0, h);
 	EXPECT_NE(self->handle, h);
 	EXPECT_EQ(self->size, d.size);
 	EXPECT_LE(3, d.nents);
-	EXPECT_EQ(0, cohbuf_imp_release(self->imp, (__u32)h));
-	EXPECT_EQ(-ENOENT, cohbuf_imp_release(self->imp, (__u32)h));
+	EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)h));
+	EXPECT_EQ(-ENOENT, cohbuf_importer_release(self->imp, (__u32)h));
 }
 
 static long long imp_mappings(void)
@@ -103,17 +103,17 @@ TEST_F(imp, imports_of_one_dma_buf_share_one_mapping)
 	struct cohbuf_imp_submit_data d;
 	struct cohbuf_info_data info;
 	long long mappings = imp_mappings();
-	int ctx2 = cohbuf_imp_open(), dup_fd = dup(self->fd), h2, h3;
+	int ctx2 = cohbuf_importer_open(), dup_fd = dup(self->fd), h2, h3;
 	unsigned char expect[4096];
 	__u32 csum = 0;
 
 	ASSERT_LE(0, ctx2);
 	ASSERT_LE(0, dup_fd);
 	ASSERT_LE(1, mappings);
-	ASSERT_EQ(0, cohbuf_info(self->dev, self->fd, &info, NULL, 0));
+	ASSERT_EQ(0, cohbuf_exporter_info(self->dev, self->fd, &info, NULL, 0));
 	EXPECT_EQ(1, cohbuf_buffer_field(info.id, "attachments"));
-	h2 = cohbuf_imp_import(self->imp, dup_fd, NULL);
-	h3 = cohbuf_imp_import(ctx2, self->fd, NULL);
+	h2 = test_imp_import(self->imp, dup_fd, NULL);
+	h3 = test_imp_import(ctx2, self->fd, NULL);
 	ASSERT_LT(0, h2);
 	ASSERT_LT(0, h3);
 	EXPECT_NE(self->handle, h2);
@@ -130,8 +130,8 @@ TEST_F(imp, imports_of_one_dma_buf_share_one_mapping)
 	EXPECT_EQ(test_crc32(self->map, self->size), csum);
 
 	/* The mapping stays while any import of the buffer is left. */
-	EXPECT_EQ(0, cohbuf_imp_release(self->imp, (__u32)self->handle));
-	EXPECT_EQ(0, cohbuf_imp_release(self->imp, (__u32)h2));
+	EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)self->handle));
+	EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)h2));
 	EXPECT_EQ(1, cohbuf_buffer_field(info.id, "attachments"));
 	EXPECT_EQ(mappings, imp_mappings());
 	close(ctx2);
@@ -139,7 +139,7 @@ TEST_F(imp, imports_of_one_dma_buf_share_one_mapping)
 	EXPECT_EQ(mappings - 1, imp_mappings());
 
 	/* A new import maps it again. */
-	self->handle = cohbuf_imp_import(self->imp, dup_fd, NULL);
+	self->handle = test_imp_import(self->imp, dup_fd, NULL);
 	EXPECT_LT(0, self->handle);
 	EXPECT_EQ(1, cohbuf_buffer_field(info.id, "attachments"));
 	EXPECT_EQ(mappings, imp_mappings());
@@ -163,7 +163,7 @@ TEST_F(imp, import_outlives_the_fd)
 	d = imp_checksum((__u32)self->handle, 0, self->size);
 	EXPECT_EQ(0, run_job(_metadata, self->imp, &d, &csum));
 	EXPECT_EQ(test_crc32(self->map, self->size), csum);
-	EXPECT_EQ(0, cohbuf_imp_release(self->imp, (__u32)self->handle));
+	EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)self->handle));
 	EXPECT_EQ(0, cohbuf_stat("live_buffers"));
 }
 
@@ -211,7 +211,7 @@ static __u64 slow_fill(struct __test_metadata *_metadata, struct _test_data_imp 
 	struct cohbuf_imp_submit_data d = imp_fill((__u32)self->handle, 0, self->size, pattern);
 
 	imp_set_latency(&d, LATENCY_MS);
-	EXPECT_EQ(0, cohbuf_imp_submit(self->imp, &d));
+	EXPECT_EQ(0, cohbuf_importer_submit(self->imp, &d));
 	/* Early: the device has not written yet, and the buffer says it is busy. */
 	EXPECT_TRUE(all_bytes(self->map, 4096, 0));
 	EXPECT_FALSE(fd_ready(self->fd, POLLIN));
@@ -270,14 +270,14 @@ TEST_F(imp, wait_ioctl_and_poll_on_the_importer)
 	__u64 job = slow_fill(_metadata, self, 0x55aa55aa);
 	int status = 1;
 
-	EXPECT_EQ(-ETIME, cohbuf_imp_wait(self->imp, job, 0, NULL, NULL));
+	EXPECT_EQ(-ETIME, cohbuf_importer_wait(self->imp, job, 0, NULL, NULL));
 	EXPECT_FALSE(fd_ready(self->imp, POLLIN));
 	ASSERT_EQ(1, poll(&p, 1, 20000));
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, job, 0, &status, NULL));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, job, 0, &status, NULL));
 	EXPECT_EQ(0, status);
 	expect_filled(_metadata, self, 0x55aa55aa);
 	/* Reaped: it is gone, and nothing is pending any more. */
-	EXPECT_EQ(-ENOENT, cohbuf_imp_wait(self->imp, job, 0, NULL, NULL));
+	EXPECT_EQ(-ENOENT, cohbuf_importer_wait(self->imp, job, 0, NULL, NULL));
 	EXPECT_FALSE(fd_ready(self->imp, POLLIN));
 }
 
@@ -320,7 +320,7 @@ TEST_F(imp, wait_ends_at_its_absolute_deadline_across_restarts)
 	seen = __atomic_load_n(&alarms, __ATOMIC_RELAXED);
 	EXPECT_LE(2, seen) TH_LOG("only %d signals during the wait", seen);
 	/* The job is still there, and completes as it would have. */
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, w.job_id, WAIT_NS, &status, NULL));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, w.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(0, status);
 	expect_filled(_metadata, self, 0x0badcafe);
 }
@@ -336,7 +336,7 @@ TEST_F(imp, copy_between_multi_chunk_buffers_unaligned)
 	ASSERT_LE(0, fd2);
 	dst = mmap(NULL, self->size, PROT_READ, MAP_SHARED, fd2, 0);
 	ASSERT_NE(MAP_FAILED, dst);
-	h2 = cohbuf_imp_import(self->imp, fd2, NULL);
+	h2 = test_imp_import(self->imp, fd2, NULL);
 	ASSERT_LT(0, h2);
 	random_bytes(self->map, self->size, 99);
 
@@ -373,7 +373,7 @@ TEST_F(imp, out_fence_chains_into_in_fence)
 
 	imp_set_latency(&f, LATENCY_MS);
 	f.flags |= COHBUF_IMP_SUBMIT_OUT_FENCE;
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &f));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &f));
 	ASSERT_LE(0, f.out_fence_fd);
 	EXPECT_FALSE(fd_ready(f.out_fence_fd, POLLIN));
 	c.flags = COHBUF_IMP_SUBMIT_IN_FENCE;
@@ -399,11 +399,11 @@ TEST_F(imp, foreign_in_fence_holds_the_job)
 	ASSERT_LE(0, sf) TH_LOG("vgem sync_file: %s", strerror(-sf));
 	c.flags = COHBUF_IMP_SUBMIT_IN_FENCE;
 	c.in_fence_fd = sf;
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &c));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &c));
 	usleep(300 * 1000);
-	EXPECT_EQ(-ETIME, cohbuf_imp_wait(self->imp, c.job_id, 0, NULL, NULL));
+	EXPECT_EQ(-ETIME, cohbuf_importer_wait(self->imp, c.job_id, 0, NULL, NULL));
 	ASSERT_EQ(0, cohbuf_vgem_fence_signal(drm, fence));
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, c.job_id, WAIT_NS, &status, NULL));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, c.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(0, status);
 	close(sf);
 	close(drm);
@@ -422,12 +422,12 @@ TEST_F(imp, imported_sync_file_holds_the_job)
 	ASSERT_LE(0, in.fd);
 	/* Someone else will write the buffer: our reader must wait for it. */
 	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &in));
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &c));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &c));
 	usleep(300 * 1000);
-	EXPECT_EQ(-ETIME, cohbuf_imp_wait(self->imp, c.job_id, 0, NULL, NULL));
+	EXPECT_EQ(-ETIME, cohbuf_importer_wait(self->imp, c.job_id, 0, NULL, NULL));
 	EXPECT_FALSE(fd_ready(self->fd, POLLIN));
 	ASSERT_EQ(0, cohbuf_vgem_fence_signal(drm, fence));
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, c.job_id, WAIT_NS, &status, NULL));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, c.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(0, status);
 	close(in.fd);
 	close(drm);
@@ -444,8 +444,8 @@ TEST_F(imp, readers_do_not_wait_for_readers_writers_wait_for_both)
 
 	imp_set_latency(&r1, LATENCY_MS);
 	imp_set_latency(&r2, LATENCY_MS);
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &r1));
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &r2));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &r1));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &r2));
 	/* A new reader has nothing to wait for: both fences are reads. */
 	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &rd));
 	EXPECT_TRUE(fd_ready(rd.fd, POLLIN));
@@ -454,12 +454,12 @@ TEST_F(imp, readers_do_not_wait_for_readers_writers_wait_for_both)
 	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &wr));
 	EXPECT_FALSE(fd_ready(wr.fd, POLLIN));
 	EXPECT_FALSE(fd_ready(self->fd, POLLOUT));
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &w));
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, w.job_id, WAIT_NS, &status, NULL));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &w));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, w.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(0, status);
 	/* When the writer is done, both readers are. */
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, r1.job_id, 0, &status, NULL));
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, r2.job_id, 0, &status, NULL));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, r1.job_id, 0, &status, NULL));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, r2.job_id, 0, &status, NULL));
 	EXPECT_TRUE(fd_ready(wr.fd, POLLIN));
 	close(rd.fd);
 	close(wr.fd);
@@ -490,21 +490,21 @@ TEST_F(imp, readers_on_two_engines_run_concurrently)
 	r1.engine = 0;
 	r2.engine = 1;
 	w.engine = 1;
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &r1));
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &r2));
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, r2.job_id, WAIT_NS, &status, NULL));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &r1));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &r2));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, r2.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(0, status);
-	EXPECT_EQ(-ETIME, cohbuf_imp_wait(self->imp, r1.job_id, 0, NULL, NULL));
+	EXPECT_EQ(-ETIME, cohbuf_importer_wait(self->imp, r1.job_id, 0, NULL, NULL));
 
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &w));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &w));
 	usleep(300 * 1000);
-	EXPECT_EQ(-ETIME, cohbuf_imp_wait(self->imp, w.job_id, 0, NULL, NULL));
+	EXPECT_EQ(-ETIME, cohbuf_importer_wait(self->imp, w.job_id, 0, NULL, NULL));
 	EXPECT_TRUE(all_bytes(self->map, 8192, 0));
 
 	ASSERT_EQ(0, cohbuf_vgem_fence_signal(drm, fence));
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, w.job_id, WAIT_NS, &status, NULL));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, w.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(0, status);
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, r1.job_id, 0, &status, NULL));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, r1.job_id, 0, &status, NULL));
 	EXPECT_EQ(0, status);
 	pattern_bytes(want, sizeof(want), 0x3c3c3c3c);
 	EXPECT_EQ(0, memcmp(want, self->map, sizeof(want)));
@@ -527,7 +527,7 @@ static int checksum_behind_vgem_fence(struct __test_metadata *_metadata,
 	*c = imp_checksum((__u32)self->handle, 0, 4096);
 	c->flags = COHBUF_IMP_SUBMIT_IN_FENCE | COHBUF_IMP_SUBMIT_OUT_FENCE;
 	c->in_fence_fd = sf;
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, c));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, c));
 	return sf;
 }
 
@@ -542,7 +542,7 @@ TEST_F(imp, dependency_timeout_fails_the_job_with_a_readable_error)
 		SKIP(return, "vgem not available");
 	ASSERT_EQ(0, setting_push(IMPORTER_PARAM("timeout_ms"), "500"));
 	sf = checksum_behind_vgem_fence(_metadata, self, drm, &fence, &c);
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, c.job_id, WAIT_NS, &status, NULL));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, c.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(-ETIMEDOUT, status);
 	ASSERT_EQ(0, ioctl(c.out_fence_fd, SYNC_IOC_FILE_INFO, &info));
 	EXPECT_EQ(-ETIMEDOUT, info.status);
@@ -584,7 +584,7 @@ TEST_F(imp, closing_with_jobs_in_flight_signals_their_out_fence)
 		d = imp_fill((__u32)self->handle, 0, self->size, 0x01010101 * (i + 1));
 		imp_set_latency(&d, 200);
 		d.flags |= i == 3 ? COHBUF_IMP_SUBMIT_OUT_FENCE : 0;
-		ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &d));
+		ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &d));
 	}
 	close(self->imp);
 	replace_fixture_buffer(self);
@@ -595,7 +595,7 @@ TEST_F(imp, closing_with_jobs_in_flight_signals_their_out_fence)
 		ASSERT_EQ(1, poll(&p, 1, 20000));
 		close(d.out_fence_fd);
 	}
-	self->imp = cohbuf_imp_open();
+	self->imp = cohbuf_importer_open();
 	EXPECT_EQ(1, settle_live_buffers(1));
 }
 
@@ -620,7 +620,7 @@ TEST_F(imp, close_cancels_a_job_waiting_for_a_foreign_fence)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	close(self->imp);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	self->imp = cohbuf_imp_open();
+	self->imp = cohbuf_importer_open();
 	EXPECT_GT(5, t1.tv_sec - t0.tv_sec)
 		TH_LOG("close took %lld s", (long long)(t1.tv_sec - t0.tv_sec));
 	ASSERT_EQ(0, ioctl(c.out_fence_fd, SYNC_IOC_FILE_INFO, &info));
@@ -641,11 +641,11 @@ TEST_F(imp, killed_mid_job_leaks_nothing)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int imp = cohbuf_imp_open(), h = cohbuf_imp_import(imp, self->fd, NULL);
+		int imp = cohbuf_importer_open(), h = test_imp_import(imp, self->fd, NULL);
 		struct cohbuf_imp_submit_data d = imp_fill((__u32)h, 0, self->size, 9);
 
 		imp_set_latency(&d, 3000);
-		if (h <= 0 || cohbuf_imp_submit(imp, &d))
+		if (h <= 0 || cohbuf_importer_submit(imp, &d))
 			_exit(1);
 		if (write(sync[1], "s", 1) != 1)
 			_exit(2);
@@ -656,7 +656,7 @@ TEST_F(imp, killed_mid_job_leaks_nothing)
 	kill(pid, SIGKILL);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFSIGNALED(status));
-	EXPECT_EQ(0, cohbuf_imp_release(self->imp, (__u32)self->handle));
+	EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)self->handle));
 	replace_fixture_buffer(self);
 	/* The child's context, its job and its import all went away. */
 	EXPECT_EQ(1, settle_live_buffers(1));
@@ -682,7 +682,7 @@ TEST_F(imp, random_fill_reaches_cached_wc_and_contiguous_buffers)
 
 		ASSERT_EQ(0, cohbuf_alloc_full(self->dev, k[i].size, O_RDWR | O_CLOEXEC,
 					       k[i].flags, k[i].cache, NULL, &a));
-		h = cohbuf_imp_import(self->imp, (int)a.fd, NULL);
+		h = test_imp_import(self->imp, (int)a.fd, NULL);
 		ASSERT_LT(0, h);
 		d = imp_fill((__u32)h, 0, k[i].size, 0);
 		d.flags |= COHBUF_IMP_SUBMIT_RANDOM;
@@ -696,7 +696,7 @@ TEST_F(imp, random_fill_reaches_cached_wc_and_contiguous_buffers)
 		EXPECT_EQ(0, memcmp(want, p, k[i].size)) TH_LOG("buffer kind %u", i);
 		free(want);
 		munmap(p, k[i].size);
-		EXPECT_EQ(0, cohbuf_imp_release(self->imp, (__u32)h));
+		EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)h));
 		close((int)a.fd);
 	}
 }
@@ -714,15 +714,15 @@ TEST_F(imp, debugfs_lists_imports_and_jobs)
 
 	imp_set_latency(&d, LATENCY_MS);
 	d.engine = 1;
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &d));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &d));
 	snprintf(needle, sizeof(needle), " id=%llu ", (unsigned long long)d.job_id);
 	ASSERT_EQ(0, find_line(IMPORTER_DEBUGFS "/jobs", needle, line, sizeof(line)));
 	EXPECT_NE(NULL, strstr(line, " op=fill engine=1 ")) TH_LOG("%s", line);
 	EXPECT_EQ(NULL, strstr(line, "state=done")) TH_LOG("%s", line);
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, d.job_id, WAIT_NS, NULL, NULL));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, d.job_id, WAIT_NS, NULL, NULL));
 	/* Reaped jobs and released imports disappear. */
 	EXPECT_NE(0, find_line(IMPORTER_DEBUGFS "/jobs", needle, line, sizeof(line)));
-	EXPECT_EQ(0, cohbuf_imp_release(self->imp, (__u32)self->handle));
+	EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)self->handle));
 	snprintf(needle, sizeof(needle), " handle=%d ", self->handle);
 	EXPECT_NE(0, find_line(IMPORTER_DEBUGFS "/imports", needle, line, sizeof(line)));
 }
@@ -740,7 +740,7 @@ TEST_F(imp, close_everything_in_every_order_with_jobs_in_flight)
 	int status, o;
 	pid_t pid;
 
-	EXPECT_EQ(0, cohbuf_imp_release(self->imp, (__u32)self->handle));
+	EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)self->handle));
 	replace_fixture_buffer(self);
 	for (o = 0; o < 6; o++) {
 		pid = fork();
@@ -750,21 +750,21 @@ TEST_F(imp, close_everything_in_every_order_with_jobs_in_flight)
 			struct cohbuf_imp_submit_data d;
 			struct pollfd p;
 
-			fds[0] = cohbuf_imp_open();
+			fds[0] = cohbuf_importer_open();
 			fds[1] = test_alloc(self->dev, 5 * MIB);
 			fds[2] = cohbuf_dev_open();
-			h = cohbuf_imp_import(fds[0], fds[1], NULL);
+			h = test_imp_import(fds[0], fds[1], NULL);
 			if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || h <= 0)
 				_exit(1);
 			d = imp_fill((__u32)h, 0, 5 * MIB, 0x42);
 			imp_set_latency(&d, 300);
 			d.flags |= COHBUF_IMP_SUBMIT_OUT_FENCE;
 			d.engine = o % 2;
-			if (cohbuf_imp_submit(fds[0], &d))
+			if (cohbuf_importer_submit(fds[0], &d))
 				_exit(2);
 			out = d.out_fence_fd;
 			d.flags &= ~COHBUF_IMP_SUBMIT_OUT_FENCE;
-			if (cohbuf_imp_submit(fds[0], &d))
+			if (cohbuf_importer_submit(fds[0], &d))
 				_exit(3);
 			for (i = 0; i < 3; i++)
 				close(fds[order[o][i]]);
@@ -807,7 +807,7 @@ TEST_F(imp, submit_without_write_back_still_runs)
 	ASSERT_EQ(0, find_line(IMPORTER_DEBUGFS "/jobs", " op=fill ", line, sizeof(line)));
 	id = strstr(line, " id=");
 	ASSERT_NE(NULL, id);
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, strtoull(id + 4, NULL, 10), 0, NULL, NULL));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, strtoull(id + 4, NULL, 10), 0, NULL, NULL));
 	EXPECT_EQ(0, fd_ready(self->imp, POLLIN));
 	munmap(ro, 4096);
 }
@@ -828,14 +828,14 @@ TEST_F(imp, release_of_handle_0_keeps_handles_non_zero)
 {
 	int h;
 
-	EXPECT_EQ(-ENOENT, cohbuf_imp_release(self->imp, 0));
-	h = cohbuf_imp_import(self->imp, self->fd, NULL);
+	EXPECT_EQ(-ENOENT, cohbuf_importer_release(self->imp, 0));
+	h = test_imp_import(self->imp, self->fd, NULL);
 	EXPECT_LT(0, h);
 	EXPECT_NE(self->handle, h);
-	EXPECT_EQ(-ENOENT, cohbuf_imp_release(self->imp, 0));
-	EXPECT_EQ(0, cohbuf_imp_release(self->imp, (__u32)self->handle));
+	EXPECT_EQ(-ENOENT, cohbuf_importer_release(self->imp, 0));
+	EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)self->handle));
 	if (h >= 0)
-		EXPECT_EQ(0, cohbuf_imp_release(self->imp, (__u32)h));
+		EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)h));
 }
 
 TEST_F(imp, malformed_import_release_wait_and_submit_requests_are_refused)
@@ -850,10 +850,10 @@ TEST_F(imp, malformed_import_release_wait_and_submit_requests_are_refused)
 	ASSERT_EQ(0, pipe(fds));
 	efd = eventfd(0, EFD_CLOEXEC);
 	mfd = memfd_create("not-a-dma-buf", MFD_CLOEXEC);
-	EXPECT_EQ(-EINVAL, cohbuf_imp_import(self->imp, fds[0], NULL));
-	EXPECT_EQ(-EINVAL, cohbuf_imp_import(self->imp, efd, NULL));
-	EXPECT_EQ(-EINVAL, cohbuf_imp_import(self->imp, mfd, NULL));
-	EXPECT_EQ(-EBADF, cohbuf_imp_import(self->imp, 1000, NULL));
+	EXPECT_EQ(-EINVAL, test_imp_import(self->imp, fds[0], NULL));
+	EXPECT_EQ(-EINVAL, test_imp_import(self->imp, efd, NULL));
+	EXPECT_EQ(-EINVAL, test_imp_import(self->imp, mfd, NULL));
+	EXPECT_EQ(-EBADF, test_imp_import(self->imp, 1000, NULL));
 	im.fd = (__u32)self->fd;
 	im.flags = 1;
 	EXPECT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_IMPORT, &im));
@@ -862,43 +862,43 @@ TEST_F(imp, malformed_import_release_wait_and_submit_requests_are_refused)
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_WAIT, &w));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-ENOENT, cohbuf_imp_wait(self->imp, 1ULL << 60, 0, NULL, NULL));
+	EXPECT_EQ(-ENOENT, cohbuf_importer_wait(self->imp, 1ULL << 60, 0, NULL, NULL));
 
 	d = imp_checksum(h + 100, 0, 4096);
-	EXPECT_EQ(-ENOENT, cohbuf_imp_submit(self->imp, &d));
+	EXPECT_EQ(-ENOENT, cohbuf_importer_submit(self->imp, &d));
 	d = imp_checksum(h, self->size - 4096, 4097);
-	EXPECT_EQ(-EINVAL, cohbuf_imp_submit(self->imp, &d));
+	EXPECT_EQ(-EINVAL, cohbuf_importer_submit(self->imp, &d));
 	d = imp_checksum(h, UINT64_MAX - 10, 20);
-	EXPECT_EQ(-EINVAL, cohbuf_imp_submit(self->imp, &d));
+	EXPECT_EQ(-EINVAL, cohbuf_importer_submit(self->imp, &d));
 	d = imp_checksum(h, 0, 0);
-	EXPECT_EQ(-EINVAL, cohbuf_imp_submit(self->imp, &d));
+	EXPECT_EQ(-EINVAL, cohbuf_importer_submit(self->imp, &d));
 	d = imp_checksum(h, 0, 4096);
 	d.op = 99;
-	EXPECT_EQ(-EINVAL, cohbuf_imp_submit(self->imp, &d));
+	EXPECT_EQ(-EINVAL, cohbuf_importer_submit(self->imp, &d));
 	d = imp_checksum(h, 0, 4096);
 	d.flags = 1U << 30;
-	EXPECT_EQ(-EINVAL, cohbuf_imp_submit(self->imp, &d));
+	EXPECT_EQ(-EINVAL, cohbuf_importer_submit(self->imp, &d));
 	d = imp_checksum(h, 0, 4096);
 	d.dst_handle = h;	/* CHECKSUM writes nothing */
-	EXPECT_EQ(-EINVAL, cohbuf_imp_submit(self->imp, &d));
+	EXPECT_EQ(-EINVAL, cohbuf_importer_submit(self->imp, &d));
 	d = imp_copy(h, 0, h, 0, 4096);
 	d.pattern = 5;		/* COPY has no pattern */
-	EXPECT_EQ(-EINVAL, cohbuf_imp_submit(self->imp, &d));
+	EXPECT_EQ(-EINVAL, cohbuf_importer_submit(self->imp, &d));
 	d = imp_checksum(h, 0, 4096);
 	d.flags = COHBUF_IMP_SUBMIT_IN_FENCE;
 	d.in_fence_fd = fds[0];
-	EXPECT_EQ(-EINVAL, cohbuf_imp_submit(self->imp, &d));
+	EXPECT_EQ(-EINVAL, cohbuf_importer_submit(self->imp, &d));
 	d.in_fence_fd = 1000;
-	EXPECT_EQ(-EINVAL, cohbuf_imp_submit(self->imp, &d));
+	EXPECT_EQ(-EINVAL, cohbuf_importer_submit(self->imp, &d));
 	d = imp_fill(h, 0, 4096, 1);
 	imp_set_latency(&d, COHBUF_IMP_MAX_LATENCY_MS + 1);
-	EXPECT_EQ(-EINVAL, cohbuf_imp_submit(self->imp, &d));
+	EXPECT_EQ(-EINVAL, cohbuf_importer_submit(self->imp, &d));
 	d = imp_fill(h, 0, 4096, 1);
 	d.engine = 99;
-	EXPECT_EQ(-EINVAL, cohbuf_imp_submit(self->imp, &d));
+	EXPECT_EQ(-EINVAL, cohbuf_importer_submit(self->imp, &d));
 	d = imp_fill(h, 0, 4096, 1);
 	d.pad = 1;
-	EXPECT_EQ(-EINVAL, cohbuf_imp_submit(self->imp, &d));
+	EXPECT_EQ(-EINVAL, cohbuf_importer_submit(self->imp, &d));
 	close(fds[0]);
 	close(fds[1]);
 	close(efd);
@@ -916,21 +916,21 @@ TEST_F(imp, a_buffer_sent_over_scm_rights_is_filled_by_the_receiver)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		struct cohbuf_imp_submit_data d;
-		int imp = cohbuf_imp_open(), fd = cohbuf_recv_fd(sv[1]), h, st = 1;
+		int imp = cohbuf_importer_open(), fd = cohbuf_fd_recv(sv[1]), h, st = 1;
 
 		if (imp < 0 || fd < 0)
 			_exit(1);
-		h = cohbuf_imp_import(imp, fd, NULL);
+		h = test_imp_import(imp, fd, NULL);
 		if (h <= 0)
 			_exit(2);
 		d = imp_fill((__u32)h, 8192, 8192, 0x600df00d);
-		if (cohbuf_imp_submit(imp, &d) ||
-		    cohbuf_imp_wait(imp, d.job_id, WAIT_NS, &st, NULL) || st)
+		if (cohbuf_importer_submit(imp, &d) ||
+		    cohbuf_importer_wait(imp, d.job_id, WAIT_NS, &st, NULL) || st)
 			_exit(3);
 		_exit(0);
 	}
 	close(sv[1]);
-	ASSERT_EQ(0, cohbuf_send_fd(sv[0], self->fd));
+	ASSERT_EQ(0, cohbuf_fd_send(sv[0], self->fd));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child failed at step %d", WEXITSTATUS(status));
@@ -965,7 +965,7 @@ FIXTURE_SETUP(seglim)
 			       sizeof(self->seg_boundary)));
 	self->dev = cohbuf_dev_open();
 	ASSERT_LE(0, self->dev);
-	self->imp = cohbuf_imp_open();
+	self->imp = cohbuf_importer_open();
 	ASSERT_LE(0, self->imp);
 	self->size = 9 * MIB;
 	self->fd = test_alloc(self->dev, self->size);
@@ -973,7 +973,7 @@ FIXTURE_SETUP(seglim)
 	self->map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, self->map);
 	random_bytes(self->map, self->size, 0x5e9);
-	ASSERT_EQ(0, cohbuf_info(self->dev, self->fd, &info, self->chunks, 64));
+	ASSERT_EQ(0, cohbuf_exporter_info(self->dev, self->fd, &info, self->chunks, 64));
 	self->nr_chunks = info.nr_chunks;
 	ASSERT_LE(1, self->nr_chunks);
 	ASSERT_GE(64, self->nr_chunks);
@@ -1014,14 +1014,14 @@ static void import_with_limits(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, setting_push_number(IMPORTER_PARAM("max_segment"), max));
 	ASSERT_EQ(0, setting_push_number(IMPORTER_PARAM("seg_boundary"), mask));
-	h = cohbuf_imp_import(self->imp, self->fd, &d);
+	h = test_imp_import(self->imp, self->fd, &d);
 	ASSERT_LT(0, h) TH_LOG("import: %s", strerror(-h));
 	EXPECT_EQ(expected_nents(self, max, mask), d.nents);
 	EXPECT_LT(self->nr_chunks, d.nents);
 	job = imp_checksum((__u32)h, 0, self->size);
 	EXPECT_EQ(0, run_job(_metadata, self->imp, &job, &csum));
 	EXPECT_EQ(test_crc32(self->map, self->size), csum);
-	EXPECT_EQ(0, cohbuf_imp_release(self->imp, (__u32)h));
+	EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)h));
 }
 
 TEST_F(seglim, split_at_the_max_segment_size)

@@ -55,7 +55,7 @@ FIXTURE_SETUP(vgem)
 	if (self->drm < 0)
 		SKIP(return, "vgem is not available (no module or no card node)");
 	self->dev = cohbuf_dev_open();
-	self->imp = cohbuf_imp_open();
+	self->imp = cohbuf_importer_open();
 	ASSERT_LE(0, self->dev);
 	ASSERT_LE(0, self->imp);
 	self->size = variant->size;
@@ -71,7 +71,7 @@ FIXTURE_SETUP(vgem)
 	ASSERT_EQ(0, fstat(back, &st_b));
 	ASSERT_EQ(st_a.st_ino, st_b.st_ino);
 	close(back);
-	self->handle = cohbuf_imp_import(self->imp, self->fd, NULL);
+	self->handle = test_imp_import(self->imp, self->fd, NULL);
 	ASSERT_LT(0, self->handle);
 }
 
@@ -115,22 +115,22 @@ TEST_F(vgem, vgem_write_fence_holds_everyone_until_signalled)
 	pid_t pid;
 
 	random_bytes(self->map, self->size, 5);
-	fence = cohbuf_vgem_fence_attach(self->drm, self->vgem_handle, 1);
+	fence = test_vgem_fence(self->drm, self->vgem_handle, 1);
 	ASSERT_LE(0, fence) TH_LOG("VGEM_FENCE_ATTACH: %s", strerror(-fence));
 
 	/* The fence landed on cohbuf's reservation object: all see it. */
 	EXPECT_FALSE(fd_ready(self->fd, POLLIN));
 	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &e));
 	EXPECT_FALSE(fd_ready(e.fd, POLLIN));
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &c));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &c));
 	pid = sync_in_child(self->fd, &rd);
 	ASSERT_LT(0, pid);
 	usleep(300 * 1000);
 	EXPECT_FALSE(fd_ready(rd, POLLIN)) TH_LOG("DMA_BUF_IOCTL_SYNC did not block");
-	EXPECT_EQ(-ETIME, cohbuf_imp_wait(self->imp, c.job_id, 0, NULL, NULL));
+	EXPECT_EQ(-ETIME, cohbuf_importer_wait(self->imp, c.job_id, 0, NULL, NULL));
 
 	ASSERT_EQ(0, cohbuf_vgem_fence_signal(self->drm, (__u32)fence));
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, c.job_id, WAIT_NS, &status, &csum));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, c.job_id, WAIT_NS, &status, &csum));
 	EXPECT_EQ(0, status);
 	EXPECT_EQ(test_crc32(self->map, self->size), csum);
 	EXPECT_EQ(0, waitpid(pid, &status, 0) == pid && WIFEXITED(status) ?
@@ -147,11 +147,11 @@ TEST_F(vgem, vgem_fence_never_signalled_fails_the_job_by_its_timeout)
 	struct cohbuf_imp_submit_data c = imp_checksum((__u32)self->handle, 0, 4096);
 	int fence, status = 0;
 
-	fence = cohbuf_vgem_fence_attach(self->drm, self->vgem_handle, 1);
+	fence = test_vgem_fence(self->drm, self->vgem_handle, 1);
 	ASSERT_LE(0, fence);
 	ASSERT_EQ(0, setting_push(IMPORTER_PARAM("timeout_ms"), "500"));
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &c));
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, c.job_id, WAIT_NS, &status, NULL));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &c));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, c.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(-ETIMEDOUT, status);
 	EXPECT_EQ(0, cohbuf_vgem_fence_signal(self->drm, (__u32)fence));
 }
@@ -163,18 +163,18 @@ TEST_F(vgem, importer_fence_is_seen_by_vgem)
 	int fence, status = 1;
 
 	imp_set_latency(&f, 1500);
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &f));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &f));
 	/* vgem refuses a fence that would conflict with our pending write. */
-	EXPECT_EQ(-EBUSY, cohbuf_vgem_fence_attach(self->drm, self->vgem_handle, 1));
-	EXPECT_EQ(-EBUSY, cohbuf_vgem_fence_attach(self->drm, self->vgem_handle, 0));
+	EXPECT_EQ(-EBUSY, test_vgem_fence(self->drm, self->vgem_handle, 1));
+	EXPECT_EQ(-EBUSY, test_vgem_fence(self->drm, self->vgem_handle, 0));
 	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &e));
 	EXPECT_FALSE(fd_ready(e.fd, POLLIN));
 
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, f.job_id, WAIT_NS, &status, NULL));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, f.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(0, status);
 	EXPECT_TRUE(fd_ready(e.fd, POLLIN));
 	EXPECT_EQ(0x99, self->map[self->size - 1]);
-	fence = cohbuf_vgem_fence_attach(self->drm, self->vgem_handle, 1);
+	fence = test_vgem_fence(self->drm, self->vgem_handle, 1);
 	EXPECT_LE(0, fence);
 	if (fence >= 0)
 		cohbuf_vgem_fence_signal(self->drm, (__u32)fence);
@@ -196,13 +196,13 @@ static void exercise_foreign(struct __test_metadata *_metadata, int dev, int imp
 	int h, ch, cfd, status = 1;
 	__u32 csum = 0;
 
-	h = cohbuf_imp_import(imp, f->fd, NULL);
+	h = test_imp_import(imp, f->fd, NULL);
 	ASSERT_LT(0, h) TH_LOG("import: %s", strerror(-h));
 	cfd = test_alloc(dev, f->size);
 	ASSERT_LE(0, cfd);
 	cmap = mmap(NULL, f->size, PROT_READ | PROT_WRITE, MAP_SHARED, cfd, 0);
 	ASSERT_NE(MAP_FAILED, cmap);
-	ch = cohbuf_imp_import(imp, cfd, NULL);
+	ch = test_imp_import(imp, cfd, NULL);
 	ASSERT_LT(0, ch);
 	want = malloc(f->size);
 	ASSERT_NE(NULL, want);
@@ -211,35 +211,35 @@ static void exercise_foreign(struct __test_metadata *_metadata, int dev, int imp
 	d = imp_fill((__u32)h, 0, f->size, 0);
 	d.flags |= COHBUF_IMP_SUBMIT_RANDOM;
 	d.seed = 77;
-	ASSERT_EQ(0, cohbuf_imp_submit(imp, &d));
-	ASSERT_EQ(0, cohbuf_imp_wait(imp, d.job_id, WAIT_NS, &status, NULL));
+	ASSERT_EQ(0, cohbuf_importer_submit(imp, &d));
+	ASSERT_EQ(0, cohbuf_importer_wait(imp, d.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(0, status);
 	random_bytes(want, f->size, 77);
 	EXPECT_EQ(0, memcmp(want, f->map, f->size));
 
 	/* COPY foreign -> cohbuf, and cohbuf -> foreign (other bytes). */
 	d = imp_copy((__u32)ch, 0, (__u32)h, 0, f->size);
-	ASSERT_EQ(0, cohbuf_imp_submit(imp, &d));
-	ASSERT_EQ(0, cohbuf_imp_wait(imp, d.job_id, WAIT_NS, &status, NULL));
+	ASSERT_EQ(0, cohbuf_importer_submit(imp, &d));
+	ASSERT_EQ(0, cohbuf_importer_wait(imp, d.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(0, memcmp(want, cmap, f->size));
 	memset(cmap, 0x6b, f->size);
 	d = imp_copy((__u32)h, 0, (__u32)ch, 0, f->size);
-	ASSERT_EQ(0, cohbuf_imp_submit(imp, &d));
-	ASSERT_EQ(0, cohbuf_imp_wait(imp, d.job_id, WAIT_NS, &status, NULL));
+	ASSERT_EQ(0, cohbuf_importer_submit(imp, &d));
+	ASSERT_EQ(0, cohbuf_importer_wait(imp, d.job_id, WAIT_NS, &status, NULL));
 	EXPECT_TRUE(all_bytes(f->map, f->size, 0x6b));
 
 	/* CHECKSUM of what the foreign exporter's CPU view now holds. */
 	f->map[123] = 0x01;
 	d = imp_checksum((__u32)h, 0, f->size);
-	ASSERT_EQ(0, cohbuf_imp_submit(imp, &d));
-	ASSERT_EQ(0, cohbuf_imp_wait(imp, d.job_id, WAIT_NS, &status, &csum));
+	ASSERT_EQ(0, cohbuf_importer_submit(imp, &d));
+	ASSERT_EQ(0, cohbuf_importer_wait(imp, d.job_id, WAIT_NS, &status, &csum));
 	EXPECT_EQ(test_crc32(f->map, f->size), csum);
 
 	free(want);
 	munmap(cmap, f->size);
 	close(cfd);
-	EXPECT_EQ(0, cohbuf_imp_release(imp, (__u32)h));
-	EXPECT_EQ(0, cohbuf_imp_release(imp, (__u32)ch));
+	EXPECT_EQ(0, cohbuf_importer_release(imp, (__u32)h));
+	EXPECT_EQ(0, cohbuf_importer_release(imp, (__u32)ch));
 }
 
 FIXTURE(foreign) {
@@ -249,7 +249,7 @@ FIXTURE(foreign) {
 FIXTURE_SETUP(foreign)
 {
 	self->dev = cohbuf_dev_open();
-	self->imp = cohbuf_imp_open();
+	self->imp = cohbuf_importer_open();
 	ASSERT_LE(0, self->dev);
 	ASSERT_LE(0, self->imp);
 }
@@ -289,13 +289,13 @@ TEST_F(foreign, vgem_buffer_into_the_importer)
 
 		ASSERT_EQ(0, drmIoctl(drm, DRM_IOCTL_MODE_CREATE_DUMB, &dumb));
 		ASSERT_EQ(0, drmPrimeHandleToFD(drm, dumb.handle, DRM_CLOEXEC, &ro));
-		h = cohbuf_imp_import(self->imp, ro, NULL);
+		h = test_imp_import(self->imp, ro, NULL);
 		ASSERT_LT(0, h);
 		d = imp_fill((__u32)h, 0, 4096, 1);
-		EXPECT_EQ(-EACCES, cohbuf_imp_submit(self->imp, &d));
+		EXPECT_EQ(-EACCES, cohbuf_importer_submit(self->imp, &d));
 		d = imp_checksum((__u32)h, 0, 4096);
-		EXPECT_EQ(0, cohbuf_imp_submit(self->imp, &d));
-		EXPECT_EQ(0, cohbuf_imp_wait(self->imp, d.job_id, WAIT_NS, NULL, NULL));
+		EXPECT_EQ(0, cohbuf_importer_submit(self->imp, &d));
+		EXPECT_EQ(0, cohbuf_importer_wait(self->imp, d.job_id, WAIT_NS, NULL, NULL));
 		close(ro);
 	}
 	drmCloseBufferHandle(drm, dumb.handle);
@@ -365,8 +365,8 @@ TEST_F(foreign, out_fence_crosses_processes)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		struct dma_buf_import_sync_file in = { .flags = DMA_BUF_SYNC_WRITE };
-		int imp = cohbuf_imp_open(), buf = cohbuf_recv_fd(sv[1]);
-		int sf = cohbuf_recv_fd(sv[1]);
+		int imp = cohbuf_importer_open(), buf = cohbuf_fd_recv(sv[1]);
+		int sf = cohbuf_fd_recv(sv[1]);
 		unsigned char want[4096];
 		__u32 csum = 0;
 		int bh, st = 1;
@@ -377,13 +377,13 @@ TEST_F(foreign, out_fence_crosses_processes)
 		in.fd = sf;
 		if (ioctl(other, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &in) || fd_ready(other, POLLIN))
 			_exit(2);
-		bh = cohbuf_imp_import(imp, buf, NULL);
+		bh = test_imp_import(imp, buf, NULL);
 		d = imp_checksum((__u32)bh, 0, 4096);
 		d.flags = COHBUF_IMP_SUBMIT_IN_FENCE;
 		d.in_fence_fd = sf;
-		if (bh <= 0 || cohbuf_imp_submit(imp, &d))
+		if (bh <= 0 || cohbuf_importer_submit(imp, &d))
 			_exit(3);
-		if (cohbuf_imp_wait(imp, d.job_id, WAIT_NS, &st, &csum) || st)
+		if (cohbuf_importer_wait(imp, d.job_id, WAIT_NS, &st, &csum) || st)
 			_exit(4);
 		pattern_bytes(want, sizeof(want), 0x2468ace0);
 		if (csum != test_crc32(want, sizeof(want)) || !fd_ready(other, POLLIN))
@@ -391,14 +391,14 @@ TEST_F(foreign, out_fence_crosses_processes)
 		_exit(0);
 	}
 	close(sv[1]);
-	h = cohbuf_imp_import(self->imp, fd, NULL);
+	h = test_imp_import(self->imp, fd, NULL);
 	ASSERT_LT(0, h);
 	d = imp_fill((__u32)h, 0, 1 * MIB, 0x2468ace0);
 	imp_set_latency(&d, 1000);
 	d.flags |= COHBUF_IMP_SUBMIT_OUT_FENCE;
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &d));
-	ASSERT_EQ(0, cohbuf_send_fd(sv[0], fd));
-	ASSERT_EQ(0, cohbuf_send_fd(sv[0], d.out_fence_fd));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &d));
+	ASSERT_EQ(0, cohbuf_fd_send(sv[0], fd));
+	ASSERT_EQ(0, cohbuf_fd_send(sv[0], d.out_fence_fd));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("process B failed at step %d",

@@ -80,7 +80,7 @@ TEST_F(map, windows_across_every_chunk_boundary_map_the_right_bytes)
 	size_t off = 0;
 	unsigned int i;
 
-	ASSERT_EQ(0, cohbuf_info(self->dev, self->fd, &info, chunks, 8));
+	ASSERT_EQ(0, cohbuf_exporter_info(self->dev, self->fd, &info, chunks, 8));
 	ASSERT_LE(2, info.nr_chunks);
 	for (i = 0; i + 1 < info.nr_chunks; i++) {
 		off += chunks[i].len;
@@ -260,7 +260,7 @@ TEST_F(map, scm_rights_to_another_process)
 		munmap(self->full, self->size);
 		close(self->fd);
 		close(sv[0]);
-		fd = cohbuf_recv_fd(sv[1]);
+		fd = cohbuf_fd_recv(sv[1]);
 		if (fd < 0)
 			_exit(1);
 		p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 4 * MIB);
@@ -272,7 +272,7 @@ TEST_F(map, scm_rights_to_another_process)
 		_exit(write(sv[1], "d", 1) == 1 ? 0 : 4);
 	}
 	close(sv[1]);
-	ASSERT_EQ(0, cohbuf_send_fd(sv[0], self->fd));
+	ASSERT_EQ(0, cohbuf_fd_send(sv[0], self->fd));
 	ASSERT_EQ(1, read(sv[0], &done, 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));

@@ -169,7 +169,7 @@ static int submit(int ctx, struct cohbuf_imp_submit_data *job, __u32 engine,
 	}
 	if (want_out)
 		job->flags |= COHBUF_IMP_SUBMIT_OUT_FENCE;
-	return cohbuf_imp_submit(ctx, job);
+	return cohbuf_importer_submit(ctx, job);
 }
 
 /*
@@ -191,8 +191,8 @@ static int mixed_round(struct worker *w, int dev, int *ctx)
 	__u32 pattern = (__u32)(r >> 16), crc, eng = (r >> 9) & 1;
 	int busy_close = (r >> 12) % 4 == 0;
 
-	a = cohbuf_alloc(dev, &desc, NULL);
-	b = cohbuf_alloc(dev, &desc, NULL);
+	a = cohbuf_exporter_alloc(dev, &desc, NULL);
+	b = cohbuf_exporter_alloc(dev, &desc, NULL);
 	if (a < 0 || b < 0) {
 		failed(s, "alloc", -(a < 0 ? a : b));
 		goto out;
@@ -205,14 +205,14 @@ static int mixed_round(struct worker *w, int dev, int *ctx)
 		goto out;
 	}
 	add(&s->maps, 1);
-	cohbuf_cpu_access_begin(a, DMA_BUF_SYNC_WRITE);
+	cohbuf_dmabuf_cpu_access_begin(a, DMA_BUF_SYNC_WRITE);
 	memset(map, (int)(r >> 40), size);
-	cohbuf_cpu_access_end(a, DMA_BUF_SYNC_WRITE);
+	cohbuf_dmabuf_cpu_access_end(a, DMA_BUF_SYNC_WRITE);
 	pattern_bytes(expect, half, pattern);
 	memset(expect + half, (int)(r >> 40), size - half);
 
-	ha = cohbuf_imp_import(*ctx, a, NULL);
-	hb = cohbuf_imp_import(*ctx, b, NULL);
+	ha = test_imp_import(*ctx, a, NULL);
+	hb = test_imp_import(*ctx, b, NULL);
 	if (ha <= 0 || hb <= 0) {
 		failed(s, "import", -(ha <= 0 ? ha : hb));
 		goto out;
@@ -234,13 +234,13 @@ static int mixed_round(struct worker *w, int dev, int *ctx)
 	ret = -1;
 	add(&s->jobs, 3);
 	/* The imports may go before their jobs are done. */
-	if (cohbuf_imp_release(*ctx, ha)) {
+	if (cohbuf_importer_release(*ctx, ha)) {
 		failed(s, "release", errno);
 		goto out;
 	}
 	if (busy_close) {
 		close(*ctx);
-		*ctx = cohbuf_imp_open();
+		*ctx = cohbuf_importer_open();
 		if (*ctx < 0) {
 			failed(s, "reopen importer", -*ctx);
 			goto out;
@@ -249,7 +249,7 @@ static int mixed_round(struct worker *w, int dev, int *ctx)
 		ret = 0;
 		goto out;
 	}
-	if (cohbuf_imp_wait(*ctx, sum.job_id, WAIT_NS, &status, &crc) || status) {
+	if (cohbuf_importer_wait(*ctx, sum.job_id, WAIT_NS, &status, &crc) || status) {
 		failed(s, "wait checksum", status ? -status : errno);
 		goto out;
 	}
@@ -257,13 +257,13 @@ static int mixed_round(struct worker *w, int dev, int *ctx)
 		failed(s, "checksum differs from the CPU's", EIO);
 		goto out;
 	}
-	if (cohbuf_imp_wait(*ctx, fill.job_id, 0, &status, NULL) || status ||
-	    cohbuf_imp_wait(*ctx, copy.job_id, 0, &status, NULL) || status) {
+	if (cohbuf_importer_wait(*ctx, fill.job_id, 0, &status, NULL) || status ||
+	    cohbuf_importer_wait(*ctx, copy.job_id, 0, &status, NULL) || status) {
 		failed(s, "reap fill/copy", errno);
 		goto out;
 	}
 	add(&s->waits, 3);
-	cohbuf_imp_release(*ctx, hb);
+	cohbuf_importer_release(*ctx, hb);
 	ret = 0;
 out:
 	free(expect);
@@ -279,7 +279,7 @@ out:
 static void *mixed_worker(void *arg)
 {
 	struct worker *w = arg;
-	int dev = cohbuf_dev_open(), ctx = cohbuf_imp_open();
+	int dev = cohbuf_dev_open(), ctx = cohbuf_importer_open();
 
 	if (dev < 0 || ctx < 0) {
 		failed(w->s, "open", dev < 0 ? errno : -ctx);
@@ -397,7 +397,7 @@ TEST_F_TIMEOUT(stress, mixed_load, 90)
  */
 static void victim(int kind, int ready)
 {
-	int dev = cohbuf_dev_open(), ctx = cohbuf_imp_open();
+	int dev = cohbuf_dev_open(), ctx = cohbuf_importer_open();
 	struct cohbuf_imp_submit_data job;
 	int a, b, ha, hb, i;
 	unsigned char *map;
@@ -409,8 +409,8 @@ static void victim(int kind, int ready)
 	if (a < 0 || b < 0)
 		_exit(11);
 	map = mmap(NULL, 256 * KIB, PROT_READ | PROT_WRITE, MAP_SHARED, a, 0);
-	ha = cohbuf_imp_import(ctx, a, NULL);
-	hb = cohbuf_imp_import(ctx, b, NULL);
+	ha = test_imp_import(ctx, a, NULL);
+	hb = test_imp_import(ctx, b, NULL);
 	if (map == MAP_FAILED || ha <= 0 || hb <= 0)
 		_exit(12);
 	/* Running on engine kind % 2, and queued behind it on both. */
@@ -429,7 +429,7 @@ static void victim(int kind, int ready)
 		_exit(15);
 	switch (kind) {
 	case 0:
-		cohbuf_imp_wait(ctx, job.job_id, WAIT_NS, NULL, NULL);
+		cohbuf_importer_wait(ctx, job.job_id, WAIT_NS, NULL, NULL);
 		break;
 	case 1:
 		cohbuf_fd_wait(b, 20000);
@@ -437,14 +437,14 @@ static void victim(int kind, int ready)
 	default:
 		for (i = 0;; i++) {
 			int c = test_alloc(dev, 64 * KIB);
-			int hc = c < 0 ? -1 : cohbuf_imp_import(ctx, c, NULL);
+			int hc = c < 0 ? -1 : test_imp_import(ctx, c, NULL);
 			struct cohbuf_imp_submit_data f = imp_fill(hc, 0, 4096, 1);
 
 			imp_set_latency(&f, 1000);
 			if (hc > 0 && i < 64)
 				submit(ctx, &f, 0, -1, 0);
 			if (hc > 0)
-				cohbuf_imp_release(ctx, hc);
+				cohbuf_importer_release(ctx, hc);
 			if (c >= 0)
 				close(c);
 		}
@@ -671,7 +671,7 @@ TEST_F_TIMEOUT(stress, quota_exhaustion, 90)
 /* A freshly loaded pair works: allocate, import, fill, checksum. */
 static int tiny_round_trip(int heap_too)
 {
-	int dev = cohbuf_dev_open(), ctx = cohbuf_imp_open(), buf = -1, h, status = -1;
+	int dev = cohbuf_dev_open(), ctx = cohbuf_importer_open(), buf = -1, h, status = -1;
 	struct cohbuf_imp_submit_data fill, sum;
 	unsigned char expect[4096];
 	__u32 crc = 0;
@@ -680,14 +680,14 @@ static int tiny_round_trip(int heap_too)
 	if (dev < 0 || ctx < 0)
 		goto out;
 	buf = test_alloc(dev, 4096);
-	h = buf < 0 ? -1 : cohbuf_imp_import(ctx, buf, NULL);
+	h = buf < 0 ? -1 : test_imp_import(ctx, buf, NULL);
 	if (h <= 0)
 		goto out;
 	fill = imp_fill(h, 0, 4096, 0xc0ffee11);
 	sum = imp_checksum(h, 0, 4096);
-	if (cohbuf_imp_submit(ctx, &fill) || cohbuf_imp_submit(ctx, &sum) ||
-	    cohbuf_imp_wait(ctx, sum.job_id, WAIT_NS, &status, &crc) || status ||
-	    cohbuf_imp_wait(ctx, fill.job_id, WAIT_NS, &status, NULL) || status)
+	if (cohbuf_importer_submit(ctx, &fill) || cohbuf_importer_submit(ctx, &sum) ||
+	    cohbuf_importer_wait(ctx, sum.job_id, WAIT_NS, &status, &crc) || status ||
+	    cohbuf_importer_wait(ctx, fill.job_id, WAIT_NS, &status, NULL) || status)
 		goto out;
 	pattern_bytes(expect, sizeof(expect), 0xc0ffee11);
 	if (crc != test_crc32(expect, sizeof(expect)))

@@ -51,11 +51,11 @@ FIXTURE_SETUP(sw)
 	self->skipped = 0;
 	self->dev = cohbuf_dev_open();
 	ASSERT_LE(0, self->dev);
-	self->imp = cohbuf_imp_open();
+	self->imp = cohbuf_importer_open();
 	ASSERT_LE(0, self->imp);
 	self->fd = test_alloc(self->dev, 1 * MIB);
 	ASSERT_LE(0, self->fd);
-	self->handle = cohbuf_imp_import(self->imp, self->fd, NULL);
+	self->handle = test_imp_import(self->imp, self->fd, NULL);
 	ASSERT_LT(0, self->handle);
 }
 
@@ -94,15 +94,15 @@ TEST_F(sw, in_fence_holds_the_job_until_the_timeline_moves)
 	ASSERT_LE(0, sf) TH_LOG("create fence: %s", strerror(-sf));
 	f.flags = COHBUF_IMP_SUBMIT_IN_FENCE;
 	f.in_fence_fd = sf;
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &f));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &f));
 	usleep(200 * 1000);
-	EXPECT_EQ(-ETIME, cohbuf_imp_wait(self->imp, f.job_id, 0, NULL, NULL));
+	EXPECT_EQ(-ETIME, cohbuf_importer_wait(self->imp, f.job_id, 0, NULL, NULL));
 	/* One step is not enough: the fence is at 2. */
 	ASSERT_EQ(0, sw_inc(self->timeline, 1));
 	usleep(200 * 1000);
-	EXPECT_EQ(-ETIME, cohbuf_imp_wait(self->imp, f.job_id, 0, NULL, NULL));
+	EXPECT_EQ(-ETIME, cohbuf_importer_wait(self->imp, f.job_id, 0, NULL, NULL));
 	ASSERT_EQ(0, sw_inc(self->timeline, 1));
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, f.job_id, WAIT_NS, &status, NULL));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, f.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(0, status);
 	close(sf);
 }
@@ -116,12 +116,12 @@ TEST_F(sw, imported_write_fence_holds_a_reader)
 	in.fd = sw_fence(self->timeline, 1);
 	ASSERT_LE(0, in.fd);
 	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &in));
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &c));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &c));
 	usleep(200 * 1000);
-	EXPECT_EQ(-ETIME, cohbuf_imp_wait(self->imp, c.job_id, 0, NULL, NULL));
+	EXPECT_EQ(-ETIME, cohbuf_importer_wait(self->imp, c.job_id, 0, NULL, NULL));
 	EXPECT_FALSE(fd_ready(self->fd, POLLIN));
 	ASSERT_EQ(0, sw_inc(self->timeline, 1));
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, c.job_id, WAIT_NS, &status, NULL));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, c.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(0, status);
 	close(in.fd);
 }
@@ -135,10 +135,10 @@ TEST_F(sw, closed_timeline_cancels_the_job)
 	ASSERT_LE(0, sf);
 	f.flags = COHBUF_IMP_SUBMIT_IN_FENCE;
 	f.in_fence_fd = sf;
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &f));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &f));
 	close(self->timeline);
 	self->timeline = -1;
-	ASSERT_EQ(0, cohbuf_imp_wait(self->imp, f.job_id, WAIT_NS, &status, NULL));
+	ASSERT_EQ(0, cohbuf_importer_wait(self->imp, f.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(-ECANCELED, status);
 	close(sf);
 }
@@ -152,11 +152,11 @@ TEST_F(sw, merged_with_our_out_fence)
 
 	ASSERT_LE(0, sf);
 	f.flags = COHBUF_IMP_SUBMIT_OUT_FENCE;
-	ASSERT_EQ(0, cohbuf_imp_submit(self->imp, &f));
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &f));
 	ASSERT_LE(0, f.out_fence_fd);
 	m.fd2 = sf;
 	ASSERT_EQ(0, ioctl(f.out_fence_fd, SYNC_IOC_MERGE, &m));
-	EXPECT_EQ(0, cohbuf_imp_wait(self->imp, f.job_id, WAIT_NS, &status, NULL));
+	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, f.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(0, status);
 	/* Our part signalled; the sw_sync part holds the merged fence. */
 	EXPECT_FALSE(fd_ready(m.fence, POLLIN));

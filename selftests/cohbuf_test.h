@@ -24,7 +24,7 @@
 
 #include <linux/cohbuf.h>
 
-#include "libcohbuf.h"
+#include "libcohbuf_test.h"
 
 #define COHBUF_DEV		"/dev/cohbuf"
 #define COHBUF_DEBUGFS		"/sys/kernel/debug/cohbuf"
@@ -80,7 +80,7 @@ static inline int test_alloc(int dev, __u64 size)
 {
 	struct cohbuf_buffer_desc desc = { .size = size };
 
-	return cohbuf_alloc(dev, &desc, NULL);
+	return cohbuf_exporter_alloc(dev, &desc, NULL);
 }
 
 /* Read a whole small file into @buf (NUL-terminated); bytes or -1. */

@@ -217,7 +217,7 @@ TEST_F(unpriv, root_sees_bus_addresses)
 	ASSERT_LE(0, dev);
 	buf = test_alloc(dev, 64 * KIB);
 	ASSERT_LE(0, buf);
-	ASSERT_EQ(0, cohbuf_info(dev, buf, &info, &chunk, 1));
+	ASSERT_EQ(0, cohbuf_exporter_info(dev, buf, &info, &chunk, 1));
 	EXPECT_TRUE(info.info_flags & COHBUF_INFO_DMA_ADDR_VALID);
 	EXPECT_NE(0, chunk.dma_addr);
 	close(buf);
@@ -239,7 +239,7 @@ static void member_uses(struct __test_metadata *_metadata)
 	ASSERT_LE(0, buf) TH_LOG("alloc: %s", strerror(-buf));
 
 	/* Bus addresses stay hidden without CAP_SYS_RAWIO. */
-	ASSERT_EQ(0, cohbuf_info(dev, buf, &info, &chunk, 1));
+	ASSERT_EQ(0, cohbuf_exporter_info(dev, buf, &info, &chunk, 1));
 	EXPECT_EQ(64 * KIB, info.size);
 	EXPECT_EQ(1, info.nr_chunks);
 	EXPECT_FALSE(info.info_flags & COHBUF_INFO_DMA_ADDR_VALID);
@@ -250,15 +250,15 @@ static void member_uses(struct __test_metadata *_metadata)
 	ASSERT_NE(MAP_FAILED, map);
 	memset(map, 0x11, 64 * KIB);
 
-	ctx = cohbuf_imp_open();
+	ctx = cohbuf_importer_open();
 	ASSERT_LE(0, ctx) TH_LOG("%s: %s", IMPORTER_DEV, strerror(-ctx));
-	h = cohbuf_imp_import(ctx, buf, NULL);
+	h = test_imp_import(ctx, buf, NULL);
 	ASSERT_LT(0, h) TH_LOG("import: %s", strerror(-h));
 	fill = imp_fill(h, 0, 4096, 0xa5c3e1f0);
 	sum = imp_checksum(h, 0, 4096);
-	ASSERT_EQ(0, cohbuf_imp_submit(ctx, &fill));
-	ASSERT_EQ(0, cohbuf_imp_submit(ctx, &sum));
-	ASSERT_EQ(0, cohbuf_imp_wait(ctx, sum.job_id, 20000 * MS, &status, &crc));
+	ASSERT_EQ(0, cohbuf_importer_submit(ctx, &fill));
+	ASSERT_EQ(0, cohbuf_importer_submit(ctx, &sum));
+	ASSERT_EQ(0, cohbuf_importer_wait(ctx, sum.job_id, 20000 * MS, &status, &crc));
 	EXPECT_EQ(0, status);
 	pattern_bytes(expect, sizeof(expect), 0xa5c3e1f0);
 	EXPECT_EQ(test_crc32(expect, sizeof(expect)), crc);
@@ -462,12 +462,12 @@ static void pointer_scan(struct __test_metadata *_metadata)
 	ASSERT_LE(0, dev);
 	buf = test_alloc(dev, 64 * KIB);
 	ASSERT_LE(0, buf);
-	ASSERT_EQ(0, cohbuf_set_name(buf, "unpriv"));
+	ASSERT_EQ(0, cohbuf_dmabuf_set_name(buf, "unpriv"));
 	map = mmap(NULL, 64 * KIB, PROT_READ, MAP_SHARED, buf, 0);
 	ASSERT_NE(MAP_FAILED, map);
-	ctx = cohbuf_imp_open();
+	ctx = cohbuf_importer_open();
 	ASSERT_LE(0, ctx);
-	h = cohbuf_imp_import(ctx, buf, NULL);
+	h = test_imp_import(ctx, buf, NULL);
 	ASSERT_LT(0, h);
 
 	/* debugfs is root's alone. */

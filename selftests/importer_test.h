@@ -17,7 +17,7 @@
 
 #include <linux/cohbuf_importer.h>
 
-#include "libcohbuf.h"
+#include "libcohbuf_test.h"
 
 #define IMPORTER_DEV	"/dev/cohbuf-importer"
 #define MS		1000000ULL	/* nanoseconds */
@@ -59,7 +59,7 @@ static inline void imp_set_latency(struct cohbuf_imp_submit_data *d, __u32 ms)
 
 /*
  * The tests' CRC-32 oracle, as zlib's crc32(0, buf, len): what CHECKSUM
- * results are checked against.  It computes what libcohbuf's cohbuf_crc32()
+ * results are checked against.  It computes what libcohbuf's cohbuf_importer_crc32()
  * does, but is written apart from it and kept apart ON PURPOSE: a bug in
  * the library must not be able to hide the same bug in the kernel.  The
  * tests use only this one.

@@ -17,7 +17,7 @@
 #include <linux/dma-buf.h>
 #include <xf86drm.h>
 
-#include "libcohbuf.h"
+#include "libcohbuf_test.h"
 
 /*
  * A controllable fence as a sync_file: a vgem buffer with a vgem write
@@ -32,7 +32,7 @@ static inline int vgem_sync_file(int drm, __u32 *fence)
 
 	if (drmIoctl(drm, DRM_IOCTL_MODE_CREATE_DUMB, &dumb))
 		return -errno;
-	f = cohbuf_vgem_fence_attach(drm, dumb.handle, 1);
+	f = test_vgem_fence(drm, dumb.handle, 1);
 	if (f < 0 || drmPrimeHandleToFD(drm, dumb.handle, DRM_CLOEXEC, &buf_fd)) {
 		drmCloseBufferHandle(drm, dumb.handle);
 		return f < 0 ? f : -errno;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cohbuf_tool.h"
+#include "libcohbuf_drm.h"
 
 #define SIZE		(1024 * 1024)
 #define MESSAGE		"hello from B, written while vgem held the buffer"
@@ -45,9 +46,9 @@ static int hear(int sock, char want)
 /* B: vgem fences the buffer, B writes it, then waits for A's fill. */
 static int party_b(int sock)
 {
-	int buf = cohbuf_recv_fd(sock), drm = cohbuf_vgem_open(), fence, sync;
+	int buf = cohbuf_fd_recv(sock), drm = cohbuf_vgem_open(), sync;
+	uint32_t handle, fence;
 	unsigned char *map;
-	uint32_t handle;
 
 	if (buf < 0 || drm < 0 || cohbuf_drm_import(drm, buf, &handle)) {
 		printf("[B] cannot get the buffer into vgem (is vgem loaded?)\n");
@@ -55,20 +56,19 @@ static int party_b(int sock)
 	}
 	printf("[B] got dma-buf fd %d from A and imported it into vgem (handle %u)\n",
 	       buf, handle);
-	fence = cohbuf_vgem_fence_attach(drm, handle, 1);
-	if (fence < 0)
+	if (cohbuf_vgem_fence_attach(drm, handle, 1, &fence))
 		return 1;
-	printf("[vgem] write fence %d attached: the buffer is vgem's until it signals\n", fence);
-	map = cohbuf_map(buf, 0, SIZE, 1);
+	printf("[vgem] write fence %u attached: the buffer is vgem's until it signals\n", fence);
+	map = cohbuf_dmabuf_map(buf, 0, SIZE, 1);
 	if (!map || say(sock, 'f'))
 		return 1;
 	sleep(1);
 	memcpy(map, MESSAGE, sizeof(MESSAGE));
 	printf("[B] wrote \"%s\" through its own mapping\n", MESSAGE);
-	printf("[vgem] signalling fence %d\n", fence);
-	if (cohbuf_vgem_fence_signal(drm, (uint32_t)fence) || hear(sock, 's'))
+	printf("[vgem] signalling fence %u\n", fence);
+	if (cohbuf_vgem_fence_signal(drm, fence) || hear(sock, 's'))
 		return 1;
-	sync = cohbuf_recv_fd(sock);
+	sync = cohbuf_fd_recv(sock);
 	printf("[B] got A's out-fence (sync_file fd %d); waiting on it\n", sync);
 	if (sync < 0 || cohbuf_fd_wait(sync, 20000))
 		return 1;
@@ -88,19 +88,19 @@ static int checksum_after_vgem(int ctx, uint32_t handle, int buf, const unsigned
 
 	printf("[A] poll() on the dma-buf says: %s\n",
 	       cohbuf_fd_wait(buf, 0) ? "busy (someone is writing)" : "idle");
-	if (cohbuf_imp_submit(ctx, &job))
+	if (cohbuf_importer_submit(ctx, &job))
 		return -1;
 	printf("[A] submitted importer job %llu: CRC-32 of the buffer\n",
 	       (unsigned long long)job.job_id);
 	printf("[A] job %llu after 0.5 s: %s\n", (unsigned long long)job.job_id,
-	       cohbuf_imp_wait(ctx, job.job_id, NS_PER_S / 2, NULL, NULL) == -ETIME ?
+	       cohbuf_importer_wait(ctx, job.job_id, NS_PER_S / 2, NULL, NULL) == -ETIME ?
 	       "still waiting for vgem's fence" : "already done (unexpected)");
-	if (cohbuf_imp_wait(ctx, job.job_id, 20 * NS_PER_S, &status, &csum) || status)
+	if (cohbuf_importer_wait(ctx, job.job_id, 20 * NS_PER_S, &status, &csum) || status)
 		return -1;
 	printf("[A] job %llu done: CRC-32 %#010x; the CPU computes %#010x for B's bytes: %s\n",
-	       (unsigned long long)job.job_id, csum, cohbuf_crc32(map, SIZE),
-	       csum == cohbuf_crc32(map, SIZE) ? "same" : "DIFFERENT");
-	return csum == cohbuf_crc32(map, SIZE) ? 0 : -1;
+	       (unsigned long long)job.job_id, csum, cohbuf_importer_crc32(map, SIZE),
+	       csum == cohbuf_importer_crc32(map, SIZE) ? "same" : "DIFFERENT");
+	return csum == cohbuf_importer_crc32(map, SIZE) ? 0 : -1;
 }
 
 /* A: the importer fills the buffer; B gets the out-fence. */
@@ -113,24 +113,25 @@ static int fill_with_out_fence(int ctx, uint32_t handle, int sock)
 		.latency_ms = 1000,
 	};
 
-	if (cohbuf_imp_submit(ctx, &job))
+	if (cohbuf_importer_submit(ctx, &job))
 		return -1;
 	printf("[A] submitted importer job %llu: fill with 0x41424344 (\"DCBA\"), 1 s busy\n",
 	       (unsigned long long)job.job_id);
-	if (say(sock, 's') || cohbuf_send_fd(sock, job.out_fence_fd))
+	if (say(sock, 's') || cohbuf_fd_send(sock, job.out_fence_fd))
 		return -1;
 	printf("[A] sent the job's out-fence to B\n");
 	close(job.out_fence_fd);
-	return cohbuf_imp_wait(ctx, job.job_id, 20 * NS_PER_S, NULL, NULL);
+	return cohbuf_importer_wait(ctx, job.job_id, 20 * NS_PER_S, NULL, NULL);
 }
 
 static int party_a(int sock, pid_t b)
 {
 	struct cohbuf_buffer_desc desc = { .size = SIZE, .name = "shared-frame" };
-	int dev = cohbuf_open(), ctx = cohbuf_imp_open(), buf, h, status;
+	int dev = cohbuf_exporter_open(), ctx = cohbuf_importer_open(), buf, ret, status;
 	unsigned char *map;
+	uint32_t h;
 
-	buf = dev < 0 ? dev : cohbuf_alloc(dev, &desc, NULL);
+	buf = dev < 0 ? dev : cohbuf_exporter_alloc(dev, &desc, NULL);
 	if (buf < 0 || ctx < 0) {
 		printf("[A] cannot allocate or open the importer: %s\n",
 		       strerror(-(buf < 0 ? buf : ctx)));
@@ -138,12 +139,12 @@ static int party_a(int sock, pid_t b)
 	}
 	printf("[A] allocated a 1 MiB cohbuf buffer \"shared-frame\" (fd %d) and sends it to B\n",
 	       buf);
-	h = cohbuf_imp_import(ctx, buf, NULL);
-	map = cohbuf_map(buf, 0, SIZE, 0);
-	if (h < 0 || !map || cohbuf_send_fd(sock, buf) || hear(sock, 'f'))
+	ret = cohbuf_importer_import(ctx, buf, &h, NULL);
+	map = cohbuf_dmabuf_map(buf, 0, SIZE, 0);
+	if (ret || !map || cohbuf_fd_send(sock, buf) || hear(sock, 'f'))
 		return 1;
-	if (checksum_after_vgem(ctx, (uint32_t)h, buf, map) ||
-	    fill_with_out_fence(ctx, (uint32_t)h, sock))
+	if (checksum_after_vgem(ctx, h, buf, map) ||
+	    fill_with_out_fence(ctx, h, sock))
 		return 1;
 	if (waitpid(b, &status, 0) != b || !WIFEXITED(status) || WEXITSTATUS(status))
 		return 1;

@@ -155,7 +155,7 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 	F.dev = cohbuf_dev_open();
 	ASSERT_LE(0, F.dev);
 	for (i = 0; i < NCTX; i++) {
-		F.ctx[i] = cohbuf_imp_open();
+		F.ctx[i] = cohbuf_importer_open();
 		ASSERT_LE(0, F.ctx[i]);
 	}
 	F.ro_page = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+/* libcohbuf: the exporter's ioctls on /dev/cohbuf (see libcohbuf.h). */
+
+#include <string.h>
+
+#include "libcohbuf.h"
+#include "libcohbuf_internal.h"
+
+int cohbuf_exporter_open(void)
+{
+	return lib_open_rdwr("/dev/cohbuf");
+}
+
+int cohbuf_exporter_alloc(int dev, const struct cohbuf_buffer_desc *desc, uint64_t *id)
+{
+	struct cohbuf_alloc_data d;
+	int ret;
+
+	memset(&d, 0, sizeof(d));
+	d.size = desc->size;
+	d.fd_flags = (desc->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	d.flags = desc->flags;
+	d.cache_mode = desc->cache_mode;
+	if (desc->name) {
+		if (strlen(desc->name) >= sizeof(d.name))
+			return -ENAMETOOLONG;
+		memcpy(d.name, desc->name, strlen(desc->name));
+	}
+	ret = lib_ioctl(dev, COHBUF_IOCTL_ALLOC, &d);
+	if (ret)
+		return ret;
+	if (id)
+		*id = d.id;
+	return d.fd;
+}
+
+int cohbuf_exporter_info(int dev, int buf, struct cohbuf_info_data *info,
+			 struct cohbuf_chunk_info *chunks, uint32_t cap)
+{
+	memset(info, 0, sizeof(*info));
+	info->fd = buf;
+	info->chunks_cap = cap;
+	info->chunks_ptr = (uintptr_t)chunks;
+	return lib_ioctl(dev, COHBUF_IOCTL_INFO, info);
+}
