@@ -19,6 +19,7 @@
 #include <linux/uaccess.h>
 #include <uapi/linux/dma-buf.h>
 
+#include <cohbuf_uarg.h>
 #include "cohbuf.h"
 
 #define COHBUF_FD_FLAGS_MASK	(O_CLOEXEC | O_ACCMODE)
@@ -28,26 +29,6 @@ static_assert(offsetofend(struct cohbuf_alloc_data, name) ==
 	      COHBUF_ALLOC_DATA_SIZE_VER0);
 static_assert(offsetofend(struct cohbuf_info_data, info_flags) ==
 	      COHBUF_INFO_DATA_SIZE_VER0);
-
-static int cohbuf_copy_in(void *karg, size_t ksize, const void __user *uarg,
-			  size_t usize, size_t min_usize)
-{
-	int ret;
-
-	if (usize < min_usize)
-		return -EINVAL;
-	ret = copy_struct_from_user(karg, ksize, uarg, usize);
-	/* Unknown non-zero trailing bytes are invalid input, not a size. */
-	return ret == -E2BIG ? -EINVAL : ret;
-}
-
-static int cohbuf_copy_out(void __user *uarg, size_t usize,
-			   const void *karg, size_t ksize)
-{
-	if (copy_to_user(uarg, karg, min(usize, ksize)))
-		return -EFAULT;
-	return 0;
-}
 
 /**
  * cohbuf_alloc_check() - validate an allocation request
@@ -108,7 +89,7 @@ static int cohbuf_alloc_publish(struct dma_buf *dmabuf,
 		return fd;
 	data->fd = fd;
 	data->id = cohbuf_buffer_from_dmabuf(dmabuf)->id;
-	ret = cohbuf_copy_out(uarg, usize, data, sizeof(*data));
+	ret = cohbuf_uarg_copy_out(uarg, usize, data, sizeof(*data));
 	if (ret) {
 		put_unused_fd(fd);
 		return ret;
@@ -197,7 +178,7 @@ static int cohbuf_ioctl_info(struct cohbuf_info_data *data,
 	}
 	ret = cohbuf_info_fill(buf, data);
 	if (!ret)
-		ret = cohbuf_copy_out(uarg, usize, data, sizeof(*data));
+		ret = cohbuf_uarg_copy_out(uarg, usize, data, sizeof(*data));
 out_put:
 	dma_buf_put(dmabuf);
 	return ret;
@@ -227,12 +208,12 @@ long cohbuf_ioctl(struct device *dev, unsigned int cmd, unsigned long arg)
 
 	switch (_IOC_NR(cmd)) {
 	case _IOC_NR(COHBUF_IOCTL_ALLOC):
-		ret = cohbuf_copy_in(&k.alloc, sizeof(k.alloc), uarg, usize,
-				     COHBUF_ALLOC_DATA_SIZE_VER0);
+		ret = cohbuf_uarg_copy_in(&k.alloc, sizeof(k.alloc), uarg,
+					  usize, COHBUF_ALLOC_DATA_SIZE_VER0);
 		return ret ?: cohbuf_ioctl_alloc(dev, &k.alloc, uarg, usize);
 	case _IOC_NR(COHBUF_IOCTL_INFO):
-		ret = cohbuf_copy_in(&k.info, sizeof(k.info), uarg, usize,
-				     COHBUF_INFO_DATA_SIZE_VER0);
+		ret = cohbuf_uarg_copy_in(&k.info, sizeof(k.info), uarg,
+					  usize, COHBUF_INFO_DATA_SIZE_VER0);
 		return ret ?: cohbuf_ioctl_info(&k.info, uarg, usize);
 	default:
 		return -ENOTTY;

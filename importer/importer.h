@@ -143,8 +143,6 @@ unsigned int cohbuf_imp_max_jobs(void);
 /* importer_ioctl.c */
 long cohbuf_imp_ioctl(struct cohbuf_imp_ctx *ctx, unsigned int cmd,
 		      unsigned long arg);
-int cohbuf_imp_copy_out(void __user *uarg, size_t usize,
-			const void *karg, size_t ksize);
 
 /* importer_import.c */
 int cohbuf_imp_import(struct cohbuf_imp_ctx *ctx,

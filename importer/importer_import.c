@@ -30,6 +30,7 @@
 
 #include <cohbuf_compat.h>
 #include <cohbuf_dmadev.h>
+#include <cohbuf_uarg.h>
 #include "importer.h"
 
 /*
@@ -261,7 +262,7 @@ int cohbuf_imp_import(struct cohbuf_imp_ctx *ctx,
 	d->handle = imp->handle;
 	d->nents = imp->nents;
 	d->size = imp->size;
-	ret = cohbuf_imp_copy_out(uarg, usize, d, sizeof(*d));
+	ret = cohbuf_uarg_copy_out(uarg, usize, d, sizeof(*d));
 	if (ret && xa_cmpxchg(&ctx->imports, imp->handle, imp, NULL, 0) == imp)
 		cohbuf_imp_import_put(imp);
 out_put:

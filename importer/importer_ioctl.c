@@ -12,6 +12,7 @@
 #include <linux/stddef.h>
 #include <linux/uaccess.h>
 
+#include <cohbuf_uarg.h>
 #include "importer.h"
 
 static_assert(offsetofend(struct cohbuf_imp_import_data, size) ==
@@ -22,36 +23,6 @@ static_assert(offsetofend(struct cohbuf_imp_submit_data, pad) ==
 	      COHBUF_IMP_SUBMIT_DATA_SIZE_VER0);
 static_assert(offsetofend(struct cohbuf_imp_wait_data, pad) ==
 	      COHBUF_IMP_WAIT_DATA_SIZE_VER0);
-
-static int cohbuf_imp_copy_in(void *karg, size_t ksize,
-			      const void __user *uarg, size_t usize,
-			      size_t min_usize)
-{
-	int ret;
-
-	if (usize < min_usize)
-		return -EINVAL;
-	ret = copy_struct_from_user(karg, ksize, uarg, usize);
-	/* Unknown non-zero trailing bytes are invalid input, not a size. */
-	return ret == -E2BIG ? -EINVAL : ret;
-}
-
-/**
- * cohbuf_imp_copy_out() - write a result back to user space
- * @uarg: user argument
- * @usize: its size, from the ioctl number
- * @karg: kernel copy
- * @ksize: its size
- *
- * Return: 0 or -EFAULT.
- */
-int cohbuf_imp_copy_out(void __user *uarg, size_t usize,
-			const void *karg, size_t ksize)
-{
-	if (copy_to_user(uarg, karg, min(usize, ksize)))
-		return -EFAULT;
-	return 0;
-}
 
 static int cohbuf_imp_ioctl_release(struct cohbuf_imp_ctx *ctx,
 				    const struct cohbuf_imp_release_data *d)
@@ -67,7 +38,7 @@ static int cohbuf_imp_ioctl_wait(struct cohbuf_imp_ctx *ctx,
 {
 	int ret = cohbuf_imp_wait(ctx, d);
 
-	return ret ?: cohbuf_imp_copy_out(uarg, usize, d, sizeof(*d));
+	return ret ?: cohbuf_uarg_copy_out(uarg, usize, d, sizeof(*d));
 }
 
 /* The direction bits of every ioctl of ours, by number. */
@@ -112,20 +83,20 @@ long cohbuf_imp_ioctl(struct cohbuf_imp_ctx *ctx, unsigned int cmd,
 
 	switch (_IOC_NR(cmd)) {
 	case _IOC_NR(COHBUF_IMP_IOCTL_IMPORT):
-		ret = cohbuf_imp_copy_in(&k.import, sizeof(k.import), uarg,
-					 usize, COHBUF_IMP_IMPORT_DATA_SIZE_VER0);
+		ret = cohbuf_uarg_copy_in(&k.import, sizeof(k.import), uarg,
+					  usize, COHBUF_IMP_IMPORT_DATA_SIZE_VER0);
 		return ret ?: cohbuf_imp_import(ctx, &k.import, uarg, usize);
 	case _IOC_NR(COHBUF_IMP_IOCTL_RELEASE):
-		ret = cohbuf_imp_copy_in(&k.release, sizeof(k.release), uarg,
-					 usize, COHBUF_IMP_RELEASE_DATA_SIZE_VER0);
+		ret = cohbuf_uarg_copy_in(&k.release, sizeof(k.release), uarg,
+					  usize, COHBUF_IMP_RELEASE_DATA_SIZE_VER0);
 		return ret ?: cohbuf_imp_ioctl_release(ctx, &k.release);
 	case _IOC_NR(COHBUF_IMP_IOCTL_SUBMIT):
-		ret = cohbuf_imp_copy_in(&k.submit, sizeof(k.submit), uarg,
-					 usize, COHBUF_IMP_SUBMIT_DATA_SIZE_VER0);
+		ret = cohbuf_uarg_copy_in(&k.submit, sizeof(k.submit), uarg,
+					  usize, COHBUF_IMP_SUBMIT_DATA_SIZE_VER0);
 		return ret ?: cohbuf_imp_submit(ctx, &k.submit, uarg, usize);
 	case _IOC_NR(COHBUF_IMP_IOCTL_WAIT):
-		ret = cohbuf_imp_copy_in(&k.wait, sizeof(k.wait), uarg,
-					 usize, COHBUF_IMP_WAIT_DATA_SIZE_VER0);
+		ret = cohbuf_uarg_copy_in(&k.wait, sizeof(k.wait), uarg,
+					  usize, COHBUF_IMP_WAIT_DATA_SIZE_VER0);
 		return ret ?: cohbuf_imp_ioctl_wait(ctx, &k.wait, uarg, usize);
 	default:
 		return -ENOTTY;

@@ -37,6 +37,7 @@
 #include <linux/string.h>
 #include <linux/sync_file.h>
 
+#include <cohbuf_uarg.h>
 #include "importer.h"
 
 /* The reservation objects of one job, each locked once. */
@@ -377,7 +378,7 @@ static int cohbuf_imp_submit_report(struct cohbuf_imp_submit_data *d,
 				    int fd, struct sync_file *sync)
 {
 	d->out_fence_fd = fd;
-	if (cohbuf_imp_copy_out(uarg, usize, d, sizeof(*d))) {
+	if (cohbuf_uarg_copy_out(uarg, usize, d, sizeof(*d))) {
 		if (sync) {
 			put_unused_fd(fd);
 			fput(sync->file);
