@@ -14,21 +14,57 @@
 #include <linux/file.h>
 #include <linux/kernel.h>
 #include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/overflow.h>
+#include <linux/sizes.h>
 #include <linux/stddef.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/dma-buf.h>
 
 #include <cohbuf_uarg.h>
-#include "cohbuf.h"
+#include "cohbuf_drv.h"
 
 #define COHBUF_FD_FLAGS_MASK	(O_CLOEXEC | O_ACCMODE)
+
+/* Chunk counts and sg_table lengths are unsigned int. */
+#define COHBUF_MAX_PAGES	((u64)INT_MAX)
+
+static unsigned long max_buffer_size = SZ_256M;
+module_param(max_buffer_size, ulong, 0644);
+MODULE_PARM_DESC(max_buffer_size,
+		 "Largest buffer in bytes; larger requests fail with E2BIG (default 256 MiB)");
 
 static_assert(COHBUF_NAME_LEN == DMA_BUF_NAME_LEN);
 static_assert(offsetofend(struct cohbuf_alloc_data, name) ==
 	      COHBUF_ALLOC_DATA_SIZE_VER0);
 static_assert(offsetofend(struct cohbuf_info_data, info_flags) ==
 	      COHBUF_INFO_DATA_SIZE_VER0);
+
+/**
+ * cohbuf_size_check() - validate and round a requested buffer size
+ * @len: size requested by user space
+ * @size: on success, @len rounded up to a multiple of PAGE_SIZE
+ *
+ * Return: 0, -EINVAL for 0, or -E2BIG if the rounded size exceeds
+ * max_buffer_size (or cannot be represented).
+ */
+static int cohbuf_size_check(u64 len, size_t *size)
+{
+	u64 max = READ_ONCE(max_buffer_size);
+	u64 aligned;
+
+	if (!len)
+		return -EINVAL;
+	if (check_add_overflow(len, (u64)PAGE_SIZE - 1, &aligned))
+		return -E2BIG;
+	aligned &= ~((u64)PAGE_SIZE - 1);
+	if (aligned > max || (aligned >> PAGE_SHIFT) > COHBUF_MAX_PAGES)
+		return -E2BIG;
+	*size = aligned;
+	return 0;
+}
 
 /**
  * cohbuf_alloc_check() - validate an allocation request
