@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cohbuf importer: ioctl argument handling for /dev/cohbuf-importer.
+ * cohbuf importer: the ioctls of /dev/cohbuf-importer.
  *
- * Arguments are extensible structures (see the uapi header): the size is
- * taken from the ioctl number, a shorter structure is zero-extended, and
- * a longer one must be zero beyond what this module knows.
+ * This file owns every user pointer of the module: it copies each
+ * argument in, calls the import or job file with kernel structures,
+ * copies the result back and installs any new fd, only once nothing can
+ * fail any more. Arguments are extensible structures (see the uapi header
+ * and include/cohbuf_uarg.h). Called by importer_main.c; calls
+ * importer_import.c and importer_job.c.
  */
 
+#include <linux/err.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/kernel.h>
-#include <linux/minmax.h>
 #include <linux/stddef.h>
-#include <linux/uaccess.h>
+#include <linux/sync_file.h>
 
 #include <cohbuf_uarg.h>
 #include "importer.h"
@@ -24,12 +30,80 @@ static_assert(offsetofend(struct cohbuf_imp_submit_data, pad) ==
 static_assert(offsetofend(struct cohbuf_imp_wait_data, pad) ==
 	      COHBUF_IMP_WAIT_DATA_SIZE_VER0);
 
+/*
+ * The handle is published before the write-back and withdrawn if that
+ * fails; our own reference keeps the import alive until then.
+ */
+static int cohbuf_imp_ioctl_import(struct cohbuf_imp_ctx *ctx,
+				   struct cohbuf_imp_import_data *d,
+				   void __user *uarg, size_t usize)
+{
+	struct cohbuf_imp_import *imp;
+	int ret;
+
+	imp = cohbuf_imp_import(ctx, d);
+	if (IS_ERR(imp))
+		return PTR_ERR(imp);
+	ret = cohbuf_uarg_copy_out(uarg, usize, d, sizeof(*d));
+	if (ret)
+		cohbuf_imp_import_withdraw(ctx, imp);
+	cohbuf_imp_import_put(imp);
+	return ret;
+}
+
 static int cohbuf_imp_ioctl_release(struct cohbuf_imp_ctx *ctx,
 				    const struct cohbuf_imp_release_data *d)
 {
 	if (d->pad)
 		return -EINVAL;
 	return cohbuf_imp_release(ctx, d->handle);
+}
+
+/*
+ * The out-fence fd is reserved once the job is checked and before it is
+ * queued, and installed only after the write-back: once queued the job
+ * runs whatever happens here, and if the result cannot be written back,
+ * the out-fence is dropped and its fd released unused.
+ */
+static int cohbuf_imp_ioctl_submit(struct cohbuf_imp_ctx *ctx,
+				   struct cohbuf_imp_submit_data *d,
+				   void __user *uarg, size_t usize)
+{
+	bool out = d->flags & COHBUF_IMP_SUBMIT_OUT_FENCE;
+	struct cohbuf_imp_job *job;
+	struct sync_file *sync;
+	int fd = -1, ret;
+
+	job = cohbuf_imp_job_create(ctx, d);
+	if (IS_ERR(job))
+		return PTR_ERR(job);
+	if (out) {
+		fd = get_unused_fd_flags(O_CLOEXEC);
+		if (fd < 0) {
+			cohbuf_imp_job_cancel(job);
+			return fd;
+		}
+	}
+	sync = cohbuf_imp_job_submit(job, out, &d->job_id);
+	if (IS_ERR(sync)) {
+		ret = PTR_ERR(sync);
+		goto err_fd;
+	}
+	d->out_fence_fd = fd;
+	ret = cohbuf_uarg_copy_out(uarg, usize, d, sizeof(*d));
+	if (ret)
+		goto err_sync;
+	if (sync)
+		fd_install(fd, sync->file);
+	return 0;
+
+err_sync:
+	if (sync)
+		fput(sync->file);
+err_fd:
+	if (fd >= 0)
+		put_unused_fd(fd);
+	return ret;
 }
 
 static int cohbuf_imp_ioctl_wait(struct cohbuf_imp_ctx *ctx,
@@ -85,7 +159,7 @@ long cohbuf_imp_ioctl(struct cohbuf_imp_ctx *ctx, unsigned int cmd,
 	case _IOC_NR(COHBUF_IMP_IOCTL_IMPORT):
 		ret = cohbuf_uarg_copy_in(&k.import, sizeof(k.import), uarg,
 					  usize, COHBUF_IMP_IMPORT_DATA_SIZE_VER0);
-		return ret ?: cohbuf_imp_import(ctx, &k.import, uarg, usize);
+		return ret ?: cohbuf_imp_ioctl_import(ctx, &k.import, uarg, usize);
 	case _IOC_NR(COHBUF_IMP_IOCTL_RELEASE):
 		ret = cohbuf_uarg_copy_in(&k.release, sizeof(k.release), uarg,
 					  usize, COHBUF_IMP_RELEASE_DATA_SIZE_VER0);
@@ -93,7 +167,7 @@ long cohbuf_imp_ioctl(struct cohbuf_imp_ctx *ctx, unsigned int cmd,
 	case _IOC_NR(COHBUF_IMP_IOCTL_SUBMIT):
 		ret = cohbuf_uarg_copy_in(&k.submit, sizeof(k.submit), uarg,
 					  usize, COHBUF_IMP_SUBMIT_DATA_SIZE_VER0);
-		return ret ?: cohbuf_imp_submit(ctx, &k.submit, uarg, usize);
+		return ret ?: cohbuf_imp_ioctl_submit(ctx, &k.submit, uarg, usize);
 	case _IOC_NR(COHBUF_IMP_IOCTL_WAIT):
 		ret = cohbuf_uarg_copy_in(&k.wait, sizeof(k.wait), uarg,
 					  usize, COHBUF_IMP_WAIT_DATA_SIZE_VER0);
