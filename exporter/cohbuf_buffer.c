@@ -21,7 +21,7 @@
 static unsigned long max_total_bytes = SZ_512M;
 module_param(max_total_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_total_bytes,
-		 "Limit on all buffers together; beyond it ALLOC fails with ENOMEM (default 512 MiB)");
+		 "Limit in bytes on all buffers together (default 512 MiB)");
 
 struct cohbuf_state cohbuf_state = {
 	.lock = __MUTEX_INITIALIZER(cohbuf_state.lock),

@@ -34,7 +34,7 @@
 static unsigned long max_buffer_size = SZ_256M;
 module_param(max_buffer_size, ulong, 0644);
 MODULE_PARM_DESC(max_buffer_size,
-		 "Largest buffer in bytes; larger requests fail with E2BIG (default 256 MiB)");
+		 "Largest buffer in bytes (default 256 MiB)");
 
 static_assert(COHBUF_NAME_LEN == DMA_BUF_NAME_LEN);
 static_assert(offsetofend(struct cohbuf_alloc_data, name) ==
