@@ -12,25 +12,16 @@
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/moduleparam.h>
-#include <linux/overflow.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include "cohbuf.h"
-
-static unsigned long max_buffer_size = SZ_256M;
-module_param(max_buffer_size, ulong, 0644);
-MODULE_PARM_DESC(max_buffer_size,
-		 "Largest buffer in bytes; larger requests fail with E2BIG (default 256 MiB)");
+#include "cohbuf_drv.h"
 
 static unsigned long max_total_bytes = SZ_512M;
 module_param(max_total_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_total_bytes,
-		 "Limit on all buffers together; beyond it ALLOC fails with ENOMEM (default 512 MiB)");
-
-/* Chunk counts and sg_table lengths are unsigned int. */
-#define COHBUF_MAX_PAGES	((u64)INT_MAX)
+		 "Limit in bytes on all buffers together (default 512 MiB)");
 
 struct cohbuf_state cohbuf_state = {
 	.lock = __MUTEX_INITIALIZER(cohbuf_state.lock),
@@ -39,30 +30,6 @@ struct cohbuf_state cohbuf_state = {
 
 /* Last buffer id handed out; ids start at 1. */
 static atomic64_t cohbuf_last_id = ATOMIC64_INIT(0);
-
-/**
- * cohbuf_size_check() - validate and round a requested buffer size
- * @len: size requested by user space
- * @size: on success, @len rounded up to a multiple of PAGE_SIZE
- *
- * Return: 0, -EINVAL for 0, or -E2BIG if the rounded size exceeds
- * max_buffer_size (or cannot be represented).
- */
-int cohbuf_size_check(u64 len, size_t *size)
-{
-	u64 max = READ_ONCE(max_buffer_size);
-	u64 aligned;
-
-	if (!len)
-		return -EINVAL;
-	if (check_add_overflow(len, (u64)PAGE_SIZE - 1, &aligned))
-		return -E2BIG;
-	aligned &= ~((u64)PAGE_SIZE - 1);
-	if (aligned > max || (aligned >> PAGE_SHIFT) > COHBUF_MAX_PAGES)
-		return -E2BIG;
-	*size = aligned;
-	return 0;
-}
 
 static int cohbuf_charge(size_t size)
 {

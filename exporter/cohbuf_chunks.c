@@ -17,8 +17,6 @@
  */
 
 #include <linux/bitops.h>
-#include <linux/cc_platform.h>
-#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/log2.h>
@@ -27,9 +25,8 @@
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
-#include <linux/vmalloc.h>
 
-#include "cohbuf.h"
+#include "cohbuf_drv.h"
 
 /*
  * No warning on failure: large orders are expected to fail and we fall
@@ -292,60 +289,4 @@ void cohbuf_chunks_sgt_free(struct sg_table *sgt)
 {
 	sg_free_table(sgt);
 	kfree(sgt);
-}
-
-/**
- * cohbuf_pgprot() - page protection for a CPU mapping of a buffer
- * @buf: the buffer
- * @prot: protection the mapping would have for ordinary memory
- *
- * What the DMA API gives its own mappings of coherent memory: unchanged
- * for a cache-coherent device (so write-combine is a no-op on x86), else
- * write-combined or the architecture's coherent protection; decrypted in
- * a memory-encrypted guest, where dma-direct shares DMA memory in clear.
- *
- * Return: the protection for kernel (vmap) and user (mmap) mappings.
- */
-pgprot_t cohbuf_pgprot(const struct cohbuf_buffer *buf, pgprot_t prot)
-{
-	if (!dev_is_dma_coherent(buf->dev)) {
-		if (buf->cache_mode == COHBUF_CACHE_WC)
-			prot = pgprot_writecombine(prot);
-		else
-			prot = pgprot_dmacoherent(prot);
-	}
-	if (cc_platform_has(CC_ATTR_GUEST_MEM_ENCRYPT))
-		prot = pgprot_decrypted(prot);
-	return prot;
-}
-
-/**
- * cohbuf_chunks_vmap() - map all chunks contiguously into kernel space
- * @buf: exported buffer
- *
- * Return: the kernel address, to be released with vunmap(), or NULL.
- */
-void *cohbuf_chunks_vmap(const struct cohbuf_buffer *buf)
-{
-	unsigned long n = buf->size >> PAGE_SHIFT, i = 0;
-	struct sg_page_iter piter;
-	struct page **pages;
-	unsigned int c;
-	void *vaddr = NULL;
-
-	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL);
-	if (!pages)
-		return NULL;
-	for (c = 0; c < buf->nr_chunks; c++) {
-		for_each_sgtable_page(&buf->chunks[c].sgt, &piter, 0) {
-			if (WARN_ON_ONCE(i >= n))
-				goto out;
-			pages[i++] = sg_page_iter_page(&piter);
-		}
-	}
-	if (!WARN_ON_ONCE(i != n))
-		vaddr = vmap(pages, n, VM_MAP, cohbuf_pgprot(buf, PAGE_KERNEL));
-out:
-	kvfree(pages);
-	return vaddr;
 }

@@ -13,12 +13,13 @@
 
 #include <linux/debugfs.h>
 #include <linux/dma-buf.h>
+#include <linux/lockdep.h>
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <uapi/linux/dma-buf.h>
 
-#include "cohbuf.h"
+#include "cohbuf_drv.h"
 
 static struct dentry *cohbuf_debugfs_dir;
 
@@ -33,6 +34,7 @@ static void cohbuf_show_buffer(struct seq_file *m,
 {
 	char name[DMA_BUF_NAME_LEN] = "";
 
+	lockdep_assert_held(&cohbuf_state.lock);
 	spin_lock(&buf->dmabuf->name_lock);
 	if (buf->dmabuf->name)
 		strscpy(name, buf->dmabuf->name, sizeof(name));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cohbuf: dma_buf_ops of the exported buffers.
+ * cohbuf: dma_buf_ops of the exported buffers, and the CPU mappings
+ * (page protection, mmap, vmap) they make.
  *
  * Locking: the dma-buf core calls map_dma_buf, unmap_dma_buf, vmap and
  * vunmap with the reservation lock held on 6.2+, and on 6.1 with or
@@ -17,17 +18,21 @@
  * exp_info.owner, so the module cannot be unloaded while a buffer lives.
  */
 
+#include <linux/cc_platform.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/iosys-map.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
 #include <linux/vmalloc.h>
 
 #include <cohbuf_compat.h>
 #include <cohbuf_dmadev.h>
-#include "cohbuf.h"
+#include "cohbuf_drv.h"
 
 static int cohbuf_attach(struct dma_buf *dmabuf,
 			 struct dma_buf_attachment *attach)
@@ -114,6 +119,31 @@ static void cohbuf_unmap_dma_buf(struct dma_buf_attachment *attach,
 {
 	dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
 	cohbuf_chunks_sgt_free(sgt);
+}
+
+/**
+ * cohbuf_pgprot() - page protection for a CPU mapping of a buffer
+ * @buf: the buffer
+ * @prot: protection the mapping would have for ordinary memory
+ *
+ * What the DMA API gives its own mappings of coherent memory: unchanged
+ * for a cache-coherent device (so write-combine is a no-op on x86), else
+ * write-combined or the architecture's coherent protection; decrypted in
+ * a memory-encrypted guest, where dma-direct shares DMA memory in clear.
+ *
+ * Return: the protection for kernel (vmap) and user (mmap) mappings.
+ */
+static pgprot_t cohbuf_pgprot(const struct cohbuf_buffer *buf, pgprot_t prot)
+{
+	if (!dev_is_dma_coherent(buf->dev)) {
+		if (buf->cache_mode == COHBUF_CACHE_WC)
+			prot = pgprot_writecombine(prot);
+		else
+			prot = pgprot_dmacoherent(prot);
+	}
+	if (cc_platform_has(CC_ATTR_GUEST_MEM_ENCRYPT))
+		prot = pgprot_decrypted(prot);
+	return prot;
 }
 
 /* Called for every new VMA: mmap, split, fork, mremap. */
@@ -234,6 +264,37 @@ static int cohbuf_end_cpu_access(struct dma_buf *dmabuf,
 	/* Drain this CPU's write-combining buffers (sfence on x86). */
 	wmb();
 	return 0;
+}
+
+/**
+ * cohbuf_chunks_vmap() - map all chunks contiguously into kernel space
+ * @buf: exported buffer
+ *
+ * Return: the kernel address, to be released with vunmap(), or NULL.
+ */
+static void *cohbuf_chunks_vmap(const struct cohbuf_buffer *buf)
+{
+	unsigned long n = buf->size >> PAGE_SHIFT, i = 0;
+	struct sg_page_iter piter;
+	struct page **pages;
+	unsigned int c;
+	void *vaddr = NULL;
+
+	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return NULL;
+	for (c = 0; c < buf->nr_chunks; c++) {
+		for_each_sgtable_page(&buf->chunks[c].sgt, &piter, 0) {
+			if (WARN_ON_ONCE(i >= n))
+				goto out;
+			pages[i++] = sg_page_iter_page(&piter);
+		}
+	}
+	if (!WARN_ON_ONCE(i != n))
+		vaddr = vmap(pages, n, VM_MAP, cohbuf_pgprot(buf, PAGE_KERNEL));
+out:
+	kvfree(pages);
+	return vaddr;
 }
 
 static int cohbuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)

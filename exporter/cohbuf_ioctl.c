@@ -14,14 +14,27 @@
 #include <linux/file.h>
 #include <linux/kernel.h>
 #include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/overflow.h>
+#include <linux/sizes.h>
 #include <linux/stddef.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/dma-buf.h>
 
-#include "cohbuf.h"
+#include <cohbuf_uarg.h>
+#include "cohbuf_drv.h"
 
 #define COHBUF_FD_FLAGS_MASK	(O_CLOEXEC | O_ACCMODE)
+
+/* Chunk counts and sg_table lengths are unsigned int. */
+#define COHBUF_MAX_PAGES	((u64)INT_MAX)
+
+static unsigned long max_buffer_size = SZ_256M;
+module_param(max_buffer_size, ulong, 0644);
+MODULE_PARM_DESC(max_buffer_size,
+		 "Largest buffer in bytes (default 256 MiB)");
 
 static_assert(COHBUF_NAME_LEN == DMA_BUF_NAME_LEN);
 static_assert(offsetofend(struct cohbuf_alloc_data, name) ==
@@ -29,23 +42,27 @@ static_assert(offsetofend(struct cohbuf_alloc_data, name) ==
 static_assert(offsetofend(struct cohbuf_info_data, info_flags) ==
 	      COHBUF_INFO_DATA_SIZE_VER0);
 
-static int cohbuf_copy_in(void *karg, size_t ksize, const void __user *uarg,
-			  size_t usize, size_t min_usize)
+/**
+ * cohbuf_size_check() - validate and round a requested buffer size
+ * @len: size requested by user space
+ * @size: on success, @len rounded up to a multiple of PAGE_SIZE
+ *
+ * Return: 0, -EINVAL for 0, or -E2BIG if the rounded size exceeds
+ * max_buffer_size (or cannot be represented).
+ */
+static int cohbuf_size_check(u64 len, size_t *size)
 {
-	int ret;
+	u64 max = READ_ONCE(max_buffer_size);
+	u64 aligned;
 
-	if (usize < min_usize)
+	if (!len)
 		return -EINVAL;
-	ret = copy_struct_from_user(karg, ksize, uarg, usize);
-	/* Unknown non-zero trailing bytes are invalid input, not a size. */
-	return ret == -E2BIG ? -EINVAL : ret;
-}
-
-static int cohbuf_copy_out(void __user *uarg, size_t usize,
-			   const void *karg, size_t ksize)
-{
-	if (copy_to_user(uarg, karg, min(usize, ksize)))
-		return -EFAULT;
+	if (check_add_overflow(len, (u64)PAGE_SIZE - 1, &aligned))
+		return -E2BIG;
+	aligned &= ~((u64)PAGE_SIZE - 1);
+	if (aligned > max || (aligned >> PAGE_SHIFT) > COHBUF_MAX_PAGES)
+		return -E2BIG;
+	*size = aligned;
 	return 0;
 }
 
@@ -108,7 +125,7 @@ static int cohbuf_alloc_publish(struct dma_buf *dmabuf,
 		return fd;
 	data->fd = fd;
 	data->id = cohbuf_buffer_from_dmabuf(dmabuf)->id;
-	ret = cohbuf_copy_out(uarg, usize, data, sizeof(*data));
+	ret = cohbuf_uarg_copy_out(uarg, usize, data, sizeof(*data));
 	if (ret) {
 		put_unused_fd(fd);
 		return ret;
@@ -197,7 +214,7 @@ static int cohbuf_ioctl_info(struct cohbuf_info_data *data,
 	}
 	ret = cohbuf_info_fill(buf, data);
 	if (!ret)
-		ret = cohbuf_copy_out(uarg, usize, data, sizeof(*data));
+		ret = cohbuf_uarg_copy_out(uarg, usize, data, sizeof(*data));
 out_put:
 	dma_buf_put(dmabuf);
 	return ret;
@@ -227,12 +244,12 @@ long cohbuf_ioctl(struct device *dev, unsigned int cmd, unsigned long arg)
 
 	switch (_IOC_NR(cmd)) {
 	case _IOC_NR(COHBUF_IOCTL_ALLOC):
-		ret = cohbuf_copy_in(&k.alloc, sizeof(k.alloc), uarg, usize,
-				     COHBUF_ALLOC_DATA_SIZE_VER0);
+		ret = cohbuf_uarg_copy_in(&k.alloc, sizeof(k.alloc), uarg,
+					  usize, COHBUF_ALLOC_DATA_SIZE_VER0);
 		return ret ?: cohbuf_ioctl_alloc(dev, &k.alloc, uarg, usize);
 	case _IOC_NR(COHBUF_IOCTL_INFO):
-		ret = cohbuf_copy_in(&k.info, sizeof(k.info), uarg, usize,
-				     COHBUF_INFO_DATA_SIZE_VER0);
+		ret = cohbuf_uarg_copy_in(&k.info, sizeof(k.info), uarg,
+					  usize, COHBUF_INFO_DATA_SIZE_VER0);
 		return ret ?: cohbuf_ioctl_info(&k.info, uarg, usize);
 	default:
 		return -ENOTTY;

@@ -30,7 +30,7 @@
 #include <cohbuf_compat.h>
 #include <cohbuf_dmadev.h>
 #include <cohbuf_kapi.h>
-#include "cohbuf.h"
+#include "cohbuf_drv.h"
 
 struct cohbuf_device {
 	struct miscdevice misc;

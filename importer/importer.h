@@ -2,10 +2,22 @@
 /*
  * cohbuf importer: internal interfaces shared by the module's source files.
  *
+ * The files call one another only downwards, and each includes only this
+ * header of the module's own:
+ *   importer_main.c (module, device, file operations)
+ *     -> importer_ioctl.c (copy-in, copy-out, fd install)
+ *       -> importer_job.c (jobs) -> importer_import.c (imports)
+ *                                -> importer_engine.c (engines, fences)
+ *     -> importer_debugfs.c (a leaf: reads jobs through the job file)
+ *
  * Lock order, outermost first:
- *   cohbuf_imp_contexts_lock -> ctx->lock -> dma_resv locks (ww class)
- *   -> an engine's submit_lock -> ctx->done_lock -> an engine's fence_lock
- * The engine worker takes only ctx->done_lock and engine.fence_lock.
+ *   cohbuf_imp_contexts_lock -> ctx->lock -> ctx->done_lock
+ *   cohbuf_imp_contexts_lock -> a context's imports xa_lock
+ *   dma_resv locks (ww class) -> an engine's submit_lock -> fence locks
+ * ctx->lock and ctx->done_lock are never held while taking a reservation
+ * lock or submit_lock. A job's work item takes ctx->done_lock and its
+ * engine's fence_lock one after the other, never nested, and nothing but
+ * the wait queue's lock is taken under ctx->done_lock.
  * cohbuf_imp_maps_lock (importer_import.c) nests outside the dma_resv
  * locks the exporter's attach, map and vmap take, and is never taken with
  * any of the others held.
@@ -22,6 +34,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/ww_mutex.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <linux/cohbuf_importer.h>
@@ -31,6 +44,7 @@ struct dma_buf;
 struct dma_buf_attachment;
 struct dma_resv;
 struct sg_table;
+struct sync_file;
 struct cohbuf_imp_engine;
 
 /*
@@ -71,12 +85,13 @@ struct cohbuf_imp_ctx {
 	struct list_head jobs;		/* submitted, not yet reaped */
 	unsigned int nr_jobs;		/* in @jobs or being submitted */
 	spinlock_t done_lock;		/* protects nr_done and every job's
-					 * state, status and checksum
+					 * state, status and checksum; taken
+					 * only in importer_job.c
 					 */
 	unsigned int nr_done;		/* completed jobs not yet reaped */
 	wait_queue_head_t wq;		/* job completion; close */
 	bool closing;			/* set once by release, read by the
-					 * engine with READ_ONCE
+					 * jobs' work items with READ_ONCE
 					 */
 };
 
@@ -89,14 +104,16 @@ enum cohbuf_imp_job_state {
 /*
  * A job. Its parameters are fixed at submission. Its fence has its own
  * lifetime: it may outlive the job in reservation objects and sync_files.
- * The job is freed only in process context (WAIT or close), never by the
- * engine, so dropping its imports never takes a reservation lock on the
- * engine's signalling path.
+ * The job is freed only in process context (WAIT or close), never by its
+ * work item, so dropping its imports never takes a reservation lock on
+ * the signalling path. Only importer_job.c reads or writes its fields.
  */
 struct cohbuf_imp_job {
 	struct kref ref;		/* ctx->jobs, and each WAIT in progress */
 	struct list_head node;		/* in ctx->jobs, under ctx->lock */
-	struct work_struct work;	/* on the engine's ordered workqueue */
+	struct work_struct work;	/* runs the job; queued on its
+					 * engine's ordered workqueue
+					 */
 	struct cohbuf_imp_ctx *ctx;	/* outlives the job: close waits */
 	struct cohbuf_imp_engine *eng;	/* runs the job */
 	struct dma_fence *fence;	/* our reference */
@@ -120,6 +137,35 @@ struct cohbuf_imp_job {
 	u32 checksum;			/* under ctx->done_lock */
 };
 
+/* The reservation objects of one job, each locked once. */
+struct cohbuf_imp_resvs {
+	struct dma_resv *obj[2];
+	bool write[2];			/* the job writes obj[i] */
+	unsigned int n;
+	struct ww_acquire_ctx ticket;
+};
+
+/* One operation of an engine, on kernel mappings of the buffers. */
+struct cohbuf_imp_op {
+	u32 op;				/* COHBUF_IMP_OP_* */
+	bool random;			/* FILL: @seed's stream, not @pattern */
+	u8 *dst;			/* written, or NULL */
+	const u8 *src;			/* read, or NULL */
+	u64 len;
+	u64 seed;
+	u32 pattern;
+};
+
+/* What debugfs shows of a job, read consistently by the job file. */
+struct cohbuf_imp_job_info {
+	u64 id;
+	const char *op;			/* the operation's name */
+	unsigned int engine;		/* index */
+	u64 seqno;
+	const char *state;
+	int status;
+};
+
 /* Counters for debugfs: monotonic, but for @mappings. */
 struct cohbuf_imp_stats {
 	atomic64_t mappings;		/* live: dma-bufs mapped for the device */
@@ -135,21 +181,16 @@ extern struct cohbuf_imp_stats cohbuf_imp_stats;
 extern struct mutex cohbuf_imp_contexts_lock;
 extern struct list_head cohbuf_imp_contexts;
 
-/* importer_main.c */
-unsigned int cohbuf_imp_timeout_ms(void);
-unsigned int cohbuf_imp_default_latency_ms(void);
-unsigned int cohbuf_imp_max_jobs(void);
-
 /* importer_ioctl.c */
 long cohbuf_imp_ioctl(struct cohbuf_imp_ctx *ctx, unsigned int cmd,
 		      unsigned long arg);
-int cohbuf_imp_copy_out(void __user *uarg, size_t usize,
-			const void *karg, size_t ksize);
 
 /* importer_import.c */
-int cohbuf_imp_import(struct cohbuf_imp_ctx *ctx,
-		      struct cohbuf_imp_import_data *data,
-		      void __user *uarg, size_t usize);
+void cohbuf_imp_imports_init(struct cohbuf_imp_ctx *ctx);
+struct cohbuf_imp_import *cohbuf_imp_import(struct cohbuf_imp_ctx *ctx,
+					    struct cohbuf_imp_import_data *d);
+void cohbuf_imp_import_withdraw(struct cohbuf_imp_ctx *ctx,
+				struct cohbuf_imp_import *imp);
 int cohbuf_imp_release(struct cohbuf_imp_ctx *ctx, u32 handle);
 struct cohbuf_imp_import *cohbuf_imp_import_get(struct cohbuf_imp_ctx *ctx,
 						u32 handle);
@@ -157,12 +198,18 @@ void cohbuf_imp_import_put(struct cohbuf_imp_import *imp);
 void cohbuf_imp_imports_drop(struct cohbuf_imp_ctx *ctx);
 
 /* importer_job.c */
-int cohbuf_imp_submit(struct cohbuf_imp_ctx *ctx,
-		      struct cohbuf_imp_submit_data *data,
-		      void __user *uarg, size_t usize);
+void cohbuf_imp_jobs_init(struct cohbuf_imp_ctx *ctx);
+struct cohbuf_imp_job *cohbuf_imp_job_create(struct cohbuf_imp_ctx *ctx,
+					     const struct cohbuf_imp_submit_data *d);
+void cohbuf_imp_job_cancel(struct cohbuf_imp_job *job);
+struct sync_file *cohbuf_imp_job_submit(struct cohbuf_imp_job *job,
+					bool out_fence, u64 *id);
 int cohbuf_imp_wait(struct cohbuf_imp_ctx *ctx,
 		    struct cohbuf_imp_wait_data *data);
 void cohbuf_imp_jobs_drain(struct cohbuf_imp_ctx *ctx);
+bool cohbuf_imp_jobs_any_done(struct cohbuf_imp_ctx *ctx);
+void cohbuf_imp_job_info(const struct cohbuf_imp_job *job,
+			 struct cohbuf_imp_job_info *info);
 
 /* importer_engine.c */
 struct cohbuf_imp_engine *cohbuf_imp_engine_get(u32 index);
@@ -170,10 +217,13 @@ unsigned int cohbuf_imp_engine_index(const struct cohbuf_imp_engine *eng);
 int cohbuf_imp_engine_init(void);
 void cohbuf_imp_engine_exit(void);
 struct dma_fence *cohbuf_imp_fence_alloc(void);
-void cohbuf_imp_engine_begin(struct cohbuf_imp_job *job);
-void cohbuf_imp_engine_commit(struct cohbuf_imp_job *job);
-void cohbuf_imp_engine_abort(struct cohbuf_imp_job *job);
-void cohbuf_imp_job_work(struct work_struct *work);
+void cohbuf_imp_fence_put(struct dma_fence *fence);
+int cohbuf_imp_engine_publish(struct cohbuf_imp_engine *eng,
+			      struct dma_fence *fence,
+			      const struct cohbuf_imp_resvs *r,
+			      struct sync_file **sync,
+			      struct work_struct *work, u64 *id);
+u32 cohbuf_imp_engine_execute(const struct cohbuf_imp_op *op);
 const char *cohbuf_imp_op_name(u32 op);
 
 /* importer_debugfs.c */

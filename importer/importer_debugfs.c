@@ -9,6 +9,10 @@
  * stats: one "key: value" line per counter of struct cohbuf_imp_stats.
  *
  * No kernel or DMA addresses are ever printed here.
+ *
+ * A leaf: called by importer_main.c at init and exit; walks the context
+ * list of importer_main.c and reads each job through cohbuf_imp_job_info()
+ * of the job file, never a job's fields.
  */
 
 #include <linux/debugfs.h>
@@ -18,12 +22,6 @@
 #include "importer.h"
 
 static struct dentry *cohbuf_imp_debugfs_dir;
-
-static const char *const cohbuf_imp_state_names[] = {
-	[COHBUF_IMP_JOB_QUEUED] = "queued",
-	[COHBUF_IMP_JOB_RUNNING] = "running",
-	[COHBUF_IMP_JOB_DONE] = "done",
-};
 
 /* Under xa_lock, every listed import holds the table's reference. */
 static void cohbuf_imp_show_imports(struct seq_file *m,
@@ -52,20 +50,16 @@ static int cohbuf_imp_imports_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(cohbuf_imp_imports);
 
+/* Under ctx->lock, which keeps @job listed. */
 static void cohbuf_imp_show_job(struct seq_file *m, struct cohbuf_imp_ctx *ctx,
-				struct cohbuf_imp_job *job)
+				const struct cohbuf_imp_job *job)
 {
-	enum cohbuf_imp_job_state state;
-	int status;
+	struct cohbuf_imp_job_info info;
 
-	spin_lock(&ctx->done_lock);
-	state = job->state;
-	status = job->status;
-	spin_unlock(&ctx->done_lock);
+	cohbuf_imp_job_info(job, &info);
 	seq_printf(m, "ctx=%llu id=%llu op=%s engine=%u state=%s seqno=%llu status=%d\n",
-		   ctx->id, job->id, cohbuf_imp_op_name(job->op),
-		   cohbuf_imp_engine_index(job->eng),
-		   cohbuf_imp_state_names[state], job->fence->seqno, status);
+		   ctx->id, info.id, info.op, info.engine, info.state,
+		   info.seqno, info.status);
 }
 
 static int cohbuf_imp_jobs_show(struct seq_file *m, void *unused)

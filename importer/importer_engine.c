@@ -1,27 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cohbuf importer: the engines, each of which runs its jobs one at a time
- * in the order they were submitted, and the fences that report completion.
+ * cohbuf importer: the engines - their queues, their fence contexts and
+ * the operations they perform. Calls nothing else of the module; the job
+ * file (importer_job.c) calls it to number, publish and queue a job's
+ * fence and, from the job's work item, to perform the job's operation.
  *
  * Like the channels of a DMA controller, the engines (module parameter
  * "engines") run at the same time; only fences order jobs of different
- * engines. Each engine has its own fence context and ordered workqueue. A
- * job gets its seqno, is published and is queued under its engine's
- * submit_lock, so seqno order is queue order; the workqueue is ordered, so
- * queue order is signalling order, as the dma_fence rules require within a
- * context. Job ids are counted over all engines.
+ * engines. Each engine has its own fence context and ordered workqueue.
+ * cohbuf_imp_engine_publish() numbers a fence, publishes it and queues
+ * its work item, all under the engine's submit_lock, so seqno order is
+ * queue order; the workqueue is ordered, so queue order is signalling
+ * order, as the dma_fence rules require within a context. Job ids are
+ * counted over all engines, in the same function.
  *
- * Fence signalling rules: from the moment a job's fence is in a
- * reservation object until it is signalled, the engine does not allocate
- * memory and takes no reservation lock, since whoever waits for the fence
- * may hold one or be reclaiming memory. The whole job, dependency waits
- * included, runs between dma_fence_begin_signalling() and
- * dma_fence_end_signalling(), so that lockdep checks this; waiting for
- * other fences inside such a section is allowed by the annotation. The
+ * Fence signalling rules: from the moment a fence is in a reservation
+ * object until it is signalled, nothing allocates memory or takes a
+ * reservation lock, since whoever waits for the fence may hold one or be
+ * reclaiming memory. cohbuf_imp_engine_publish() therefore makes the
+ * out-fence's sync_file before the first dma_resv_add_fence(), and
+ * nothing after that allocates or fails; the job's work item runs between
+ * dma_fence_begin_signalling() and dma_fence_end_signalling(). The
  * workqueue has WQ_MEM_RECLAIM so that a job can run under memory
- * pressure. Every wait is bounded: dependencies by timeout_ms, the busy
- * hold by COHBUF_IMP_MAX_LATENCY_MS, and both end early when the job's
- * context is closed.
+ * pressure. Every fence of ours is signalled, even one that was never
+ * published.
  *
  * The engine is the device: it reaches the buffers through their kernel
  * mapping and never calls dma_buf_begin_cpu_access(), which would take the
@@ -30,7 +32,8 @@
 
 #include <linux/crc32.h>
 #include <linux/dma-fence.h>
-#include <linux/jiffies.h>
+#include <linux/dma-resv.h>
+#include <linux/lockdep.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -38,6 +41,8 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/stringify.h>
+#include <linux/sync_file.h>
 #include <asm/byteorder.h>
 
 #include <cohbuf_compat.h>
@@ -46,19 +51,24 @@
 /* Amount of work between two cond_resched() calls. */
 #define COHBUF_IMP_STEP		SZ_1M
 
-#define COHBUF_IMP_MAX_ENGINES	8
+#define COHBUF_IMP_DEFAULT_ENGINES	2
+#define COHBUF_IMP_MAX_ENGINES		8
 
-static unsigned int engines = 2;
+static unsigned int engines = COHBUF_IMP_DEFAULT_ENGINES;
 module_param(engines, uint, 0444);
 MODULE_PARM_DESC(engines,
-		 "Number of engines that run jobs concurrently (default 2, 1 to 8)");
+		 "Engines that run jobs concurrently (default "
+		 __stringify(COHBUF_IMP_DEFAULT_ENGINES) ", 1 to "
+		 __stringify(COHBUF_IMP_MAX_ENGINES) ")");
 
 struct cohbuf_imp_engine {
 	struct workqueue_struct *wq;	/* ordered: one job at a time */
 	u64 context;			/* fence context of the engine's jobs */
-	struct mutex submit_lock;	/* protects seqno; makes seqno order,
+	struct mutex submit_lock;	/* protects seqno; held across
+					 * numbering, publishing and queueing
+					 * a job, so that seqno order,
 					 * publication order and queue order
-					 * the same
+					 * are the same
 					 */
 	u64 seqno;			/* last seqno handed out */
 	spinlock_t fence_lock;		/* the dma_fence lock of its jobs */
@@ -108,10 +118,9 @@ static const struct dma_fence_ops cohbuf_imp_fence_ops = {
 };
 
 /**
- * cohbuf_imp_fence_alloc() - allocate a fence, initialised by the engine
+ * cohbuf_imp_fence_alloc() - allocate a fence, numbered when published
  *
- * Return: the fence, to be freed with kfree() unless it was passed to
- * cohbuf_imp_engine_begin(), or NULL.
+ * Return: the fence, to be dropped with cohbuf_imp_fence_put(), or NULL.
  */
 struct dma_fence *cohbuf_imp_fence_alloc(void)
 {
@@ -121,51 +130,80 @@ struct dma_fence *cohbuf_imp_fence_alloc(void)
 }
 
 /**
- * cohbuf_imp_engine_begin() - start publishing a job
- * @job: job with an allocated, uninitialised fence
- *
- * Takes the engine's submit_lock, initialises the fence with the engine's
- * next seqno and gives the job its id. Must be followed by
- * cohbuf_imp_engine_commit() or cohbuf_imp_engine_abort().
+ * cohbuf_imp_fence_put() - drop a fence from cohbuf_imp_fence_alloc()
+ * @fence: the fence; a reference, if cohbuf_imp_engine_publish() got it
  */
-void cohbuf_imp_engine_begin(struct cohbuf_imp_job *job)
+void cohbuf_imp_fence_put(struct dma_fence *fence)
 {
-	struct cohbuf_imp_engine *eng = job->eng;
+	/* dma_fence_init() sets the ops: a fence without is only memory. */
+	if (fence->ops)
+		dma_fence_put(fence);
+	else
+		kfree(container_of(fence, struct cohbuf_imp_fence, base));
+}
 
-	mutex_lock(&eng->submit_lock);
-	container_of(job->fence, struct cohbuf_imp_fence, base)->eng = eng;
+/* Under submit_lock: the next seqno of @eng's timeline, and a job id. */
+static u64 cohbuf_imp_fence_number(struct cohbuf_imp_engine *eng,
+				   struct dma_fence *fence)
+{
+	lockdep_assert_held(&eng->submit_lock);
+	container_of(fence, struct cohbuf_imp_fence, base)->eng = eng;
 	__module_get(THIS_MODULE);	/* dropped by the fence's release */
-	cohbuf_dma_fence_init64(job->fence, &cohbuf_imp_fence_ops,
-				&eng->fence_lock, eng->context, ++eng->seqno);
-	job->id = atomic64_inc_return(&cohbuf_imp_last_job_id);
+	cohbuf_dma_fence_init64(fence, &cohbuf_imp_fence_ops, &eng->fence_lock,
+				eng->context, ++eng->seqno);
+	return atomic64_inc_return(&cohbuf_imp_last_job_id);
 }
 
 /**
- * cohbuf_imp_engine_commit() - queue a published job, drop submit_lock
- * @job: job whose fence is in its buffers' reservation objects
- */
-void cohbuf_imp_engine_commit(struct cohbuf_imp_job *job)
-{
-	struct cohbuf_imp_engine *eng = job->eng;
-
-	atomic64_inc(&cohbuf_imp_stats.submitted);
-	queue_work(eng->wq, &job->work);
-	mutex_unlock(&eng->submit_lock);
-}
-
-/**
- * cohbuf_imp_engine_abort() - give up on a job before publication
- * @job: job passed to cohbuf_imp_engine_begin()
+ * cohbuf_imp_engine_publish() - number, publish and queue a job's fence
+ * @eng: the engine that runs the job
+ * @fence: from cohbuf_imp_fence_alloc()
+ * @r: the reservation objects the job uses, locked by the caller, each
+ *	with a fence slot reserved
+ * @sync: where to put an out-fence sync_file, or NULL for none
+ * @work: the job's work item, queued once @fence is published
+ * @id: set to the job's id, counted over all engines
  *
- * Nobody but the caller can see the fence yet; it is signalled with
- * -ECANCELED all the same, so that no fence of ours is ever freed
- * unsignalled.
+ * Holds the engine's submit_lock throughout, so that seqno order,
+ * publication order and queue order are the same. The sync_file is made
+ * first: once the fence is in a reservation object nothing here
+ * allocates or fails. If it cannot be made, the fence is signalled with
+ * -ECANCELED (nobody but the caller can see it yet), so that no fence of
+ * ours is ever freed unsignalled, and @work is not queued.
+ *
+ * Return: 0, or -ENOMEM if the sync_file could not be made.
  */
-void cohbuf_imp_engine_abort(struct cohbuf_imp_job *job)
+int cohbuf_imp_engine_publish(struct cohbuf_imp_engine *eng,
+			      struct dma_fence *fence,
+			      const struct cohbuf_imp_resvs *r,
+			      struct sync_file **sync,
+			      struct work_struct *work, u64 *id)
 {
-	dma_fence_set_error(job->fence, -ECANCELED);
-	dma_fence_signal(job->fence);
-	mutex_unlock(&job->eng->submit_lock);
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < r->n; i++)
+		dma_resv_assert_held(r->obj[i]);
+	mutex_lock(&eng->submit_lock);
+	*id = cohbuf_imp_fence_number(eng, fence);
+	if (sync) {
+		*sync = sync_file_create(fence);
+		if (!*sync) {
+			dma_fence_set_error(fence, -ECANCELED);
+			dma_fence_signal(fence);
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+	}
+	for (i = 0; i < r->n; i++)
+		dma_resv_add_fence(r->obj[i], fence,
+				   r->write[i] ? DMA_RESV_USAGE_WRITE :
+						 DMA_RESV_USAGE_READ);
+	atomic64_inc(&cohbuf_imp_stats.submitted);
+	queue_work(eng->wq, work);
+out_unlock:
+	mutex_unlock(&eng->submit_lock);
+	return ret;
 }
 
 static void cohbuf_imp_fill_pattern(u8 *p, u64 len, u32 pattern)
@@ -240,164 +278,33 @@ static u32 cohbuf_imp_crc32(const u8 *p, u64 len)
 	return ~crc;
 }
 
-/* Run the operation itself; returns the checksum (0 unless CHECKSUM). */
-static u32 cohbuf_imp_job_execute(const struct cohbuf_imp_job *job)
+/**
+ * cohbuf_imp_engine_execute() - perform an operation
+ * @op: the operation, on kernel mappings of the buffers
+ *
+ * Runs in a job's work item, inside its fence-signalling section: it does
+ * not allocate and takes no lock.
+ *
+ * Return: the checksum for COHBUF_IMP_OP_CHECKSUM, else 0.
+ */
+u32 cohbuf_imp_engine_execute(const struct cohbuf_imp_op *op)
 {
-	u8 *dst = job->dst ? (u8 *)job->dst->map.vaddr + job->dst_offset : NULL;
-	u8 *src = job->src ? (u8 *)job->src->map.vaddr + job->src_offset : NULL;
-
-	switch (job->op) {
+	switch (op->op) {
 	case COHBUF_IMP_OP_FILL:
-		if (job->flags & COHBUF_IMP_SUBMIT_RANDOM)
-			cohbuf_imp_fill_random(dst, job->len, job->seed);
+		if (op->random)
+			cohbuf_imp_fill_random(op->dst, op->len, op->seed);
 		else
-			cohbuf_imp_fill_pattern(dst, job->len, job->pattern);
+			cohbuf_imp_fill_pattern(op->dst, op->len, op->pattern);
 		break;
 	case COHBUF_IMP_OP_COPY:
-		cohbuf_imp_copy(dst, src, job->len);
+		cohbuf_imp_copy(op->dst, op->src, op->len);
 		break;
 	case COHBUF_IMP_OP_CHECKSUM:
-		return cohbuf_imp_crc32(src, job->len);
+		return cohbuf_imp_crc32(op->src, op->len);
 	}
 	/* Drain write-combining buffers before the fence says "done". */
 	wmb();
 	return 0;
-}
-
-/* Wakes the job's context when a dependency signals. */
-struct cohbuf_imp_dep_waiter {
-	struct dma_fence_cb cb;
-	struct cohbuf_imp_ctx *ctx;
-};
-
-static void cohbuf_imp_dep_signalled(struct dma_fence *fence,
-				     struct dma_fence_cb *cb)
-{
-	wake_up_all(&container_of(cb, struct cohbuf_imp_dep_waiter, cb)->ctx->wq);
-}
-
-/*
- * Wait up to @left jiffies for @dep, or until the context closes.
- * Return: jiffies left (at least 1) once signalled, 0 on timeout, or
- * -ECANCELED when the context closed first.
- */
-static long cohbuf_imp_dep_wait(struct cohbuf_imp_ctx *ctx,
-				struct dma_fence *dep, long left)
-{
-	struct cohbuf_imp_dep_waiter w = { .ctx = ctx };
-
-	if (dma_fence_add_callback(dep, &w.cb, cohbuf_imp_dep_signalled))
-		return max(left, 1L);	/* already signalled */
-	left = wait_event_timeout(ctx->wq, dma_fence_is_signaled(dep) ||
-				  READ_ONCE(ctx->closing), left);
-	dma_fence_remove_callback(dep, &w.cb);
-	if (dma_fence_is_signaled(dep))
-		return max(left, 1L);
-	return READ_ONCE(ctx->closing) ? -ECANCELED : 0;
-}
-
-/*
- * Wait for every dependency, all within one timeout_ms budget counted
- * from the start of the job. A dependency that failed cancels the job,
- * and so does the context closing meanwhile.
- */
-static int cohbuf_imp_job_wait_deps(const struct cohbuf_imp_job *job)
-{
-	unsigned long deadline = jiffies +
-				 msecs_to_jiffies(cohbuf_imp_timeout_ms());
-	unsigned int i;
-	long left;
-
-	for (i = 0; i < job->nr_deps; i++) {
-		left = max_t(long, (long)(deadline - jiffies), 0);
-		left = cohbuf_imp_dep_wait(job->ctx, job->deps[i], left);
-		if (!left)
-			return -ETIMEDOUT;
-		if (left < 0 || dma_fence_get_status(job->deps[i]) < 0)
-			return -ECANCELED;
-	}
-	return 0;
-}
-
-/* Stay busy for the job's latency; cut short if the context closes. */
-static int cohbuf_imp_job_hold(const struct cohbuf_imp_job *job)
-{
-	struct cohbuf_imp_ctx *ctx = job->ctx;
-
-	if (!job->latency_ms)
-		return 0;
-	if (wait_event_timeout(ctx->wq, READ_ONCE(ctx->closing),
-			       msecs_to_jiffies(job->latency_ms)))
-		return -ECANCELED;
-	return 0;
-}
-
-static void cohbuf_imp_job_set_state(struct cohbuf_imp_job *job,
-				     enum cohbuf_imp_job_state state)
-{
-	spin_lock(&job->ctx->done_lock);
-	job->state = state;
-	spin_unlock(&job->ctx->done_lock);
-}
-
-static void cohbuf_imp_count(int status)
-{
-	if (!status)
-		atomic64_inc(&cohbuf_imp_stats.succeeded);
-	else if (status == -ETIMEDOUT)
-		atomic64_inc(&cohbuf_imp_stats.timed_out);
-	else
-		atomic64_inc(&cohbuf_imp_stats.cancelled);
-}
-
-/*
- * Hand the result to the context. The wake-up happens under done_lock:
- * close waits until every job is done, then frees the jobs and the
- * context, so neither may be touched once done_lock is released.
- */
-static void cohbuf_imp_job_finish(struct cohbuf_imp_job *job, int status,
-				  u32 checksum)
-{
-	struct cohbuf_imp_ctx *ctx = job->ctx;
-
-	spin_lock(&ctx->done_lock);
-	job->state = COHBUF_IMP_JOB_DONE;
-	job->status = status;
-	job->checksum = checksum;
-	ctx->nr_done++;
-	wake_up_all(&ctx->wq);
-	spin_unlock(&ctx->done_lock);
-}
-
-/**
- * cohbuf_imp_job_work() - run one job on the engine
- * @work: the job's work item
- */
-void cohbuf_imp_job_work(struct work_struct *work)
-{
-	struct cohbuf_imp_job *job = container_of(work, struct cohbuf_imp_job,
-						  work);
-	u32 checksum = 0;
-	bool cookie;
-	int ret;
-
-	cohbuf_imp_job_set_state(job, COHBUF_IMP_JOB_RUNNING);
-	cookie = dma_fence_begin_signalling();
-	if (READ_ONCE(job->ctx->closing))
-		ret = -ECANCELED;
-	else
-		ret = cohbuf_imp_job_wait_deps(job);
-	if (!ret)
-		ret = cohbuf_imp_job_hold(job);
-	if (!ret)
-		checksum = cohbuf_imp_job_execute(job);
-	if (ret)
-		dma_fence_set_error(job->fence, ret);
-	dma_fence_signal(job->fence);
-	dma_fence_end_signalling(cookie);
-
-	cohbuf_imp_count(ret);
-	cohbuf_imp_job_finish(job, ret, checksum);
 }
 
 /**

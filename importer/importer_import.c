@@ -18,12 +18,18 @@
  * An import is referenced by its handle and by every job using it. The
  * last reference is always dropped in process context (RELEASE, WAIT or
  * close), never by the engine: unmapping takes the reservation lock.
+ *
+ * Calls only the dma-buf core and the compat helpers; the ioctl file
+ * calls it for IMPORT and RELEASE, the job file to look up and drop the
+ * imports a job uses.
  */
 
 #include <linux/dma-buf.h>
 #include <linux/dma-direction.h>
 #include <linux/err.h>
 #include <linux/hashtable.h>
+#include <linux/kref.h>
+#include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
@@ -134,18 +140,29 @@ err_unlock:
 	return ERR_PTR(ret);
 }
 
-/* Called with cohbuf_imp_maps_lock held; drops it. */
-static void cohbuf_imp_mapping_destroy(struct kref *ref)
+/* Under cohbuf_imp_maps_lock: take the last import's mapping down. */
+static void cohbuf_imp_mapping_unmap(struct kref *ref)
 {
 	struct cohbuf_imp_mapping *m = container_of(ref, struct cohbuf_imp_mapping,
 						    ref);
 
+	lockdep_assert_held(&cohbuf_imp_maps_lock);
 	hash_del(&m->node);
 	cohbuf_dma_buf_vunmap_unlocked(m->dmabuf, &m->map);
 	dma_buf_unmap_attachment_unlocked(m->attach, m->sgt, DMA_BIDIRECTIONAL);
 	dma_buf_detach(m->dmabuf, m->attach);
 	atomic64_dec(&cohbuf_imp_stats.mappings);
+}
+
+static void cohbuf_imp_mapping_put(struct cohbuf_imp_mapping *m)
+{
+	bool last;
+
+	mutex_lock(&cohbuf_imp_maps_lock);
+	last = kref_put(&m->ref, cohbuf_imp_mapping_unmap);
 	mutex_unlock(&cohbuf_imp_maps_lock);
+	if (!last)
+		return;
 	dma_buf_put(m->dmabuf);
 	kfree(m);
 }
@@ -189,8 +206,7 @@ static void cohbuf_imp_import_destroy(struct kref *ref)
 						     struct cohbuf_imp_import,
 						     ref);
 
-	kref_put_mutex(&imp->mapping->ref, cohbuf_imp_mapping_destroy,
-		       &cohbuf_imp_maps_lock);
+	cohbuf_imp_mapping_put(imp->mapping);
 	kfree(imp);
 	atomic64_inc(&cohbuf_imp_stats.releases);
 }
@@ -228,45 +244,54 @@ struct cohbuf_imp_import *cohbuf_imp_import_get(struct cohbuf_imp_ctx *ctx,
 /**
  * cohbuf_imp_import() - COHBUF_IMP_IOCTL_IMPORT
  * @ctx: the context
- * @d: the argument, already copied in
- * @uarg: user copy of the argument, for the write-back
- * @usize: its size
+ * @d: the argument, already copied in; handle, nents and size are filled
+ *	in on success
  *
- * The handle is published before the write-back and withdrawn if that
- * fails, unless another thread released it meanwhile. A reference of our
- * own is held until then, so that @imp cannot be freed and its address
- * reused under us.
+ * The handle is published at once. The caller writes @d back and, if
+ * that fails, withdraws the handle with cohbuf_imp_import_withdraw().
  *
- * Return: 0 or a negative errno as listed in the uapi header.
+ * Return: a reference of the caller's own to the new import, which keeps
+ * it from being freed and its address reused until the caller is done
+ * (put it with cohbuf_imp_import_put()), or an ERR_PTR() with an errno as
+ * listed in the uapi header.
  */
-int cohbuf_imp_import(struct cohbuf_imp_ctx *ctx,
-		      struct cohbuf_imp_import_data *d,
-		      void __user *uarg, size_t usize)
+struct cohbuf_imp_import *cohbuf_imp_import(struct cohbuf_imp_ctx *ctx,
+					    struct cohbuf_imp_import_data *d)
 {
 	struct cohbuf_imp_import *imp;
 	int ret;
 
 	if (d->flags)
-		return -EINVAL;
+		return ERR_PTR(-EINVAL);
 	imp = cohbuf_imp_import_create(ctx->dev, d->fd);
 	if (IS_ERR(imp))
-		return PTR_ERR(imp);
+		return imp;
 	kref_get(&imp->ref);		/* for the handle table */
 	ret = xa_alloc(&ctx->imports, &imp->handle, imp, xa_limit_32b,
 		       GFP_KERNEL_ACCOUNT);
 	if (ret) {
 		cohbuf_imp_import_put(imp);
-		goto out_put;
+		cohbuf_imp_import_put(imp);
+		return ERR_PTR(ret);
 	}
 	d->handle = imp->handle;
 	d->nents = imp->nents;
 	d->size = imp->size;
-	ret = cohbuf_imp_copy_out(uarg, usize, d, sizeof(*d));
-	if (ret && xa_cmpxchg(&ctx->imports, imp->handle, imp, NULL, 0) == imp)
+	return imp;
+}
+
+/**
+ * cohbuf_imp_import_withdraw() - take back a handle that was not reported
+ * @ctx: the context
+ * @imp: from cohbuf_imp_import(), still referenced by the caller
+ *
+ * Unless another thread released the handle meanwhile.
+ */
+void cohbuf_imp_import_withdraw(struct cohbuf_imp_ctx *ctx,
+				struct cohbuf_imp_import *imp)
+{
+	if (xa_cmpxchg(&ctx->imports, imp->handle, imp, NULL, 0) == imp)
 		cohbuf_imp_import_put(imp);
-out_put:
-	cohbuf_imp_import_put(imp);
-	return ret;
 }
 
 /**
@@ -292,6 +317,15 @@ int cohbuf_imp_release(struct cohbuf_imp_ctx *ctx, u32 handle)
 		return -ENOENT;
 	cohbuf_imp_import_put(imp);
 	return 0;
+}
+
+/**
+ * cohbuf_imp_imports_init() - set up the handle table of a new context
+ * @ctx: the context, not yet visible to anyone
+ */
+void cohbuf_imp_imports_init(struct cohbuf_imp_ctx *ctx)
+{
+	xa_init_flags(&ctx->imports, XA_FLAGS_ALLOC1);
 }
 
 /**

@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cohbuf importer: ioctl argument handling for /dev/cohbuf-importer.
+ * cohbuf importer: the ioctls of /dev/cohbuf-importer.
  *
- * Arguments are extensible structures (see the uapi header): the size is
- * taken from the ioctl number, a shorter structure is zero-extended, and
- * a longer one must be zero beyond what this module knows.
+ * This file owns every user pointer of the module: it copies each
+ * argument in, calls the import or job file with kernel structures,
+ * copies the result back and installs any new fd, only once nothing can
+ * fail any more. Arguments are extensible structures (see the uapi header
+ * and include/cohbuf_uarg.h). Called by importer_main.c; calls
+ * importer_import.c and importer_job.c.
  */
 
+#include <linux/err.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/kernel.h>
-#include <linux/minmax.h>
 #include <linux/stddef.h>
-#include <linux/uaccess.h>
+#include <linux/sync_file.h>
 
+#include <cohbuf_uarg.h>
 #include "importer.h"
 
 static_assert(offsetofend(struct cohbuf_imp_import_data, size) ==
@@ -23,34 +30,25 @@ static_assert(offsetofend(struct cohbuf_imp_submit_data, pad) ==
 static_assert(offsetofend(struct cohbuf_imp_wait_data, pad) ==
 	      COHBUF_IMP_WAIT_DATA_SIZE_VER0);
 
-static int cohbuf_imp_copy_in(void *karg, size_t ksize,
-			      const void __user *uarg, size_t usize,
-			      size_t min_usize)
+/*
+ * The handle is published before the write-back and withdrawn if that
+ * fails; our own reference keeps the import alive until then.
+ */
+static int cohbuf_imp_ioctl_import(struct cohbuf_imp_ctx *ctx,
+				   struct cohbuf_imp_import_data *d,
+				   void __user *uarg, size_t usize)
 {
+	struct cohbuf_imp_import *imp;
 	int ret;
 
-	if (usize < min_usize)
-		return -EINVAL;
-	ret = copy_struct_from_user(karg, ksize, uarg, usize);
-	/* Unknown non-zero trailing bytes are invalid input, not a size. */
-	return ret == -E2BIG ? -EINVAL : ret;
-}
-
-/**
- * cohbuf_imp_copy_out() - write a result back to user space
- * @uarg: user argument
- * @usize: its size, from the ioctl number
- * @karg: kernel copy
- * @ksize: its size
- *
- * Return: 0 or -EFAULT.
- */
-int cohbuf_imp_copy_out(void __user *uarg, size_t usize,
-			const void *karg, size_t ksize)
-{
-	if (copy_to_user(uarg, karg, min(usize, ksize)))
-		return -EFAULT;
-	return 0;
+	imp = cohbuf_imp_import(ctx, d);
+	if (IS_ERR(imp))
+		return PTR_ERR(imp);
+	ret = cohbuf_uarg_copy_out(uarg, usize, d, sizeof(*d));
+	if (ret)
+		cohbuf_imp_import_withdraw(ctx, imp);
+	cohbuf_imp_import_put(imp);
+	return ret;
 }
 
 static int cohbuf_imp_ioctl_release(struct cohbuf_imp_ctx *ctx,
@@ -61,13 +59,60 @@ static int cohbuf_imp_ioctl_release(struct cohbuf_imp_ctx *ctx,
 	return cohbuf_imp_release(ctx, d->handle);
 }
 
+/*
+ * The out-fence fd is reserved once the job is checked and before it is
+ * queued, and installed only after the write-back: once queued the job
+ * runs whatever happens here, and if the result cannot be written back,
+ * the out-fence is dropped and its fd released unused.
+ */
+static int cohbuf_imp_ioctl_submit(struct cohbuf_imp_ctx *ctx,
+				   struct cohbuf_imp_submit_data *d,
+				   void __user *uarg, size_t usize)
+{
+	bool out = d->flags & COHBUF_IMP_SUBMIT_OUT_FENCE;
+	struct cohbuf_imp_job *job;
+	struct sync_file *sync;
+	int fd = -1, ret;
+
+	job = cohbuf_imp_job_create(ctx, d);
+	if (IS_ERR(job))
+		return PTR_ERR(job);
+	if (out) {
+		fd = get_unused_fd_flags(O_CLOEXEC);
+		if (fd < 0) {
+			cohbuf_imp_job_cancel(job);
+			return fd;
+		}
+	}
+	sync = cohbuf_imp_job_submit(job, out, &d->job_id);
+	if (IS_ERR(sync)) {
+		ret = PTR_ERR(sync);
+		goto err_fd;
+	}
+	d->out_fence_fd = fd;
+	ret = cohbuf_uarg_copy_out(uarg, usize, d, sizeof(*d));
+	if (ret)
+		goto err_sync;
+	if (sync)
+		fd_install(fd, sync->file);
+	return 0;
+
+err_sync:
+	if (sync)
+		fput(sync->file);
+err_fd:
+	if (fd >= 0)
+		put_unused_fd(fd);
+	return ret;
+}
+
 static int cohbuf_imp_ioctl_wait(struct cohbuf_imp_ctx *ctx,
 				 struct cohbuf_imp_wait_data *d,
 				 void __user *uarg, size_t usize)
 {
 	int ret = cohbuf_imp_wait(ctx, d);
 
-	return ret ?: cohbuf_imp_copy_out(uarg, usize, d, sizeof(*d));
+	return ret ?: cohbuf_uarg_copy_out(uarg, usize, d, sizeof(*d));
 }
 
 /* The direction bits of every ioctl of ours, by number. */
@@ -112,20 +157,20 @@ long cohbuf_imp_ioctl(struct cohbuf_imp_ctx *ctx, unsigned int cmd,
 
 	switch (_IOC_NR(cmd)) {
 	case _IOC_NR(COHBUF_IMP_IOCTL_IMPORT):
-		ret = cohbuf_imp_copy_in(&k.import, sizeof(k.import), uarg,
-					 usize, COHBUF_IMP_IMPORT_DATA_SIZE_VER0);
-		return ret ?: cohbuf_imp_import(ctx, &k.import, uarg, usize);
+		ret = cohbuf_uarg_copy_in(&k.import, sizeof(k.import), uarg,
+					  usize, COHBUF_IMP_IMPORT_DATA_SIZE_VER0);
+		return ret ?: cohbuf_imp_ioctl_import(ctx, &k.import, uarg, usize);
 	case _IOC_NR(COHBUF_IMP_IOCTL_RELEASE):
-		ret = cohbuf_imp_copy_in(&k.release, sizeof(k.release), uarg,
-					 usize, COHBUF_IMP_RELEASE_DATA_SIZE_VER0);
+		ret = cohbuf_uarg_copy_in(&k.release, sizeof(k.release), uarg,
+					  usize, COHBUF_IMP_RELEASE_DATA_SIZE_VER0);
 		return ret ?: cohbuf_imp_ioctl_release(ctx, &k.release);
 	case _IOC_NR(COHBUF_IMP_IOCTL_SUBMIT):
-		ret = cohbuf_imp_copy_in(&k.submit, sizeof(k.submit), uarg,
-					 usize, COHBUF_IMP_SUBMIT_DATA_SIZE_VER0);
-		return ret ?: cohbuf_imp_submit(ctx, &k.submit, uarg, usize);
+		ret = cohbuf_uarg_copy_in(&k.submit, sizeof(k.submit), uarg,
+					  usize, COHBUF_IMP_SUBMIT_DATA_SIZE_VER0);
+		return ret ?: cohbuf_imp_ioctl_submit(ctx, &k.submit, uarg, usize);
 	case _IOC_NR(COHBUF_IMP_IOCTL_WAIT):
-		ret = cohbuf_imp_copy_in(&k.wait, sizeof(k.wait), uarg,
-					 usize, COHBUF_IMP_WAIT_DATA_SIZE_VER0);
+		ret = cohbuf_uarg_copy_in(&k.wait, sizeof(k.wait), uarg,
+					  usize, COHBUF_IMP_WAIT_DATA_SIZE_VER0);
 		return ret ?: cohbuf_imp_ioctl_wait(ctx, &k.wait, uarg, usize);
 	default:
 		return -ENOTTY;

@@ -1,51 +1,97 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cohbuf importer: job submission, dependencies, and reaping.
+ * cohbuf importer: jobs - their submission, their states and results,
+ * and their reaping. Owns every job, the per-context job list and the
+ * results under ctx->done_lock; the other files read them only through
+ * the functions here. Calls the engine (importer_engine.c) to number,
+ * publish and queue a job and to perform its operation, and the imports
+ * (importer_import.c) to look up and drop the buffers a job uses.
  *
  * SUBMIT, in order:
- *  1. check the arguments, count the job against max_jobs, look up the
- *     handles and the in-fence (all of which may fail);
- *  2. lock the reservation objects of the buffers (ww_mutex protocol),
- *     reserve a fence slot in each and collect, as referenced fences, the
- *     dependencies: for the buffer written every fence up to READ usage
- *     (readers and writers), for a buffer only read every fence up to
- *     WRITE usage (writers);
- *  3. under its engine's submit_lock: give the fence its seqno, create
- *     the out-fence sync_file, then publish - add the fence to each
- *     reservation object - and queue. Nothing after the first
- *     dma_resv_add_fence() allocates or fails;
- *  4. unlock, report, and only then install the out-fence fd.
+ *  1. cohbuf_imp_job_create(): check the arguments, count the job against
+ *     max_jobs, look up the handles and the in-fence (all of which may
+ *     fail);
+ *  2. cohbuf_imp_job_submit(): lock the reservation objects of the buffers
+ *     (ww_mutex protocol), reserve a fence slot in each and collect, as
+ *     referenced fences, the dependencies: for the buffer written every
+ *     fence up to READ usage (readers and writers), for a buffer only read
+ *     every fence up to WRITE usage (writers);
+ *  3. cohbuf_imp_engine_publish(), under the engine's submit_lock: give the
+ *     fence its seqno, create the out-fence sync_file, then publish - add
+ *     the fence to each reservation object - and queue. Nothing after the
+ *     first dma_resv_add_fence() allocates or fails;
+ *  4. unlock and list the job; the ioctl file then reports and only then
+ *     installs the out-fence fd.
  *
- * The engine needs no reservation lock: it waits for the fences collected
- * in step 2. A job stays in its context until a WAIT reaps it or the
- * context is closed; close waits for the context's jobs, the ones not yet
- * started being cancelled by the engine.
+ * A job moves QUEUED -> RUNNING -> DONE in its work item, which the
+ * engine's ordered workqueue runs: it waits for the dependencies collected
+ * in step 2 (no reservation lock needed), holds the engine for the job's
+ * latency, has the engine perform the operation, signals the fence and
+ * records the result. A job stays in its context until a WAIT reaps it or
+ * the context is closed; close waits for the context's jobs, the ones not
+ * yet started being cancelled when their turn comes.
  */
 
 #include <linux/dma-buf.h>
 #include <linux/dma-fence.h>
 #include <linux/dma-resv.h>
-#include <linux/fcntl.h>
-#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
+#include <linux/lockdep.h>
 #include <linux/minmax.h>
+#include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/stringify.h>
 #include <linux/sync_file.h>
+#include <linux/workqueue.h>
 
 #include "importer.h"
 
-/* The reservation objects of one job, each locked once. */
-struct cohbuf_imp_resvs {
-	struct dma_resv *obj[2];
-	bool write[2];			/* the job writes obj[i] */
-	unsigned int n;
-	struct ww_acquire_ctx ticket;
+#define COHBUF_IMP_DEFAULT_TIMEOUT_MS	5000
+/* Largest timeout_ms used, whatever the parameter says. */
+#define COHBUF_IMP_MAX_TIMEOUT_MS	60000
+#define COHBUF_IMP_DEFAULT_MAX_JOBS	1024
+
+static unsigned int timeout_ms = COHBUF_IMP_DEFAULT_TIMEOUT_MS;
+module_param(timeout_ms, uint, 0644);
+MODULE_PARM_DESC(timeout_ms,
+		 "Time in ms a job waits for its dependencies (default "
+		 __stringify(COHBUF_IMP_DEFAULT_TIMEOUT_MS) ", at most "
+		 __stringify(COHBUF_IMP_MAX_TIMEOUT_MS) ")");
+
+static unsigned int latency_ms;
+module_param(latency_ms, uint, 0644);
+MODULE_PARM_DESC(latency_ms,
+		 "Time in ms a job keeps its engine busy unless it sets its own (default 0, at most "
+		 __stringify(COHBUF_IMP_MAX_LATENCY_MS) ")");
+
+static unsigned int max_jobs = COHBUF_IMP_DEFAULT_MAX_JOBS;
+module_param(max_jobs, uint, 0644);
+MODULE_PARM_DESC(max_jobs,
+		 "Unreaped jobs per open file (default "
+		 __stringify(COHBUF_IMP_DEFAULT_MAX_JOBS) ")");
+
+static const char *const cohbuf_imp_state_names[] = {
+	[COHBUF_IMP_JOB_QUEUED] = "queued",
+	[COHBUF_IMP_JOB_RUNNING] = "running",
+	[COHBUF_IMP_JOB_DONE] = "done",
 };
+
+/**
+ * cohbuf_imp_jobs_init() - set up the job side of a new context
+ * @ctx: the context, not yet visible to anyone
+ */
+void cohbuf_imp_jobs_init(struct cohbuf_imp_ctx *ctx)
+{
+	mutex_init(&ctx->lock);
+	INIT_LIST_HEAD(&ctx->jobs);
+	spin_lock_init(&ctx->done_lock);
+	init_waitqueue_head(&ctx->wq);
+}
 
 static int cohbuf_imp_submit_check_flags(const struct cohbuf_imp_submit_data *d)
 {
@@ -90,7 +136,7 @@ static int cohbuf_imp_job_charge(struct cohbuf_imp_ctx *ctx)
 	int ret = 0;
 
 	mutex_lock(&ctx->lock);
-	if (ctx->nr_jobs >= cohbuf_imp_max_jobs())
+	if (ctx->nr_jobs >= READ_ONCE(max_jobs))
 		ret = -EBUSY;
 	else
 		ctx->nr_jobs++;
@@ -119,10 +165,7 @@ static void cohbuf_imp_job_free(struct kref *ref)
 		cohbuf_imp_import_put(job->dst);
 	if (job->src)
 		cohbuf_imp_import_put(job->src);
-	if (job->id)
-		dma_fence_put(job->fence);
-	else
-		kfree(job->fence);	/* never initialised */
+	cohbuf_imp_fence_put(job->fence);
 	kfree(job);
 }
 
@@ -166,7 +209,167 @@ static void cohbuf_imp_job_params(struct cohbuf_imp_job *job,
 	if (d->flags & COHBUF_IMP_SUBMIT_LATENCY)
 		job->latency_ms = d->latency_ms;
 	else
-		job->latency_ms = cohbuf_imp_default_latency_ms();
+		job->latency_ms = min(READ_ONCE(latency_ms),
+				      COHBUF_IMP_MAX_LATENCY_MS);
+}
+
+/* Wakes the job's context when a dependency signals. */
+struct cohbuf_imp_dep_waiter {
+	struct dma_fence_cb cb;
+	struct cohbuf_imp_ctx *ctx;
+};
+
+static void cohbuf_imp_dep_signalled(struct dma_fence *fence,
+				     struct dma_fence_cb *cb)
+{
+	wake_up_all(&container_of(cb, struct cohbuf_imp_dep_waiter, cb)->ctx->wq);
+}
+
+/*
+ * Wait up to @left jiffies for @dep, or until the context closes.
+ * Return: jiffies left (at least 1) once signalled, 0 on timeout, or
+ * -ECANCELED when the context closed first.
+ */
+static long cohbuf_imp_dep_wait(struct cohbuf_imp_ctx *ctx,
+				struct dma_fence *dep, long left)
+{
+	struct cohbuf_imp_dep_waiter w = { .ctx = ctx };
+
+	if (dma_fence_add_callback(dep, &w.cb, cohbuf_imp_dep_signalled))
+		return max(left, 1L);	/* already signalled */
+	left = wait_event_timeout(ctx->wq, dma_fence_is_signaled(dep) ||
+				  READ_ONCE(ctx->closing), left);
+	dma_fence_remove_callback(dep, &w.cb);
+	if (dma_fence_is_signaled(dep))
+		return max(left, 1L);
+	return READ_ONCE(ctx->closing) ? -ECANCELED : 0;
+}
+
+/*
+ * Wait for every dependency, all within one timeout_ms budget counted
+ * from the start of the job. A dependency that failed cancels the job,
+ * and so does the context closing meanwhile.
+ */
+static int cohbuf_imp_job_wait_deps(const struct cohbuf_imp_job *job)
+{
+	unsigned int timeout = min_t(unsigned int, READ_ONCE(timeout_ms),
+				     COHBUF_IMP_MAX_TIMEOUT_MS);
+	unsigned long deadline = jiffies + msecs_to_jiffies(timeout);
+	unsigned int i;
+	long left;
+
+	for (i = 0; i < job->nr_deps; i++) {
+		left = max_t(long, (long)(deadline - jiffies), 0);
+		left = cohbuf_imp_dep_wait(job->ctx, job->deps[i], left);
+		if (!left)
+			return -ETIMEDOUT;
+		if (left < 0 || dma_fence_get_status(job->deps[i]) < 0)
+			return -ECANCELED;
+	}
+	return 0;
+}
+
+/* Stay busy for the job's latency; cut short if the context closes. */
+static int cohbuf_imp_job_hold(const struct cohbuf_imp_job *job)
+{
+	struct cohbuf_imp_ctx *ctx = job->ctx;
+
+	if (!job->latency_ms)
+		return 0;
+	if (wait_event_timeout(ctx->wq, READ_ONCE(ctx->closing),
+			       msecs_to_jiffies(job->latency_ms)))
+		return -ECANCELED;
+	return 0;
+}
+
+/* Have the engine perform the job's operation; returns the checksum. */
+static u32 cohbuf_imp_job_execute(const struct cohbuf_imp_job *job)
+{
+	struct cohbuf_imp_op op = {
+		.op = job->op,
+		.random = job->flags & COHBUF_IMP_SUBMIT_RANDOM,
+		.len = job->len,
+		.seed = job->seed,
+		.pattern = job->pattern,
+	};
+
+	if (job->dst)
+		op.dst = (u8 *)job->dst->map.vaddr + job->dst_offset;
+	if (job->src)
+		op.src = (const u8 *)job->src->map.vaddr + job->src_offset;
+	return cohbuf_imp_engine_execute(&op);
+}
+
+static void cohbuf_imp_job_set_state(struct cohbuf_imp_job *job,
+				     enum cohbuf_imp_job_state state)
+{
+	spin_lock(&job->ctx->done_lock);
+	job->state = state;
+	spin_unlock(&job->ctx->done_lock);
+}
+
+static void cohbuf_imp_count(int status)
+{
+	if (!status)
+		atomic64_inc(&cohbuf_imp_stats.succeeded);
+	else if (status == -ETIMEDOUT)
+		atomic64_inc(&cohbuf_imp_stats.timed_out);
+	else
+		atomic64_inc(&cohbuf_imp_stats.cancelled);
+}
+
+/*
+ * Hand the result to the context. The wake-up happens under done_lock:
+ * close waits until every job is done, then frees the jobs and the
+ * context, so neither may be touched once done_lock is released.
+ */
+static void cohbuf_imp_job_finish(struct cohbuf_imp_job *job, int status,
+				  u32 checksum)
+{
+	struct cohbuf_imp_ctx *ctx = job->ctx;
+
+	spin_lock(&ctx->done_lock);
+	job->state = COHBUF_IMP_JOB_DONE;
+	job->status = status;
+	job->checksum = checksum;
+	ctx->nr_done++;
+	wake_up_all(&ctx->wq);
+	spin_unlock(&ctx->done_lock);
+}
+
+/*
+ * The job's work item, run by its engine's ordered workqueue. The whole
+ * job, dependency waits included, is one fence-signalling section, so
+ * that lockdep checks it; waiting for other fences inside such a section
+ * is allowed by the annotation. Every wait is bounded: dependencies by
+ * timeout_ms, the hold by COHBUF_IMP_MAX_LATENCY_MS, and both end early
+ * when the job's context is closed. The fence is signalled on every path.
+ */
+static void cohbuf_imp_job_run(struct work_struct *work)
+{
+	struct cohbuf_imp_job *job = container_of(work, struct cohbuf_imp_job,
+						  work);
+	u32 checksum = 0;
+	bool cookie;
+	int ret;
+
+	cohbuf_imp_job_set_state(job, COHBUF_IMP_JOB_RUNNING);
+	cookie = dma_fence_begin_signalling();
+	if (READ_ONCE(job->ctx->closing))
+		ret = -ECANCELED;
+	else
+		ret = cohbuf_imp_job_wait_deps(job);
+	if (!ret)
+		ret = cohbuf_imp_job_hold(job);
+	if (!ret)
+		checksum = cohbuf_imp_job_execute(job);
+	if (ret)
+		dma_fence_set_error(job->fence, ret);
+	dma_fence_signal(job->fence);
+	dma_fence_end_signalling(cookie);
+
+	cohbuf_imp_count(ret);
+	cohbuf_imp_job_finish(job, ret, checksum);
 }
 
 static struct cohbuf_imp_job *cohbuf_imp_job_alloc(struct cohbuf_imp_ctx *ctx,
@@ -184,7 +387,7 @@ static struct cohbuf_imp_job *cohbuf_imp_job_alloc(struct cohbuf_imp_ctx *ctx,
 	}
 	kref_init(&job->ref);
 	INIT_LIST_HEAD(&job->node);
-	INIT_WORK(&job->work, cohbuf_imp_job_work);
+	INIT_WORK(&job->work, cohbuf_imp_job_run);
 	job->ctx = ctx;
 	job->eng = cohbuf_imp_engine_get(d->engine);
 	cohbuf_imp_job_params(job, d);
@@ -259,7 +462,12 @@ static void cohbuf_imp_resvs_collect(const struct cohbuf_imp_job *job,
 	}
 }
 
-/* Lock one or two reservation objects, backing off on -EDEADLK. */
+/*
+ * Lock one or two reservation objects, backing off on -EDEADLK. On
+ * success cohbuf_imp_resvs_unlock() releases them: the pair is the
+ * ww_mutex acquire protocol, whose back-off loop wants a function of its
+ * own, and cohbuf_imp_job_queue() is the one caller of both.
+ */
 static int cohbuf_imp_resvs_lock(struct cohbuf_imp_resvs *r)
 {
 	struct dma_resv *a = r->obj[0], *b = r->obj[1];
@@ -309,6 +517,7 @@ static int cohbuf_imp_resvs_prepare(struct cohbuf_imp_job *job,
 	int ret;
 
 	for (i = 0; i < r->n; i++) {
+		dma_resv_assert_held(r->obj[i]);
 		ret = dma_resv_reserve_fences(r->obj[i], 1);
 		if (ret)
 			return ret;
@@ -325,32 +534,6 @@ static int cohbuf_imp_resvs_prepare(struct cohbuf_imp_job *job,
 	return 0;
 }
 
-/*
- * Under the resv locks: number the fence, create the sync_file if asked,
- * then publish and queue. Publication is the point of no return.
- */
-static int cohbuf_imp_job_publish(struct cohbuf_imp_job *job,
-				  const struct cohbuf_imp_resvs *r,
-				  struct sync_file **sync)
-{
-	unsigned int i;
-
-	cohbuf_imp_engine_begin(job);
-	if (sync) {
-		*sync = sync_file_create(job->fence);
-		if (!*sync) {
-			cohbuf_imp_engine_abort(job);
-			return -ENOMEM;
-		}
-	}
-	for (i = 0; i < r->n; i++)
-		dma_resv_add_fence(r->obj[i], job->fence,
-				   r->write[i] ? DMA_RESV_USAGE_WRITE :
-						 DMA_RESV_USAGE_READ);
-	cohbuf_imp_engine_commit(job);
-	return 0;
-}
-
 static int cohbuf_imp_job_queue(struct cohbuf_imp_job *job,
 				struct sync_file **sync)
 {
@@ -363,30 +546,10 @@ static int cohbuf_imp_job_queue(struct cohbuf_imp_job *job,
 		return ret;
 	ret = cohbuf_imp_resvs_prepare(job, &r);
 	if (!ret)
-		ret = cohbuf_imp_job_publish(job, &r, sync);
+		ret = cohbuf_imp_engine_publish(job->eng, job->fence, &r, sync,
+						&job->work, &job->id);
 	cohbuf_imp_resvs_unlock(&r);
 	return ret;
-}
-
-/*
- * The job is queued whatever happens here. If the result cannot be
- * written back, the out-fence is dropped and its fd released unused.
- */
-static int cohbuf_imp_submit_report(struct cohbuf_imp_submit_data *d,
-				    void __user *uarg, size_t usize,
-				    int fd, struct sync_file *sync)
-{
-	d->out_fence_fd = fd;
-	if (cohbuf_imp_copy_out(uarg, usize, d, sizeof(*d))) {
-		if (sync) {
-			put_unused_fd(fd);
-			fput(sync->file);
-		}
-		return -EFAULT;
-	}
-	if (sync)
-		fd_install(fd, sync->file);
-	return 0;
 }
 
 static void cohbuf_imp_job_list(struct cohbuf_imp_ctx *ctx,
@@ -397,75 +560,87 @@ static void cohbuf_imp_job_list(struct cohbuf_imp_ctx *ctx,
 	mutex_unlock(&ctx->lock);
 }
 
-static int cohbuf_imp_submit_prepare(struct cohbuf_imp_ctx *ctx,
-				     const struct cohbuf_imp_submit_data *d,
-				     struct cohbuf_imp_job **jobp)
+/**
+ * cohbuf_imp_job_cancel() - drop a job that was never queued
+ * @job: from cohbuf_imp_job_create()
+ *
+ * Also gives back its charge against max_jobs.
+ */
+void cohbuf_imp_job_cancel(struct cohbuf_imp_job *job)
+{
+	struct cohbuf_imp_ctx *ctx = job->ctx;
+
+	cohbuf_imp_job_put(job);
+	cohbuf_imp_job_uncharge(ctx);
+}
+
+/**
+ * cohbuf_imp_job_create() - step 1 of COHBUF_IMP_IOCTL_SUBMIT
+ * @ctx: the context
+ * @d: the argument, already copied in
+ *
+ * Return: a job charged to @ctx, to be passed to cohbuf_imp_job_submit()
+ * or cohbuf_imp_job_cancel(), or an ERR_PTR() with an errno as listed in
+ * the uapi header.
+ */
+struct cohbuf_imp_job *cohbuf_imp_job_create(struct cohbuf_imp_ctx *ctx,
+					     const struct cohbuf_imp_submit_data *d)
 {
 	struct cohbuf_imp_job *job;
 	int ret;
 
+	ret = cohbuf_imp_submit_check_flags(d) ?: cohbuf_imp_submit_check_op(d);
+	if (ret)
+		return ERR_PTR(ret);
+	ret = cohbuf_imp_job_charge(ctx);
+	if (ret)
+		return ERR_PTR(ret);
 	job = cohbuf_imp_job_alloc(ctx, d);
-	if (!job)
-		return -ENOMEM;
-	ret = cohbuf_imp_job_bind(job, d);
-	if (ret) {
-		cohbuf_imp_job_put(job);
-		return ret;
+	if (!job) {
+		ret = -ENOMEM;
+		goto err_uncharge;
 	}
-	*jobp = job;
-	return 0;
+	ret = cohbuf_imp_job_bind(job, d);
+	if (ret)
+		goto err_cancel;
+	return job;
+
+err_cancel:
+	cohbuf_imp_job_cancel(job);
+	return ERR_PTR(ret);
+err_uncharge:
+	cohbuf_imp_job_uncharge(ctx);
+	return ERR_PTR(ret);
 }
 
 /**
- * cohbuf_imp_submit() - COHBUF_IMP_IOCTL_SUBMIT
- * @ctx: the context
- * @d: the argument, already copied in
- * @uarg: user copy of the argument, for the write-back
- * @usize: its size
+ * cohbuf_imp_job_submit() - steps 2 to 4 of COHBUF_IMP_IOCTL_SUBMIT
+ * @job: from cohbuf_imp_job_create(); consumed
+ * @out_fence: whether to make a sync_file of the job's fence
+ * @id: set to the job's id on success
  *
- * Return: 0 or a negative errno as listed in the uapi header.
+ * On success the job is queued and listed in its context, where a WAIT
+ * may reap it at once: the caller must not touch @job any more.
+ *
+ * Return: the out-fence sync_file, whose file the caller installs or
+ * fput()s; NULL without @out_fence; or an ERR_PTR() with an errno as
+ * listed in the uapi header, the job then being dropped.
  */
-int cohbuf_imp_submit(struct cohbuf_imp_ctx *ctx,
-		      struct cohbuf_imp_submit_data *d,
-		      void __user *uarg, size_t usize)
+struct sync_file *cohbuf_imp_job_submit(struct cohbuf_imp_job *job,
+					bool out_fence, u64 *id)
 {
-	bool out = d->flags & COHBUF_IMP_SUBMIT_OUT_FENCE;
 	struct sync_file *sync = NULL;
-	struct cohbuf_imp_job *job;
-	int fd = -1, ret;
+	int ret;
 
-	ret = cohbuf_imp_submit_check_flags(d) ?: cohbuf_imp_submit_check_op(d);
-	if (ret)
-		return ret;
-	ret = cohbuf_imp_job_charge(ctx);
-	if (ret)
-		return ret;
-	ret = cohbuf_imp_submit_prepare(ctx, d, &job);
-	if (ret)
-		goto err_uncharge;
-	if (out) {
-		fd = get_unused_fd_flags(O_CLOEXEC);
-		if (fd < 0) {
-			ret = fd;
-			goto err_put;
-		}
+	ret = cohbuf_imp_job_queue(job, out_fence ? &sync : NULL);
+	if (ret) {
+		cohbuf_imp_job_cancel(job);
+		return ERR_PTR(ret);
 	}
-	ret = cohbuf_imp_job_queue(job, out ? &sync : NULL);
-	if (ret)
-		goto err_fd;
 	/* Once listed, a WAIT may reap and free the job: read it before. */
-	d->job_id = job->id;
-	cohbuf_imp_job_list(ctx, job);
-	return cohbuf_imp_submit_report(d, uarg, usize, fd, sync);
-
-err_fd:
-	if (fd >= 0)
-		put_unused_fd(fd);
-err_put:
-	cohbuf_imp_job_put(job);
-err_uncharge:
-	cohbuf_imp_job_uncharge(ctx);
-	return ret;
+	*id = job->id;
+	cohbuf_imp_job_list(job->ctx, job);
+	return sync;
 }
 
 static struct cohbuf_imp_job *cohbuf_imp_job_find(struct cohbuf_imp_ctx *ctx,
@@ -595,11 +770,12 @@ static bool cohbuf_imp_all_done(struct cohbuf_imp_ctx *ctx)
  * cohbuf_imp_jobs_drain() - wait for and free every job of a context
  * @ctx: a context being closed; no ioctl can run on it any more
  *
- * Jobs that have not started are cancelled by the engine when their
- * turn comes, and a running one stops waiting for its dependencies and
- * its latency at once, so this waits only for the jobs of other contexts
- * queued before ours on the same engines, each bounded by timeout_ms plus
- * its latency.
+ * Undoes cohbuf_imp_jobs_init() once the jobs are gone. Jobs that have
+ * not started are cancelled by their work item when their turn comes,
+ * and a running one stops waiting for its dependencies and its latency
+ * at once, so this waits only for the jobs of other contexts queued
+ * before ours on the same engines, each bounded by timeout_ms plus its
+ * latency.
  */
 void cohbuf_imp_jobs_drain(struct cohbuf_imp_ctx *ctx)
 {
@@ -615,4 +791,42 @@ void cohbuf_imp_jobs_drain(struct cohbuf_imp_ctx *ctx)
 	}
 	ctx->nr_jobs = 0;
 	ctx->nr_done = 0;
+	mutex_destroy(&ctx->lock);
+}
+
+/**
+ * cohbuf_imp_jobs_any_done() - whether a completed job awaits its WAIT
+ * @ctx: the context
+ *
+ * Return: true if at least one job of @ctx is done and not yet reaped.
+ */
+bool cohbuf_imp_jobs_any_done(struct cohbuf_imp_ctx *ctx)
+{
+	unsigned int done;
+
+	spin_lock(&ctx->done_lock);
+	done = ctx->nr_done;
+	spin_unlock(&ctx->done_lock);
+	return done > 0;
+}
+
+/**
+ * cohbuf_imp_job_info() - a consistent snapshot of a job, for debugfs
+ * @job: a job listed in its context, under ctx->lock
+ * @info: filled in
+ */
+void cohbuf_imp_job_info(const struct cohbuf_imp_job *job,
+			 struct cohbuf_imp_job_info *info)
+{
+	struct cohbuf_imp_ctx *ctx = job->ctx;
+
+	lockdep_assert_held(&ctx->lock);
+	info->id = job->id;
+	info->op = cohbuf_imp_op_name(job->op);
+	info->engine = cohbuf_imp_engine_index(job->eng);
+	info->seqno = job->fence->seqno;
+	spin_lock(&ctx->done_lock);
+	info->state = cohbuf_imp_state_names[job->state];
+	info->status = job->status;
+	spin_unlock(&ctx->done_lock);
 }

@@ -10,6 +10,9 @@
  * is a context with its own imports and jobs; poll() reports EPOLLIN
  * while a completed job awaits its WAIT.
  *
+ * Calls the ioctl file for ioctls, the import and job files to set up and
+ * tear down a context, the engine file and debugfs at init and exit.
+ *
  * Module lifetime: every open file holds a module reference (fops.owner),
  * and so does every fence the engine ever created, until it is freed
  * (it may sit in another driver's reservation object or a sync_file).
@@ -32,24 +35,6 @@
 #include <cohbuf_dmadev.h>
 #include "importer.h"
 
-/* Largest timeout_ms used, whatever the parameter says. */
-#define COHBUF_IMP_MAX_TIMEOUT_MS	60000U
-
-static unsigned int latency_ms;
-module_param(latency_ms, uint, 0644);
-MODULE_PARM_DESC(latency_ms,
-		 "Time in ms a job keeps the engine busy before its operation, unless the job sets its own (default 0, at most 10000)");
-
-static unsigned int timeout_ms = 5000;
-module_param(timeout_ms, uint, 0644);
-MODULE_PARM_DESC(timeout_ms,
-		 "Time in ms a job waits for its dependencies before failing with ETIMEDOUT (default 5000, at most 60000)");
-
-static unsigned int max_jobs = 1024;
-module_param(max_jobs, uint, 0644);
-MODULE_PARM_DESC(max_jobs,
-		 "Unreaped jobs per open file; beyond it SUBMIT fails with EBUSY (default 1024)");
-
 struct cohbuf_imp_stats cohbuf_imp_stats;
 
 /* Every open context, for debugfs. */
@@ -62,36 +47,6 @@ struct cohbuf_imp_device {
 	struct miscdevice misc;
 	struct platform_device *pdev;	/* owns the DMA configuration */
 };
-
-/**
- * cohbuf_imp_timeout_ms() - the dependency timeout, clamped
- *
- * Return: timeout_ms, at most COHBUF_IMP_MAX_TIMEOUT_MS.
- */
-unsigned int cohbuf_imp_timeout_ms(void)
-{
-	return min(READ_ONCE(timeout_ms), COHBUF_IMP_MAX_TIMEOUT_MS);
-}
-
-/**
- * cohbuf_imp_default_latency_ms() - the default job latency, clamped
- *
- * Return: latency_ms, at most COHBUF_IMP_MAX_LATENCY_MS.
- */
-unsigned int cohbuf_imp_default_latency_ms(void)
-{
-	return min(READ_ONCE(latency_ms), COHBUF_IMP_MAX_LATENCY_MS);
-}
-
-/**
- * cohbuf_imp_max_jobs() - the per-context job limit
- *
- * Return: max_jobs.
- */
-unsigned int cohbuf_imp_max_jobs(void)
-{
-	return READ_ONCE(max_jobs);
-}
 
 static int cohbuf_imp_fop_open(struct inode *inode, struct file *file)
 {
@@ -106,11 +61,8 @@ static int cohbuf_imp_fop_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	ctx->dev = &idev->pdev->dev;
 	ctx->id = atomic64_inc_return(&cohbuf_imp_last_ctx_id);
-	xa_init_flags(&ctx->imports, XA_FLAGS_ALLOC1);
-	mutex_init(&ctx->lock);
-	INIT_LIST_HEAD(&ctx->jobs);
-	spin_lock_init(&ctx->done_lock);
-	init_waitqueue_head(&ctx->wq);
+	cohbuf_imp_imports_init(ctx);
+	cohbuf_imp_jobs_init(ctx);
 
 	mutex_lock(&cohbuf_imp_contexts_lock);
 	list_add_tail(&ctx->node, &cohbuf_imp_contexts);
@@ -130,7 +82,6 @@ static int cohbuf_imp_fop_release(struct inode *inode, struct file *file)
 
 	cohbuf_imp_jobs_drain(ctx);
 	cohbuf_imp_imports_drop(ctx);
-	mutex_destroy(&ctx->lock);
 	kfree(ctx);
 	return 0;
 }
@@ -144,13 +95,9 @@ static long cohbuf_imp_fop_ioctl(struct file *file, unsigned int cmd,
 static __poll_t cohbuf_imp_fop_poll(struct file *file, poll_table *wait)
 {
 	struct cohbuf_imp_ctx *ctx = file->private_data;
-	unsigned int done;
 
 	poll_wait(file, &ctx->wq, wait);
-	spin_lock(&ctx->done_lock);
-	done = ctx->nr_done;
-	spin_unlock(&ctx->done_lock);
-	return done ? EPOLLIN | EPOLLRDNORM : 0;
+	return cohbuf_imp_jobs_any_done(ctx) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 static const struct file_operations cohbuf_imp_fops = {
@@ -215,7 +162,7 @@ static const struct kernel_param_ops cohbuf_imp_max_segment_ops = {
 };
 module_param_cb(max_segment, &cohbuf_imp_max_segment_ops, &max_segment, 0644);
 MODULE_PARM_DESC(max_segment,
-		 "Longest DMA segment the importer device takes, in bytes (at least a page; default 4294967295)");
+		 "Longest DMA segment of the importer device in bytes (default UINT_MAX, at least PAGE_SIZE)");
 
 static int cohbuf_imp_set_seg_boundary(const char *val,
 				       const struct kernel_param *kp)
@@ -239,7 +186,7 @@ static const struct kernel_param_ops cohbuf_imp_seg_boundary_ops = {
 };
 module_param_cb(seg_boundary, &cohbuf_imp_seg_boundary_ops, &seg_boundary, 0644);
 MODULE_PARM_DESC(seg_boundary,
-		 "DMA segment boundary mask of the importer device: no segment crosses a multiple of it plus one (default all ones)");
+		 "DMA segment boundary mask of the importer device (default ULONG_MAX, at least PAGE_SIZE - 1)");
 
 /*
  * The parameter files outlive module_exit() and a failed init: after

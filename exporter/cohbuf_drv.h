@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * cohbuf: internal interfaces shared by the module's source files.
+ * cohbuf exporter: internal interfaces shared by the source files of
+ * cohbuf.ko (not the uapi header linux/cohbuf.h, nor the CLI).
  */
-#ifndef COHBUF_INTERNAL_H
-#define COHBUF_INTERNAL_H
+#ifndef COHBUF_DRV_H
+#define COHBUF_DRV_H
 
 #include <linux/atomic.h>
 #include <linux/list.h>
@@ -80,7 +81,6 @@ extern struct cohbuf_state cohbuf_state;
 extern const struct dma_buf_ops cohbuf_dmabuf_ops;
 
 /* cohbuf_buffer.c */
-int cohbuf_size_check(u64 len, size_t *size);
 struct dma_buf *cohbuf_buffer_export(struct device *dev,
 				     const struct cohbuf_request *req);
 void cohbuf_buffer_release(struct cohbuf_buffer *buf);
@@ -92,8 +92,6 @@ void cohbuf_chunks_free(struct cohbuf_buffer *buf);
 struct sg_table *cohbuf_chunks_sgt(const struct cohbuf_buffer *buf,
 				   struct device *dev);
 void cohbuf_chunks_sgt_free(struct sg_table *sgt);
-void *cohbuf_chunks_vmap(const struct cohbuf_buffer *buf);
-pgprot_t cohbuf_pgprot(const struct cohbuf_buffer *buf, pgprot_t prot);
 
 /* cohbuf_dmabuf.c */
 struct cohbuf_buffer *cohbuf_buffer_from_dmabuf(struct dma_buf *dmabuf);
@@ -107,4 +105,4 @@ long cohbuf_ioctl(struct device *dev, unsigned int cmd, unsigned long arg);
 void cohbuf_debugfs_init(void);
 void cohbuf_debugfs_exit(void);
 
-#endif /* COHBUF_INTERNAL_H */
+#endif /* COHBUF_DRV_H */
