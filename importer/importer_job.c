@@ -697,8 +697,9 @@ static int cohbuf_imp_job_reap(struct cohbuf_imp_ctx *ctx,
 }
 
 /*
- * Jiffies from now until an absolute CLOCK_MONOTONIC deadline, rounded up
- * so that a deadline in the future never degenerates into a poll.
+ * Jiffies to sleep from now so as not to wake before an absolute
+ * CLOCK_MONOTONIC deadline: one more for the division's truncation and
+ * one for the tick already under way, so a WAIT never ends early.
  */
 static long cohbuf_imp_deadline_to_jiffies(u64 deadline_ns)
 {
@@ -707,9 +708,7 @@ static long cohbuf_imp_deadline_to_jiffies(u64 deadline_ns)
 
 	if (deadline_ns <= now)
 		return 0;
-	j = nsecs_to_jiffies64(deadline_ns - now);
-	if (!j)
-		j = 1;
+	j = nsecs_to_jiffies64(deadline_ns - now) + 2;
 	/* Longer sleeps are not representable by the timer wheel. */
 	return min_t(u64, j, MAX_JIFFY_OFFSET);
 }
