@@ -44,8 +44,9 @@ struct snapshot {
 
 struct fn_state {
 	int dev, imp, nth;
-	int buf, handle;		/* a 9 MiB (three chunk) buffer, imported */
-	int src_handle;			/* a second buffer for COPY */
+	int buf;			/* a 9 MiB (three chunk) buffer, */
+	__u32 handle;			/* imported */
+	__u32 src_handle;		/* a second buffer for COPY */
 	int src_buf;
 	int fresh_buf;			/* one chunk, never imported */
 	int drm;			/* vgem, for an unsignalled fence */
@@ -278,12 +279,7 @@ static int open_importer(struct fn_state *self)
 
 static int import_fd(struct fn_state *self, int fd)
 {
-	int h = test_imp_import(self->imp, fd, NULL);
-
-	if (h < 0)
-		return h;
-	self->new_handle = (__u32)h;
-	return 0;
+	return cohbuf_importer_import(self->imp, fd, &self->new_handle, NULL);
 }
 
 /* A buffer already imported: the import shares its mapping. */
@@ -627,7 +623,6 @@ FIXTURE_SETUP(fn)
 	};
 	struct cohbuf_alloc_data alloc;
 	size_t i;
-	int h;
 
 	st->nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
 	if (st->nth < 0)
@@ -648,12 +643,10 @@ FIXTURE_SETUP(fn)
 	ASSERT_LE(0, st->buf);
 	st->src_buf = test_alloc(st->dev, 64 * KIB);
 	ASSERT_LE(0, st->src_buf);
-	h = test_imp_import(st->imp, st->buf, NULL);
-	ASSERT_LT(0, h);
-	st->handle = h;
-	h = test_imp_import(st->imp, st->src_buf, NULL);
-	ASSERT_LT(0, h);
-	st->src_handle = h;
+	ASSERT_EQ(0, cohbuf_importer_import(st->imp, st->buf, &st->handle, NULL));
+	ASSERT_NE(0u, st->handle);
+	ASSERT_EQ(0, cohbuf_importer_import(st->imp, st->src_buf, &st->src_handle, NULL));
+	ASSERT_NE(0u, st->src_handle);
 	memset(&alloc, 0, sizeof(alloc));
 	ASSERT_EQ(0, cohbuf_alloc_full(st->dev, 1 * MIB, O_RDWR | O_CLOEXEC,
 				       COHBUF_ALLOC_CONTIGUOUS, COHBUF_CACHE_CACHED, NULL, &alloc));

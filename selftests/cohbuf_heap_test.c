@@ -283,8 +283,8 @@ TEST_F(heap, invalid_requests_fail_with_einval_or_e2big)
 TEST_F(heap, importer_fills_and_checksums)
 {
 	unsigned char *map, *want;
-	__u32 csum = 0, pattern;
-	int imp, i, fd, h, status;
+	__u32 csum = 0, pattern, h;
+	int imp, i, fd, ret, status;
 	struct cohbuf_imp_submit_data d;
 	size_t size;
 
@@ -300,10 +300,11 @@ TEST_F(heap, importer_fills_and_checksums)
 		want = malloc(size);
 		ASSERT_NE(NULL, want);
 		pattern_bytes(want, size, pattern);
-		h = test_imp_import(imp, fd, NULL);
-		ASSERT_LT(0, h) TH_LOG("%s: import: %s", heaps[i].name, strerror(-h));
+		ret = cohbuf_importer_import(imp, fd, &h, NULL);
+		ASSERT_EQ(0, ret) TH_LOG("%s: import: %s", heaps[i].name, strerror(-ret));
+		ASSERT_NE(0u, h);
 
-		d = imp_fill((__u32)h, 0, size, pattern);
+		d = imp_fill(h, 0, size, pattern);
 		ASSERT_EQ(0, cohbuf_importer_submit(imp, &d));
 		ASSERT_EQ(0, cohbuf_importer_wait(imp, d.job_id, WAIT_NS, &status, NULL));
 		EXPECT_EQ(0, status);
@@ -312,13 +313,13 @@ TEST_F(heap, importer_fills_and_checksums)
 							     heaps[i].name);
 		ASSERT_EQ(0, cohbuf_dmabuf_cpu_access_end(fd, DMA_BUF_SYNC_READ));
 
-		d = imp_checksum((__u32)h, 0, size);
+		d = imp_checksum(h, 0, size);
 		ASSERT_EQ(0, cohbuf_importer_submit(imp, &d));
 		ASSERT_EQ(0, cohbuf_importer_wait(imp, d.job_id, WAIT_NS, &status, &csum));
 		EXPECT_EQ(0, status);
 		EXPECT_EQ(test_crc32(want, size), csum) TH_LOG("%s", heaps[i].name);
 
-		EXPECT_EQ(0, cohbuf_importer_release(imp, (__u32)h));
+		EXPECT_EQ(0, cohbuf_importer_release(imp, h));
 		free(want);
 		munmap(map, size);
 		close(fd);

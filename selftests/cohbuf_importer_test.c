@@ -32,11 +32,13 @@ FIXTURE(imp) {
 	int fd;			/* 9 MiB cohbuf buffer: three chunks */
 	size_t size;
 	unsigned char *map;
-	int handle;
+	__u32 handle;
 };
 
 FIXTURE_SETUP(imp)
 {
+	int ret;
+
 	self->dev = cohbuf_dev_open();
 	ASSERT_LE(0, self->dev);
 	self->imp = cohbuf_importer_open();
@@ -46,8 +48,9 @@ FIXTURE_SETUP(imp)
 	ASSERT_LE(0, self->fd);
 	self->map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, self->map);
-	self->handle = test_imp_import(self->imp, self->fd, NULL);
-	ASSERT_LT(0, self->handle) TH_LOG("import: %s", strerror(-self->handle));
+	ret = cohbuf_importer_import(self->imp, self->fd, &self->handle, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("import: %s", strerror(-ret));
+	ASSERT_NE(0u, self->handle);
 }
 
 /* Helpers take the fixture as the harness defines it: FIXTURE_DATA(imp). */
@@ -77,15 +80,15 @@ static int run_job(struct __test_metadata *_metadata, int imp,
 TEST_F(imp, import_reports_size_and_entries)
 {
 	struct cohbuf_imp_import_data d;
-	int h;
+	__u32 h;
 
-	h = test_imp_import(self->imp, self->fd, &d);
-	ASSERT_LT(0, h);
+	ASSERT_EQ(0, cohbuf_importer_import(self->imp, self->fd, &h, &d));
+	ASSERT_NE(0u, h);
 	EXPECT_NE(self->handle, h);
 	EXPECT_EQ(self->size, d.size);
 	EXPECT_LE(3, d.nents);
-	EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)h));
-	EXPECT_EQ(-ENOENT, cohbuf_importer_release(self->imp, (__u32)h));
+	EXPECT_EQ(0, cohbuf_importer_release(self->imp, h));
+	EXPECT_EQ(-ENOENT, cohbuf_importer_release(self->imp, h));
 }
 
 static long long imp_mappings(void)
@@ -103,8 +106,9 @@ TEST_F(imp, imports_of_one_dma_buf_share_one_mapping)
 	struct cohbuf_imp_submit_data d;
 	struct cohbuf_info_data info;
 	long long mappings = imp_mappings();
-	int ctx2 = cohbuf_importer_open(), dup_fd = dup(self->fd), h2, h3;
+	int ctx2 = cohbuf_importer_open(), dup_fd = dup(self->fd);
 	unsigned char expect[4096];
+	__u32 h2, h3;
 	__u32 csum = 0;
 
 	ASSERT_LE(0, ctx2);
@@ -112,26 +116,26 @@ TEST_F(imp, imports_of_one_dma_buf_share_one_mapping)
 	ASSERT_LE(1, mappings);
 	ASSERT_EQ(0, cohbuf_exporter_info(self->dev, self->fd, &info, NULL, 0));
 	EXPECT_EQ(1, cohbuf_buffer_field(info.id, "attachments"));
-	h2 = test_imp_import(self->imp, dup_fd, NULL);
-	h3 = test_imp_import(ctx2, self->fd, NULL);
-	ASSERT_LT(0, h2);
-	ASSERT_LT(0, h3);
+	ASSERT_EQ(0, cohbuf_importer_import(self->imp, dup_fd, &h2, NULL));
+	ASSERT_EQ(0, cohbuf_importer_import(ctx2, self->fd, &h3, NULL));
+	ASSERT_NE(0u, h2);
+	ASSERT_NE(0u, h3);
 	EXPECT_NE(self->handle, h2);
 	EXPECT_EQ(1, cohbuf_buffer_field(info.id, "attachments"));
 	EXPECT_EQ(mappings, imp_mappings());
 
 	/* What one context's device writes, the other's reads. */
-	d = imp_fill((__u32)h3, 0, self->size, 0x5eed1234);
+	d = imp_fill(h3, 0, self->size, 0x5eed1234);
 	EXPECT_EQ(0, run_job(_metadata, ctx2, &d, NULL));
 	pattern_bytes(expect, sizeof(expect), 0x5eed1234);
 	EXPECT_EQ(0, memcmp(self->map + self->size - sizeof(expect), expect, sizeof(expect)));
-	d = imp_checksum((__u32)self->handle, 0, self->size);
+	d = imp_checksum(self->handle, 0, self->size);
 	EXPECT_EQ(0, run_job(_metadata, self->imp, &d, &csum));
 	EXPECT_EQ(test_crc32(self->map, self->size), csum);
 
 	/* The mapping stays while any import of the buffer is left. */
-	EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)self->handle));
-	EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)h2));
+	EXPECT_EQ(0, cohbuf_importer_release(self->imp, self->handle));
+	EXPECT_EQ(0, cohbuf_importer_release(self->imp, h2));
 	EXPECT_EQ(1, cohbuf_buffer_field(info.id, "attachments"));
 	EXPECT_EQ(mappings, imp_mappings());
 	close(ctx2);
@@ -139,8 +143,8 @@ TEST_F(imp, imports_of_one_dma_buf_share_one_mapping)
 	EXPECT_EQ(mappings - 1, imp_mappings());
 
 	/* A new import maps it again. */
-	self->handle = test_imp_import(self->imp, dup_fd, NULL);
-	EXPECT_LT(0, self->handle);
+	EXPECT_EQ(0, cohbuf_importer_import(self->imp, dup_fd, &self->handle, NULL));
+	EXPECT_NE(0u, self->handle);
 	EXPECT_EQ(1, cohbuf_buffer_field(info.id, "attachments"));
 	EXPECT_EQ(mappings, imp_mappings());
 	close(dup_fd);
@@ -160,10 +164,10 @@ TEST_F(imp, import_outlives_the_fd)
 	self->fd = -1;
 	EXPECT_EQ(1, cohbuf_stat("live_buffers"));
 	random_bytes(self->map, self->size, 7);
-	d = imp_checksum((__u32)self->handle, 0, self->size);
+	d = imp_checksum(self->handle, 0, self->size);
 	EXPECT_EQ(0, run_job(_metadata, self->imp, &d, &csum));
 	EXPECT_EQ(test_crc32(self->map, self->size), csum);
-	EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)self->handle));
+	EXPECT_EQ(0, cohbuf_importer_release(self->imp, self->handle));
 	EXPECT_EQ(0, cohbuf_stat("live_buffers"));
 }
 
@@ -178,7 +182,7 @@ TEST_F(imp, cpu_writes_importer_checksums)
 
 	random_bytes(self->map, self->size, 0x1234);
 	for (i = 0; i < ARRAY_SIZE(r); i++) {
-		d = imp_checksum((__u32)self->handle, r[i].off, r[i].len);
+		d = imp_checksum(self->handle, r[i].off, r[i].len);
 		csum = 0;
 		EXPECT_EQ(0, run_job(_metadata, self->imp, &d, &csum));
 		EXPECT_EQ(test_crc32(self->map + r[i].off, r[i].len), csum)
@@ -193,7 +197,7 @@ TEST_F(imp, random_fill_matches_the_cpu_stream)
 	struct cohbuf_imp_submit_data d;
 
 	ASSERT_NE(NULL, want);
-	d = imp_fill((__u32)self->handle, off, len, 0);
+	d = imp_fill(self->handle, off, len, 0);
 	d.flags |= COHBUF_IMP_SUBMIT_RANDOM;
 	d.seed = 42;
 	ASSERT_EQ(0, run_job(_metadata, self->imp, &d, NULL));
@@ -208,7 +212,7 @@ TEST_F(imp, random_fill_matches_the_cpu_stream)
 static __u64 slow_fill(struct __test_metadata *_metadata, struct _test_data_imp *self,
 		       __u32 pattern)
 {
-	struct cohbuf_imp_submit_data d = imp_fill((__u32)self->handle, 0, self->size, pattern);
+	struct cohbuf_imp_submit_data d = imp_fill(self->handle, 0, self->size, pattern);
 
 	imp_set_latency(&d, LATENCY_MS);
 	EXPECT_EQ(0, cohbuf_importer_submit(self->imp, &d));
@@ -330,17 +334,18 @@ TEST_F(imp, copy_between_multi_chunk_buffers_unaligned)
 	size_t src_off = 4 * MIB - 123, dst_off = 1 * MIB + 5, len = 5 * MIB + 7;
 	struct cohbuf_imp_submit_data d;
 	unsigned char *dst;
-	int fd2, h2;
+	__u32 h2;
+	int fd2;
 
 	fd2 = test_alloc(self->dev, self->size);
 	ASSERT_LE(0, fd2);
 	dst = mmap(NULL, self->size, PROT_READ, MAP_SHARED, fd2, 0);
 	ASSERT_NE(MAP_FAILED, dst);
-	h2 = test_imp_import(self->imp, fd2, NULL);
-	ASSERT_LT(0, h2);
+	ASSERT_EQ(0, cohbuf_importer_import(self->imp, fd2, &h2, NULL));
+	ASSERT_NE(0u, h2);
 	random_bytes(self->map, self->size, 99);
 
-	d = imp_copy((__u32)h2, dst_off, (__u32)self->handle, src_off, len);
+	d = imp_copy(h2, dst_off, self->handle, src_off, len);
 	ASSERT_EQ(0, run_job(_metadata, self->imp, &d, NULL));
 	EXPECT_EQ(0, memcmp(self->map + src_off, dst + dst_off, len));
 	EXPECT_TRUE(all_bytes(dst, dst_off, 0));
@@ -351,7 +356,7 @@ TEST_F(imp, copy_between_multi_chunk_buffers_unaligned)
 
 TEST_F(imp, fill_then_checksum_without_explicit_fences)
 {
-	struct cohbuf_imp_submit_data c = imp_checksum((__u32)self->handle, 0, self->size);
+	struct cohbuf_imp_submit_data c = imp_checksum(self->handle, 0, self->size);
 	unsigned char *want = malloc(self->size);
 	__u32 csum = 0;
 
@@ -365,8 +370,8 @@ TEST_F(imp, fill_then_checksum_without_explicit_fences)
 
 TEST_F(imp, out_fence_chains_into_in_fence)
 {
-	struct cohbuf_imp_submit_data f = imp_fill((__u32)self->handle, 0, 4096, 0x11111111);
-	struct cohbuf_imp_submit_data c = imp_checksum((__u32)self->handle, 0, 4096);
+	struct cohbuf_imp_submit_data f = imp_fill(self->handle, 0, 4096, 0x11111111);
+	struct cohbuf_imp_submit_data c = imp_checksum(self->handle, 0, 4096);
 	struct sync_file_info info = { 0 };
 	unsigned char want[4096];
 	__u32 csum = 0;
@@ -389,7 +394,7 @@ TEST_F(imp, out_fence_chains_into_in_fence)
 
 TEST_F(imp, foreign_in_fence_holds_the_job)
 {
-	struct cohbuf_imp_submit_data c = imp_checksum((__u32)self->handle, 0, 4096);
+	struct cohbuf_imp_submit_data c = imp_checksum(self->handle, 0, 4096);
 	int drm = cohbuf_vgem_open(), sf, status = 1;
 	__u32 fence = 0;
 
@@ -411,7 +416,7 @@ TEST_F(imp, foreign_in_fence_holds_the_job)
 
 TEST_F(imp, imported_sync_file_holds_the_job)
 {
-	struct cohbuf_imp_submit_data c = imp_checksum((__u32)self->handle, 0, 4096);
+	struct cohbuf_imp_submit_data c = imp_checksum(self->handle, 0, 4096);
 	struct dma_buf_import_sync_file in = { .flags = DMA_BUF_SYNC_WRITE };
 	int drm = cohbuf_vgem_open(), status = 1;
 	__u32 fence = 0;
@@ -435,11 +440,11 @@ TEST_F(imp, imported_sync_file_holds_the_job)
 
 TEST_F(imp, readers_do_not_wait_for_readers_writers_wait_for_both)
 {
-	struct cohbuf_imp_submit_data r1 = imp_checksum((__u32)self->handle, 0, 4096);
-	struct cohbuf_imp_submit_data r2 = imp_checksum((__u32)self->handle, 4096, 4096);
+	struct cohbuf_imp_submit_data r1 = imp_checksum(self->handle, 0, 4096);
+	struct cohbuf_imp_submit_data r2 = imp_checksum(self->handle, 4096, 4096);
 	struct dma_buf_export_sync_file rd = { .flags = DMA_BUF_SYNC_READ, .fd = -1 };
 	struct dma_buf_export_sync_file wr = { .flags = DMA_BUF_SYNC_WRITE, .fd = -1 };
-	struct cohbuf_imp_submit_data w = imp_fill((__u32)self->handle, 0, 4096, 0x77);
+	struct cohbuf_imp_submit_data w = imp_fill(self->handle, 0, 4096, 0x77);
 	int status = 1;
 
 	imp_set_latency(&r1, LATENCY_MS);
@@ -472,9 +477,9 @@ TEST_F(imp, readers_do_not_wait_for_readers_writers_wait_for_both)
  */
 TEST_F(imp, readers_on_two_engines_run_concurrently)
 {
-	struct cohbuf_imp_submit_data r1 = imp_checksum((__u32)self->handle, 0, 4096);
-	struct cohbuf_imp_submit_data r2 = imp_checksum((__u32)self->handle, 4096, 4096);
-	struct cohbuf_imp_submit_data w = imp_fill((__u32)self->handle, 0, 8192, 0x3c3c3c3c);
+	struct cohbuf_imp_submit_data r1 = imp_checksum(self->handle, 0, 4096);
+	struct cohbuf_imp_submit_data r2 = imp_checksum(self->handle, 4096, 4096);
+	struct cohbuf_imp_submit_data w = imp_fill(self->handle, 0, 8192, 0x3c3c3c3c);
 	int drm = cohbuf_vgem_open(), sf, status = 1;
 	unsigned char want[8192];
 	__u32 fence = 0;
@@ -524,7 +529,7 @@ static int checksum_behind_vgem_fence(struct __test_metadata *_metadata,
 	int sf = vgem_sync_file(drm, fence);
 
 	ASSERT_LE(0, sf);
-	*c = imp_checksum((__u32)self->handle, 0, 4096);
+	*c = imp_checksum(self->handle, 0, 4096);
 	c->flags = COHBUF_IMP_SUBMIT_IN_FENCE | COHBUF_IMP_SUBMIT_OUT_FENCE;
 	c->in_fence_fd = sf;
 	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, c));
@@ -581,7 +586,7 @@ TEST_F(imp, closing_with_jobs_in_flight_signals_their_out_fence)
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		d = imp_fill((__u32)self->handle, 0, self->size, 0x01010101 * (i + 1));
+		d = imp_fill(self->handle, 0, self->size, 0x01010101 * (i + 1));
 		imp_set_latency(&d, 200);
 		d.flags |= i == 3 ? COHBUF_IMP_SUBMIT_OUT_FENCE : 0;
 		ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &d));
@@ -641,11 +646,15 @@ TEST_F(imp, killed_mid_job_leaks_nothing)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int imp = cohbuf_importer_open(), h = test_imp_import(imp, self->fd, NULL);
-		struct cohbuf_imp_submit_data d = imp_fill((__u32)h, 0, self->size, 9);
+		int imp = cohbuf_importer_open();
+		struct cohbuf_imp_submit_data d;
+		__u32 h;
 
+		if (cohbuf_importer_import(imp, self->fd, &h, NULL) || !h)
+			_exit(1);
+		d = imp_fill(h, 0, self->size, 9);
 		imp_set_latency(&d, 3000);
-		if (h <= 0 || cohbuf_importer_submit(imp, &d))
+		if (cohbuf_importer_submit(imp, &d))
 			_exit(1);
 		if (write(sync[1], "s", 1) != 1)
 			_exit(2);
@@ -656,7 +665,7 @@ TEST_F(imp, killed_mid_job_leaks_nothing)
 	kill(pid, SIGKILL);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFSIGNALED(status));
-	EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)self->handle));
+	EXPECT_EQ(0, cohbuf_importer_release(self->imp, self->handle));
 	replace_fixture_buffer(self);
 	/* The child's context, its job and its import all went away. */
 	EXPECT_EQ(1, settle_live_buffers(1));
@@ -675,16 +684,16 @@ TEST_F(imp, random_fill_reaches_cached_wc_and_contiguous_buffers)
 	struct cohbuf_alloc_data a;
 	unsigned char *p, *want;
 	unsigned int i;
-	int h;
+	__u32 h;
 
 	for (i = 0; i < ARRAY_SIZE(k); i++) {
 		struct cohbuf_imp_submit_data d;
 
 		ASSERT_EQ(0, cohbuf_alloc_full(self->dev, k[i].size, O_RDWR | O_CLOEXEC,
 					       k[i].flags, k[i].cache, NULL, &a));
-		h = test_imp_import(self->imp, (int)a.fd, NULL);
-		ASSERT_LT(0, h);
-		d = imp_fill((__u32)h, 0, k[i].size, 0);
+		ASSERT_EQ(0, cohbuf_importer_import(self->imp, (int)a.fd, &h, NULL));
+		ASSERT_NE(0u, h);
+		d = imp_fill(h, 0, k[i].size, 0);
 		d.flags |= COHBUF_IMP_SUBMIT_RANDOM;
 		d.seed = i + 1;
 		ASSERT_EQ(0, run_job(_metadata, self->imp, &d, NULL));
@@ -696,17 +705,17 @@ TEST_F(imp, random_fill_reaches_cached_wc_and_contiguous_buffers)
 		EXPECT_EQ(0, memcmp(want, p, k[i].size)) TH_LOG("buffer kind %u", i);
 		free(want);
 		munmap(p, k[i].size);
-		EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)h));
+		EXPECT_EQ(0, cohbuf_importer_release(self->imp, h));
 		close((int)a.fd);
 	}
 }
 
 TEST_F(imp, debugfs_lists_imports_and_jobs)
 {
-	struct cohbuf_imp_submit_data d = imp_fill((__u32)self->handle, 0, 4096, 1);
+	struct cohbuf_imp_submit_data d = imp_fill(self->handle, 0, 4096, 1);
 	char needle[64], line[256];
 
-	snprintf(needle, sizeof(needle), " handle=%d ", self->handle);
+	snprintf(needle, sizeof(needle), " handle=%u ", self->handle);
 	ASSERT_EQ(0, find_line(IMPORTER_DEBUGFS "/imports", needle, line, sizeof(line)));
 	EXPECT_NE(NULL, strstr(line, " size=9437184 ")) TH_LOG("%s", line);
 	EXPECT_NE(NULL, strstr(line, " exporter=cohbuf")) TH_LOG("%s", line);
@@ -722,8 +731,8 @@ TEST_F(imp, debugfs_lists_imports_and_jobs)
 	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, d.job_id, WAIT_NS, NULL, NULL));
 	/* Reaped jobs and released imports disappear. */
 	EXPECT_NE(0, find_line(IMPORTER_DEBUGFS "/jobs", needle, line, sizeof(line)));
-	EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)self->handle));
-	snprintf(needle, sizeof(needle), " handle=%d ", self->handle);
+	EXPECT_EQ(0, cohbuf_importer_release(self->imp, self->handle));
+	snprintf(needle, sizeof(needle), " handle=%u ", self->handle);
 	EXPECT_NE(0, find_line(IMPORTER_DEBUGFS "/imports", needle, line, sizeof(line)));
 }
 
@@ -740,23 +749,24 @@ TEST_F(imp, close_everything_in_every_order_with_jobs_in_flight)
 	int status, o;
 	pid_t pid;
 
-	EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)self->handle));
+	EXPECT_EQ(0, cohbuf_importer_release(self->imp, self->handle));
 	replace_fixture_buffer(self);
 	for (o = 0; o < 6; o++) {
 		pid = fork();
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
-			int fds[3], i, h, out;
+			int fds[3], i, out;
 			struct cohbuf_imp_submit_data d;
 			struct pollfd p;
+			__u32 h;
 
 			fds[0] = cohbuf_importer_open();
 			fds[1] = test_alloc(self->dev, 5 * MIB);
 			fds[2] = cohbuf_dev_open();
-			h = test_imp_import(fds[0], fds[1], NULL);
-			if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || h <= 0)
+			if (cohbuf_importer_import(fds[0], fds[1], &h, NULL) ||
+			    fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || !h)
 				_exit(1);
-			d = imp_fill((__u32)h, 0, 5 * MIB, 0x42);
+			d = imp_fill(h, 0, 5 * MIB, 0x42);
 			imp_set_latency(&d, 300);
 			d.flags |= COHBUF_IMP_SUBMIT_OUT_FENCE;
 			d.engine = o % 2;
@@ -788,7 +798,7 @@ TEST_F(imp, close_everything_in_every_order_with_jobs_in_flight)
  */
 TEST_F(imp, submit_without_write_back_still_runs)
 {
-	struct cohbuf_imp_submit_data d = imp_fill((__u32)self->handle, 0, self->size, 0x0b0e0f0d);
+	struct cohbuf_imp_submit_data d = imp_fill(self->handle, 0, self->size, 0x0b0e0f0d);
 	struct pollfd p = { .fd = self->imp, .events = POLLIN };
 	unsigned char expect[4096];
 	char line[256], *id;
@@ -826,34 +836,36 @@ TEST_F(imp, rmmod_refused_while_imported)
  */
 TEST_F(imp, release_of_handle_0_keeps_handles_non_zero)
 {
-	int h;
+	__u32 h = 0;
+	int ret;
 
 	EXPECT_EQ(-ENOENT, cohbuf_importer_release(self->imp, 0));
-	h = test_imp_import(self->imp, self->fd, NULL);
-	EXPECT_LT(0, h);
+	ret = cohbuf_importer_import(self->imp, self->fd, &h, NULL);
+	EXPECT_EQ(0, ret);
+	EXPECT_NE(0u, h);
 	EXPECT_NE(self->handle, h);
 	EXPECT_EQ(-ENOENT, cohbuf_importer_release(self->imp, 0));
-	EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)self->handle));
-	if (h >= 0)
-		EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)h));
+	EXPECT_EQ(0, cohbuf_importer_release(self->imp, self->handle));
+	if (!ret)
+		EXPECT_EQ(0, cohbuf_importer_release(self->imp, h));
 }
 
 TEST_F(imp, malformed_import_release_wait_and_submit_requests_are_refused)
 {
 	struct cohbuf_imp_import_data im = { 0 };
-	struct cohbuf_imp_release_data rel = { .handle = (__u32)self->handle, .pad = 1 };
+	struct cohbuf_imp_release_data rel = { .handle = self->handle, .pad = 1 };
 	struct cohbuf_imp_wait_data w = { .job_id = 1, .pad = 1 };
 	struct cohbuf_imp_submit_data d;
-	__u32 h = (__u32)self->handle;
+	__u32 h = self->handle, nh;
 	int fds[2], efd, mfd;
 
 	ASSERT_EQ(0, pipe(fds));
 	efd = eventfd(0, EFD_CLOEXEC);
 	mfd = memfd_create("not-a-dma-buf", MFD_CLOEXEC);
-	EXPECT_EQ(-EINVAL, test_imp_import(self->imp, fds[0], NULL));
-	EXPECT_EQ(-EINVAL, test_imp_import(self->imp, efd, NULL));
-	EXPECT_EQ(-EINVAL, test_imp_import(self->imp, mfd, NULL));
-	EXPECT_EQ(-EBADF, test_imp_import(self->imp, 1000, NULL));
+	EXPECT_EQ(-EINVAL, cohbuf_importer_import(self->imp, fds[0], &nh, NULL));
+	EXPECT_EQ(-EINVAL, cohbuf_importer_import(self->imp, efd, &nh, NULL));
+	EXPECT_EQ(-EINVAL, cohbuf_importer_import(self->imp, mfd, &nh, NULL));
+	EXPECT_EQ(-EBADF, cohbuf_importer_import(self->imp, 1000, &nh, NULL));
 	im.fd = (__u32)self->fd;
 	im.flags = 1;
 	EXPECT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_IMPORT, &im));
@@ -916,14 +928,14 @@ TEST_F(imp, a_buffer_sent_over_scm_rights_is_filled_by_the_receiver)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		struct cohbuf_imp_submit_data d;
-		int imp = cohbuf_importer_open(), fd = cohbuf_fd_recv(sv[1]), h, st = 1;
+		int imp = cohbuf_importer_open(), fd = cohbuf_fd_recv(sv[1]), st = 1;
+		__u32 h;
 
 		if (imp < 0 || fd < 0)
 			_exit(1);
-		h = test_imp_import(imp, fd, NULL);
-		if (h <= 0)
+		if (cohbuf_importer_import(imp, fd, &h, NULL) || !h)
 			_exit(2);
-		d = imp_fill((__u32)h, 8192, 8192, 0x600df00d);
+		d = imp_fill(h, 8192, 8192, 0x600df00d);
 		if (cohbuf_importer_submit(imp, &d) ||
 		    cohbuf_importer_wait(imp, d.job_id, WAIT_NS, &st, NULL) || st)
 			_exit(3);
@@ -1009,19 +1021,20 @@ static void import_with_limits(struct __test_metadata *_metadata,
 {
 	struct cohbuf_imp_import_data d;
 	struct cohbuf_imp_submit_data job;
-	__u32 csum = 0;
-	int h;
+	__u32 csum = 0, h;
+	int ret;
 
 	ASSERT_EQ(0, setting_push_number(IMPORTER_PARAM("max_segment"), max));
 	ASSERT_EQ(0, setting_push_number(IMPORTER_PARAM("seg_boundary"), mask));
-	h = test_imp_import(self->imp, self->fd, &d);
-	ASSERT_LT(0, h) TH_LOG("import: %s", strerror(-h));
+	ret = cohbuf_importer_import(self->imp, self->fd, &h, &d);
+	ASSERT_EQ(0, ret) TH_LOG("import: %s", strerror(-ret));
+	ASSERT_NE(0u, h);
 	EXPECT_EQ(expected_nents(self, max, mask), d.nents);
 	EXPECT_LT(self->nr_chunks, d.nents);
-	job = imp_checksum((__u32)h, 0, self->size);
+	job = imp_checksum(h, 0, self->size);
 	EXPECT_EQ(0, run_job(_metadata, self->imp, &job, &csum));
 	EXPECT_EQ(test_crc32(self->map, self->size), csum);
-	EXPECT_EQ(0, cohbuf_importer_release(self->imp, (__u32)h));
+	EXPECT_EQ(0, cohbuf_importer_release(self->imp, h));
 }
 
 TEST_F(seglim, split_at_the_max_segment_size)

@@ -28,7 +28,7 @@ FIXTURE(vgem) {
 	int dev, imp, drm;
 	int fd;			/* the cohbuf buffer */
 	__u32 vgem_handle;	/* its import into vgem */
-	int handle;		/* its import into the importer */
+	__u32 handle;		/* its import into the importer */
 	unsigned char *map;
 	__u64 size;
 };
@@ -71,8 +71,8 @@ FIXTURE_SETUP(vgem)
 	ASSERT_EQ(0, fstat(back, &st_b));
 	ASSERT_EQ(st_a.st_ino, st_b.st_ino);
 	close(back);
-	self->handle = test_imp_import(self->imp, self->fd, NULL);
-	ASSERT_LT(0, self->handle);
+	ASSERT_EQ(0, cohbuf_importer_import(self->imp, self->fd, &self->handle, NULL));
+	ASSERT_NE(0u, self->handle);
 }
 
 /*
@@ -109,14 +109,14 @@ static pid_t sync_in_child(int fd, int *pipe_rd)
 TEST_F(vgem, vgem_write_fence_holds_everyone_until_signalled)
 {
 	struct dma_buf_export_sync_file e = { .flags = DMA_BUF_SYNC_READ, .fd = -1 };
-	struct cohbuf_imp_submit_data c = imp_checksum((__u32)self->handle, 0, self->size);
-	int fence, rd, status = 1;
-	__u32 csum = 0;
+	struct cohbuf_imp_submit_data c = imp_checksum(self->handle, 0, self->size);
+	int ret, rd, status = 1;
+	__u32 csum = 0, fence;
 	pid_t pid;
 
 	random_bytes(self->map, self->size, 5);
-	fence = test_vgem_fence(self->drm, self->vgem_handle, 1);
-	ASSERT_LE(0, fence) TH_LOG("VGEM_FENCE_ATTACH: %s", strerror(-fence));
+	ret = cohbuf_vgem_fence_attach(self->drm, self->vgem_handle, 1, &fence);
+	ASSERT_EQ(0, ret) TH_LOG("VGEM_FENCE_ATTACH: %s", strerror(-ret));
 
 	/* The fence landed on cohbuf's reservation object: all see it. */
 	EXPECT_FALSE(fd_ready(self->fd, POLLIN));
@@ -129,7 +129,7 @@ TEST_F(vgem, vgem_write_fence_holds_everyone_until_signalled)
 	EXPECT_FALSE(fd_ready(rd, POLLIN)) TH_LOG("DMA_BUF_IOCTL_SYNC did not block");
 	EXPECT_EQ(-ETIME, cohbuf_importer_wait(self->imp, c.job_id, 0, NULL, NULL));
 
-	ASSERT_EQ(0, cohbuf_vgem_fence_signal(self->drm, (__u32)fence));
+	ASSERT_EQ(0, cohbuf_vgem_fence_signal(self->drm, fence));
 	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, c.job_id, WAIT_NS, &status, &csum));
 	EXPECT_EQ(0, status);
 	EXPECT_EQ(test_crc32(self->map, self->size), csum);
@@ -144,29 +144,30 @@ TEST_F(vgem, vgem_write_fence_holds_everyone_until_signalled)
 
 TEST_F(vgem, vgem_fence_never_signalled_fails_the_job_by_its_timeout)
 {
-	struct cohbuf_imp_submit_data c = imp_checksum((__u32)self->handle, 0, 4096);
-	int fence, status = 0;
+	struct cohbuf_imp_submit_data c = imp_checksum(self->handle, 0, 4096);
+	int status = 0;
+	__u32 fence;
 
-	fence = test_vgem_fence(self->drm, self->vgem_handle, 1);
-	ASSERT_LE(0, fence);
+	ASSERT_EQ(0, cohbuf_vgem_fence_attach(self->drm, self->vgem_handle, 1, &fence));
 	ASSERT_EQ(0, setting_push(IMPORTER_PARAM("timeout_ms"), "500"));
 	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &c));
 	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, c.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(-ETIMEDOUT, status);
-	EXPECT_EQ(0, cohbuf_vgem_fence_signal(self->drm, (__u32)fence));
+	EXPECT_EQ(0, cohbuf_vgem_fence_signal(self->drm, fence));
 }
 
 TEST_F(vgem, importer_fence_is_seen_by_vgem)
 {
-	struct cohbuf_imp_submit_data f = imp_fill((__u32)self->handle, 0, self->size, 0x99999999);
+	struct cohbuf_imp_submit_data f = imp_fill(self->handle, 0, self->size, 0x99999999);
 	struct dma_buf_export_sync_file e = { .flags = DMA_BUF_SYNC_WRITE, .fd = -1 };
-	int fence, status = 1;
+	int ret, status = 1;
+	__u32 fence;
 
 	imp_set_latency(&f, 1500);
 	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &f));
 	/* vgem refuses a fence that would conflict with our pending write. */
-	EXPECT_EQ(-EBUSY, test_vgem_fence(self->drm, self->vgem_handle, 1));
-	EXPECT_EQ(-EBUSY, test_vgem_fence(self->drm, self->vgem_handle, 0));
+	EXPECT_EQ(-EBUSY, cohbuf_vgem_fence_attach(self->drm, self->vgem_handle, 1, &fence));
+	EXPECT_EQ(-EBUSY, cohbuf_vgem_fence_attach(self->drm, self->vgem_handle, 0, &fence));
 	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &e));
 	EXPECT_FALSE(fd_ready(e.fd, POLLIN));
 
@@ -174,10 +175,10 @@ TEST_F(vgem, importer_fence_is_seen_by_vgem)
 	EXPECT_EQ(0, status);
 	EXPECT_TRUE(fd_ready(e.fd, POLLIN));
 	EXPECT_EQ(0x99, self->map[self->size - 1]);
-	fence = test_vgem_fence(self->drm, self->vgem_handle, 1);
-	EXPECT_LE(0, fence);
-	if (fence >= 0)
-		cohbuf_vgem_fence_signal(self->drm, (__u32)fence);
+	ret = cohbuf_vgem_fence_attach(self->drm, self->vgem_handle, 1, &fence);
+	EXPECT_EQ(0, ret);
+	if (!ret)
+		cohbuf_vgem_fence_signal(self->drm, fence);
 	close(e.fd);
 }
 
@@ -193,22 +194,23 @@ static void exercise_foreign(struct __test_metadata *_metadata, int dev, int imp
 {
 	struct cohbuf_imp_submit_data d;
 	unsigned char *want, *cmap;
-	int h, ch, cfd, status = 1;
-	__u32 csum = 0;
+	int ret, cfd, status = 1;
+	__u32 csum = 0, h, ch;
 
-	h = test_imp_import(imp, f->fd, NULL);
-	ASSERT_LT(0, h) TH_LOG("import: %s", strerror(-h));
+	ret = cohbuf_importer_import(imp, f->fd, &h, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("import: %s", strerror(-ret));
+	ASSERT_NE(0u, h);
 	cfd = test_alloc(dev, f->size);
 	ASSERT_LE(0, cfd);
 	cmap = mmap(NULL, f->size, PROT_READ | PROT_WRITE, MAP_SHARED, cfd, 0);
 	ASSERT_NE(MAP_FAILED, cmap);
-	ch = test_imp_import(imp, cfd, NULL);
-	ASSERT_LT(0, ch);
+	ASSERT_EQ(0, cohbuf_importer_import(imp, cfd, &ch, NULL));
+	ASSERT_NE(0u, ch);
 	want = malloc(f->size);
 	ASSERT_NE(NULL, want);
 
 	/* FILL the foreign buffer; its exporter's mapping shows the bytes. */
-	d = imp_fill((__u32)h, 0, f->size, 0);
+	d = imp_fill(h, 0, f->size, 0);
 	d.flags |= COHBUF_IMP_SUBMIT_RANDOM;
 	d.seed = 77;
 	ASSERT_EQ(0, cohbuf_importer_submit(imp, &d));
@@ -218,19 +220,19 @@ static void exercise_foreign(struct __test_metadata *_metadata, int dev, int imp
 	EXPECT_EQ(0, memcmp(want, f->map, f->size));
 
 	/* COPY foreign -> cohbuf, and cohbuf -> foreign (other bytes). */
-	d = imp_copy((__u32)ch, 0, (__u32)h, 0, f->size);
+	d = imp_copy(ch, 0, h, 0, f->size);
 	ASSERT_EQ(0, cohbuf_importer_submit(imp, &d));
 	ASSERT_EQ(0, cohbuf_importer_wait(imp, d.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(0, memcmp(want, cmap, f->size));
 	memset(cmap, 0x6b, f->size);
-	d = imp_copy((__u32)h, 0, (__u32)ch, 0, f->size);
+	d = imp_copy(h, 0, ch, 0, f->size);
 	ASSERT_EQ(0, cohbuf_importer_submit(imp, &d));
 	ASSERT_EQ(0, cohbuf_importer_wait(imp, d.job_id, WAIT_NS, &status, NULL));
 	EXPECT_TRUE(all_bytes(f->map, f->size, 0x6b));
 
 	/* CHECKSUM of what the foreign exporter's CPU view now holds. */
 	f->map[123] = 0x01;
-	d = imp_checksum((__u32)h, 0, f->size);
+	d = imp_checksum(h, 0, f->size);
 	ASSERT_EQ(0, cohbuf_importer_submit(imp, &d));
 	ASSERT_EQ(0, cohbuf_importer_wait(imp, d.job_id, WAIT_NS, &status, &csum));
 	EXPECT_EQ(test_crc32(f->map, f->size), csum);
@@ -238,8 +240,8 @@ static void exercise_foreign(struct __test_metadata *_metadata, int dev, int imp
 	free(want);
 	munmap(cmap, f->size);
 	close(cfd);
-	EXPECT_EQ(0, cohbuf_importer_release(imp, (__u32)h));
-	EXPECT_EQ(0, cohbuf_importer_release(imp, (__u32)ch));
+	EXPECT_EQ(0, cohbuf_importer_release(imp, h));
+	EXPECT_EQ(0, cohbuf_importer_release(imp, ch));
 }
 
 FIXTURE(foreign) {
@@ -285,15 +287,16 @@ TEST_F(foreign, vgem_buffer_into_the_importer)
 	/* First exported without DRM_RDWR, a dma-buf is read-only: no writes. */
 	{
 		struct cohbuf_imp_submit_data d;
-		int ro, h;
+		__u32 h;
+		int ro;
 
 		ASSERT_EQ(0, drmIoctl(drm, DRM_IOCTL_MODE_CREATE_DUMB, &dumb));
 		ASSERT_EQ(0, drmPrimeHandleToFD(drm, dumb.handle, DRM_CLOEXEC, &ro));
-		h = test_imp_import(self->imp, ro, NULL);
-		ASSERT_LT(0, h);
-		d = imp_fill((__u32)h, 0, 4096, 1);
+		ASSERT_EQ(0, cohbuf_importer_import(self->imp, ro, &h, NULL));
+		ASSERT_NE(0u, h);
+		d = imp_fill(h, 0, 4096, 1);
 		EXPECT_EQ(-EACCES, cohbuf_importer_submit(self->imp, &d));
-		d = imp_checksum((__u32)h, 0, 4096);
+		d = imp_checksum(h, 0, 4096);
 		EXPECT_EQ(0, cohbuf_importer_submit(self->imp, &d));
 		EXPECT_EQ(0, cohbuf_importer_wait(self->imp, d.job_id, WAIT_NS, NULL, NULL));
 		close(ro);
@@ -352,9 +355,10 @@ TEST_F(foreign, system_heap_into_the_importer)
  */
 TEST_F(foreign, out_fence_crosses_processes)
 {
-	int sv[2], status, fd, h, other;
+	int sv[2], status, fd, other;
 	struct cohbuf_imp_submit_data d;
 	pid_t pid;
+	__u32 h;
 
 	fd = test_alloc(self->dev, 1 * MIB);
 	other = test_alloc(self->dev, 64 * KIB);
@@ -368,8 +372,8 @@ TEST_F(foreign, out_fence_crosses_processes)
 		int imp = cohbuf_importer_open(), buf = cohbuf_fd_recv(sv[1]);
 		int sf = cohbuf_fd_recv(sv[1]);
 		unsigned char want[4096];
-		__u32 csum = 0;
-		int bh, st = 1;
+		__u32 csum = 0, bh;
+		int st = 1;
 
 		if (imp < 0 || buf < 0 || sf < 0)
 			_exit(1);
@@ -377,11 +381,12 @@ TEST_F(foreign, out_fence_crosses_processes)
 		in.fd = sf;
 		if (ioctl(other, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &in) || fd_ready(other, POLLIN))
 			_exit(2);
-		bh = test_imp_import(imp, buf, NULL);
-		d = imp_checksum((__u32)bh, 0, 4096);
+		if (cohbuf_importer_import(imp, buf, &bh, NULL) || !bh)
+			_exit(3);
+		d = imp_checksum(bh, 0, 4096);
 		d.flags = COHBUF_IMP_SUBMIT_IN_FENCE;
 		d.in_fence_fd = sf;
-		if (bh <= 0 || cohbuf_importer_submit(imp, &d))
+		if (cohbuf_importer_submit(imp, &d))
 			_exit(3);
 		if (cohbuf_importer_wait(imp, d.job_id, WAIT_NS, &st, &csum) || st)
 			_exit(4);
@@ -391,9 +396,9 @@ TEST_F(foreign, out_fence_crosses_processes)
 		_exit(0);
 	}
 	close(sv[1]);
-	h = test_imp_import(self->imp, fd, NULL);
-	ASSERT_LT(0, h);
-	d = imp_fill((__u32)h, 0, 1 * MIB, 0x2468ace0);
+	ASSERT_EQ(0, cohbuf_importer_import(self->imp, fd, &h, NULL));
+	ASSERT_NE(0u, h);
+	d = imp_fill(h, 0, 1 * MIB, 0x2468ace0);
 	imp_set_latency(&d, 1000);
 	d.flags |= COHBUF_IMP_SUBMIT_OUT_FENCE;
 	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &d));

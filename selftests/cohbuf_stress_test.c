@@ -187,8 +187,8 @@ static int mixed_round(struct worker *w, int dev, int *ctx)
 	struct cohbuf_buffer_desc desc = { .size = size, .cache_mode = (r >> 8) & 1 };
 	struct cohbuf_imp_submit_data fill, copy, sum;
 	unsigned char *map = MAP_FAILED, *expect = NULL;
-	int a = -1, b = -1, ha, hb, status = 0, ret = -1;
-	__u32 pattern = (__u32)(r >> 16), crc, eng = (r >> 9) & 1;
+	int a = -1, b = -1, ia, ib, status = 0, ret = -1;
+	__u32 pattern = (__u32)(r >> 16), crc, eng = (r >> 9) & 1, ha = 0, hb = 0;
 	int busy_close = (r >> 12) % 4 == 0;
 
 	a = cohbuf_exporter_alloc(dev, &desc, NULL);
@@ -211,10 +211,10 @@ static int mixed_round(struct worker *w, int dev, int *ctx)
 	pattern_bytes(expect, half, pattern);
 	memset(expect + half, (int)(r >> 40), size - half);
 
-	ha = test_imp_import(*ctx, a, NULL);
-	hb = test_imp_import(*ctx, b, NULL);
-	if (ha <= 0 || hb <= 0) {
-		failed(s, "import", -(ha <= 0 ? ha : hb));
+	ia = cohbuf_importer_import(*ctx, a, &ha, NULL);
+	ib = cohbuf_importer_import(*ctx, b, &hb, NULL);
+	if (ia || ib || !ha || !hb) {
+		failed(s, "import", ia || !ha ? -ia : -ib);
 		goto out;
 	}
 	add(&s->imports, 2);
@@ -399,8 +399,9 @@ static void victim(int kind, int ready)
 {
 	int dev = cohbuf_dev_open(), ctx = cohbuf_importer_open();
 	struct cohbuf_imp_submit_data job;
-	int a, b, ha, hb, i;
+	__u32 ha = 0, hb = 0;
 	unsigned char *map;
+	int a, b, i;
 
 	if (dev < 0 || ctx < 0)
 		_exit(10);
@@ -409,9 +410,9 @@ static void victim(int kind, int ready)
 	if (a < 0 || b < 0)
 		_exit(11);
 	map = mmap(NULL, 256 * KIB, PROT_READ | PROT_WRITE, MAP_SHARED, a, 0);
-	ha = test_imp_import(ctx, a, NULL);
-	hb = test_imp_import(ctx, b, NULL);
-	if (map == MAP_FAILED || ha <= 0 || hb <= 0)
+	if (cohbuf_importer_import(ctx, a, &ha, NULL) ||
+	    cohbuf_importer_import(ctx, b, &hb, NULL) ||
+	    map == MAP_FAILED || !ha || !hb)
 		_exit(12);
 	/* Running on engine kind % 2, and queued behind it on both. */
 	job = imp_fill(ha, 0, 256 * KIB, 0x5a5a5a5a);
@@ -437,13 +438,14 @@ static void victim(int kind, int ready)
 	default:
 		for (i = 0;; i++) {
 			int c = test_alloc(dev, 64 * KIB);
-			int hc = c < 0 ? -1 : test_imp_import(ctx, c, NULL);
+			__u32 hc = 0;
+			int imported = c >= 0 && !cohbuf_importer_import(ctx, c, &hc, NULL) && hc;
 			struct cohbuf_imp_submit_data f = imp_fill(hc, 0, 4096, 1);
 
 			imp_set_latency(&f, 1000);
-			if (hc > 0 && i < 64)
+			if (imported && i < 64)
 				submit(ctx, &f, 0, -1, 0);
-			if (hc > 0)
+			if (imported)
 				cohbuf_importer_release(ctx, hc);
 			if (c >= 0)
 				close(c);
@@ -671,17 +673,16 @@ TEST_F_TIMEOUT(stress, quota_exhaustion, 90)
 /* A freshly loaded pair works: allocate, import, fill, checksum. */
 static int tiny_round_trip(int heap_too)
 {
-	int dev = cohbuf_dev_open(), ctx = cohbuf_importer_open(), buf = -1, h, status = -1;
+	int dev = cohbuf_dev_open(), ctx = cohbuf_importer_open(), buf = -1, status = -1;
 	struct cohbuf_imp_submit_data fill, sum;
 	unsigned char expect[4096];
-	__u32 crc = 0;
+	__u32 crc = 0, h;
 	int ret = -1;
 
 	if (dev < 0 || ctx < 0)
 		goto out;
 	buf = test_alloc(dev, 4096);
-	h = buf < 0 ? -1 : test_imp_import(ctx, buf, NULL);
-	if (h <= 0)
+	if (buf < 0 || cohbuf_importer_import(ctx, buf, &h, NULL) || !h)
 		goto out;
 	fill = imp_fill(h, 0, 4096, 0xc0ffee11);
 	sum = imp_checksum(h, 0, 4096);

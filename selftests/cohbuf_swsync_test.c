@@ -37,7 +37,7 @@ struct sw_sync_fence_arg {
 FIXTURE(sw) {
 	int dev, imp, timeline;
 	int fd;			/* 1 MiB cohbuf buffer */
-	int handle;
+	__u32 handle;
 	int skipped;
 };
 
@@ -55,8 +55,8 @@ FIXTURE_SETUP(sw)
 	ASSERT_LE(0, self->imp);
 	self->fd = test_alloc(self->dev, 1 * MIB);
 	ASSERT_LE(0, self->fd);
-	self->handle = test_imp_import(self->imp, self->fd, NULL);
-	ASSERT_LT(0, self->handle);
+	ASSERT_EQ(0, cohbuf_importer_import(self->imp, self->fd, &self->handle, NULL));
+	ASSERT_NE(0u, self->handle);
 }
 
 FIXTURE_TEARDOWN(sw)
@@ -88,7 +88,7 @@ static int sw_inc(int timeline, __u32 n)
 
 TEST_F(sw, in_fence_holds_the_job_until_the_timeline_moves)
 {
-	struct cohbuf_imp_submit_data f = imp_fill((__u32)self->handle, 0, 4096, 0x11223344);
+	struct cohbuf_imp_submit_data f = imp_fill(self->handle, 0, 4096, 0x11223344);
 	int sf = sw_fence(self->timeline, 2), status = 1;
 
 	ASSERT_LE(0, sf) TH_LOG("create fence: %s", strerror(-sf));
@@ -109,7 +109,7 @@ TEST_F(sw, in_fence_holds_the_job_until_the_timeline_moves)
 
 TEST_F(sw, imported_write_fence_holds_a_reader)
 {
-	struct cohbuf_imp_submit_data c = imp_checksum((__u32)self->handle, 0, 4096);
+	struct cohbuf_imp_submit_data c = imp_checksum(self->handle, 0, 4096);
 	struct dma_buf_import_sync_file in = { .flags = DMA_BUF_SYNC_WRITE };
 	int status = 1;
 
@@ -129,7 +129,7 @@ TEST_F(sw, imported_write_fence_holds_a_reader)
 /* Closing a timeline signals its pending fences with an error. */
 TEST_F(sw, closed_timeline_cancels_the_job)
 {
-	struct cohbuf_imp_submit_data f = imp_fill((__u32)self->handle, 0, 4096, 0x55aa55aa);
+	struct cohbuf_imp_submit_data f = imp_fill(self->handle, 0, 4096, 0x55aa55aa);
 	int sf = sw_fence(self->timeline, 5), status = 0;
 
 	ASSERT_LE(0, sf);
@@ -146,7 +146,7 @@ TEST_F(sw, closed_timeline_cancels_the_job)
 /* Our out-fence and a sw_sync fence merged into one sync_file. */
 TEST_F(sw, merged_with_our_out_fence)
 {
-	struct cohbuf_imp_submit_data f = imp_fill((__u32)self->handle, 0, 4096, 0x01020304);
+	struct cohbuf_imp_submit_data f = imp_fill(self->handle, 0, 4096, 0x01020304);
 	struct sync_merge_data m = { .name = "cohbuf+sw" };
 	int sf = sw_fence(self->timeline, 1), status = 1;
 

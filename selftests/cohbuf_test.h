@@ -24,7 +24,7 @@
 
 #include <linux/cohbuf.h>
 
-#include "libcohbuf_test.h"
+#include <libcohbuf.h>
 
 #define COHBUF_DEV		"/dev/cohbuf"
 #define COHBUF_DEBUGFS		"/sys/kernel/debug/cohbuf"

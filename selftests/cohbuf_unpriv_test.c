@@ -230,8 +230,8 @@ static void member_uses(struct __test_metadata *_metadata)
 	struct cohbuf_imp_submit_data fill, sum;
 	unsigned char *map, expect[4096];
 	struct cohbuf_info_data info;
-	int dev, ctx, buf, h, status = -1;
-	__u32 crc = 0;
+	int dev, ctx, buf, ret, status = -1;
+	__u32 crc = 0, h;
 
 	dev = cohbuf_dev_open();
 	ASSERT_LE(0, dev) TH_LOG("%s: %s", COHBUF_DEV, strerror(errno));
@@ -252,8 +252,9 @@ static void member_uses(struct __test_metadata *_metadata)
 
 	ctx = cohbuf_importer_open();
 	ASSERT_LE(0, ctx) TH_LOG("%s: %s", IMPORTER_DEV, strerror(-ctx));
-	h = test_imp_import(ctx, buf, NULL);
-	ASSERT_LT(0, h) TH_LOG("import: %s", strerror(-h));
+	ret = cohbuf_importer_import(ctx, buf, &h, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("import: %s", strerror(-ret));
+	ASSERT_NE(0u, h);
 	fill = imp_fill(h, 0, 4096, 0xa5c3e1f0);
 	sum = imp_checksum(h, 0, 4096);
 	ASSERT_EQ(0, cohbuf_importer_submit(ctx, &fill));
@@ -449,8 +450,9 @@ static void scan_tree(const char *pattern)
 static void pointer_scan(struct __test_metadata *_metadata)
 {
 	static const char sample[] = "size:\t4096\nino:\t0xffffffffc0a01000\n";
-	int dev, ctx, buf, h;
+	int dev, ctx, buf;
 	char path[64];
+	__u32 h;
 	void *map;
 
 	/* The scanner finds what it looks for. */
@@ -467,8 +469,8 @@ static void pointer_scan(struct __test_metadata *_metadata)
 	ASSERT_NE(MAP_FAILED, map);
 	ctx = cohbuf_importer_open();
 	ASSERT_LE(0, ctx);
-	h = test_imp_import(ctx, buf, NULL);
-	ASSERT_LT(0, h);
+	ASSERT_EQ(0, cohbuf_importer_import(ctx, buf, &h, NULL));
+	ASSERT_NE(0u, h);
 
 	/* debugfs is root's alone. */
 	EXPECT_NE(0, access("/sys/kernel/debug/cohbuf", F_OK));

@@ -17,7 +17,7 @@
 
 #include <linux/cohbuf_importer.h>
 
-#include "libcohbuf_test.h"
+#include <libcohbuf.h>
 
 #define IMPORTER_DEV	"/dev/cohbuf-importer"
 #define MS		1000000ULL	/* nanoseconds */

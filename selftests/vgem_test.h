@@ -17,7 +17,8 @@
 #include <linux/dma-buf.h>
 #include <xf86drm.h>
 
-#include "libcohbuf_test.h"
+#include <libcohbuf.h>
+#include <libcohbuf_drm.h>
 
 /*
  * A controllable fence as a sync_file: a vgem buffer with a vgem write
@@ -28,20 +29,21 @@ static inline int vgem_sync_file(int drm, __u32 *fence)
 {
 	struct drm_mode_create_dumb dumb = { .width = 1024, .height = 1, .bpp = 32 };
 	struct dma_buf_export_sync_file exp = { .flags = DMA_BUF_SYNC_WRITE, .fd = -1 };
-	int buf_fd, f;
+	int buf_fd, ret;
+	__u32 f;
 
 	if (drmIoctl(drm, DRM_IOCTL_MODE_CREATE_DUMB, &dumb))
 		return -errno;
-	f = test_vgem_fence(drm, dumb.handle, 1);
-	if (f < 0 || drmPrimeHandleToFD(drm, dumb.handle, DRM_CLOEXEC, &buf_fd)) {
+	ret = cohbuf_vgem_fence_attach(drm, dumb.handle, 1, &f);
+	if (ret || drmPrimeHandleToFD(drm, dumb.handle, DRM_CLOEXEC, &buf_fd)) {
 		drmCloseBufferHandle(drm, dumb.handle);
-		return f < 0 ? f : -errno;
+		return ret ? ret : -errno;
 	}
 	if (ioctl(buf_fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exp))
 		exp.fd = -errno;
 	close(buf_fd);
 	drmCloseBufferHandle(drm, dumb.handle);
-	*fence = (__u32)f;
+	*fence = f;
 	return exp.fd;
 }
 
