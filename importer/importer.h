@@ -106,7 +106,8 @@ enum cohbuf_imp_job_state {
  * lifetime: it may outlive the job in reservation objects and sync_files.
  * The job is freed only in process context (WAIT or close), never by its
  * work item, so dropping its imports never takes a reservation lock on
- * the signalling path. Only importer_job.c reads or writes its fields.
+ * the signalling path. Only importer_job.c reads or writes its fields,
+ * but for debugfs walking @node under ctx->lock.
  */
 struct cohbuf_imp_job {
 	struct kref ref;		/* ctx->jobs, and each WAIT in progress */

@@ -10,9 +10,11 @@
  *
  * No kernel or DMA addresses are ever printed here.
  *
- * A leaf: called by importer_main.c at init and exit; walks the context
- * list of importer_main.c and reads each job through cohbuf_imp_job_info()
- * of the job file, never a job's fields.
+ * A leaf: called by importer_main.c at init and exit. It walks the
+ * context list of importer_main.c, each context's import table and job
+ * list under the locks that protect them (reading the list links and an
+ * import's fixed fields), and reads a job's state only through
+ * cohbuf_imp_job_info() of the job file.
  */
 
 #include <linux/debugfs.h>

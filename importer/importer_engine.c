@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cohbuf importer: the engines - their queues, their fence contexts and
- * the operations they perform. Calls nothing else of the module; the job
+ * the operations they perform. Calls nothing else of the module (it only
+ * counts in cohbuf_imp_stats, which importer_main.c defines); the job
  * file (importer_job.c) calls it to number, publish and queue a job's
  * fence and, from the job's work item, to perform the job's operation.
  *
@@ -91,7 +92,7 @@ static const char *cohbuf_imp_fence_driver_name(struct dma_fence *fence)
 /* A job's fence, and the engine whose timeline it is on. */
 struct cohbuf_imp_fence {
 	struct dma_fence base;		/* first: freed through it */
-	const struct cohbuf_imp_engine *eng;
+	const struct cohbuf_imp_engine *eng;	/* set with dma_fence_init() */
 };
 
 static const char *cohbuf_imp_fence_timeline_name(struct dma_fence *fence)
@@ -135,8 +136,8 @@ struct dma_fence *cohbuf_imp_fence_alloc(void)
  */
 void cohbuf_imp_fence_put(struct dma_fence *fence)
 {
-	/* dma_fence_init() sets the ops: a fence without is only memory. */
-	if (fence->ops)
+	/* Numbered means initialised; before that it is only memory. */
+	if (container_of(fence, struct cohbuf_imp_fence, base)->eng)
 		dma_fence_put(fence);
 	else
 		kfree(container_of(fence, struct cohbuf_imp_fence, base));

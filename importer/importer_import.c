@@ -29,6 +29,7 @@
 #include <linux/err.h>
 #include <linux/hashtable.h>
 #include <linux/kref.h>
+#include <linux/refcount.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
@@ -141,11 +142,8 @@ err_unlock:
 }
 
 /* Under cohbuf_imp_maps_lock: take the last import's mapping down. */
-static void cohbuf_imp_mapping_unmap(struct kref *ref)
+static void cohbuf_imp_mapping_unmap(struct cohbuf_imp_mapping *m)
 {
-	struct cohbuf_imp_mapping *m = container_of(ref, struct cohbuf_imp_mapping,
-						    ref);
-
 	lockdep_assert_held(&cohbuf_imp_maps_lock);
 	hash_del(&m->node);
 	cohbuf_dma_buf_vunmap_unlocked(m->dmabuf, &m->map);
@@ -154,15 +152,19 @@ static void cohbuf_imp_mapping_unmap(struct kref *ref)
 	atomic64_dec(&cohbuf_imp_stats.mappings);
 }
 
+/*
+ * Only the last reference takes cohbuf_imp_maps_lock (which an IMPORT
+ * holds across the exporter's map, and so across its fence waits): a
+ * WAIT, RELEASE or close that drops a shared mapping never queues behind
+ * another process's IMPORT. Lookups take their reference under the lock,
+ * so none can find a mapping whose count reached zero.
+ */
 static void cohbuf_imp_mapping_put(struct cohbuf_imp_mapping *m)
 {
-	bool last;
-
-	mutex_lock(&cohbuf_imp_maps_lock);
-	last = kref_put(&m->ref, cohbuf_imp_mapping_unmap);
-	mutex_unlock(&cohbuf_imp_maps_lock);
-	if (!last)
+	if (!refcount_dec_and_mutex_lock(&m->ref.refcount, &cohbuf_imp_maps_lock))
 		return;
+	cohbuf_imp_mapping_unmap(m);
+	mutex_unlock(&cohbuf_imp_maps_lock);
 	dma_buf_put(m->dmabuf);
 	kfree(m);
 }
