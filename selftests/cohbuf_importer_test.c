@@ -329,6 +329,16 @@ TEST_F(imp, wait_ends_at_its_absolute_deadline_across_restarts)
 	expect_filled(_metadata, self, 0x0badcafe);
 }
 
+/* The relative WAIT's old number is retired, so an old binary fails loudly. */
+TEST_F(imp, the_retired_relative_wait_number_is_refused)
+{
+	struct cohbuf_imp_wait_data w = { .job_id = 1 };
+
+	EXPECT_EQ(-1, ioctl(self->imp, _IOWR(COHBUF_IOC_MAGIC, 0x13, struct cohbuf_imp_wait_data),
+			    &w));
+	EXPECT_EQ(ENOTTY, errno);
+}
+
 TEST_F(imp, copy_between_multi_chunk_buffers_unaligned)
 {
 	size_t src_off = 4 * MIB - 123, dst_off = 1 * MIB + 5, len = 5 * MIB + 7;

@@ -174,7 +174,9 @@ struct cohbuf_imp_wait_data {
  *   longer than the device's max_segment or across its seg_boundary
  *   (module parameters).
  * ``EOPNOTSUPP``
- *   the exporter's kernel mapping is I/O memory.
+ *   the exporter's kernel mapping is I/O memory; or the exporter cannot
+ *   map the buffer for a device that is not DMA-coherent (cohbuf's own
+ *   buffers on such a device, as on Debian's arm64 kernels today).
  * ``ENOMEM``
  *   out of memory.
  * ``EBUSY``
@@ -258,7 +260,17 @@ struct cohbuf_imp_wait_data {
  *
  * A completed job is reported by exactly one successful WAIT, which
  * forgets it; until then it counts against max_jobs. poll() on the
- * context reports EPOLLIN while a completed job has not been reaped.
+ * context reports EPOLLIN while a completed job has not been reaped. A
+ * WAIT whose result cannot be written back (EFAULT) has reaped the job
+ * all the same: its status is lost, and a later WAIT gets ENOENT.
+ *
+ * @deadline_ns is read on the host's CLOCK_MONOTONIC: a caller in a time
+ * namespace with a monotonic offset (unshare --time) must take the offset
+ * out, as for DRM's absolute timeouts.
+ *
+ * Number 0x13 was WAIT with a relative timeout_ns in the same place; it is
+ * retired (ENOTTY), so that a program built for it fails at once instead
+ * of reading its timeout as a deadline.
  *
  * Errors, besides those of every ioctl:
  *
@@ -273,7 +285,7 @@ struct cohbuf_imp_wait_data {
  *   with SA_RESTART the call is restarted, and ends at the same
  *   @deadline_ns.
  */
-#define COHBUF_IMP_IOCTL_WAIT		_IOWR(COHBUF_IOC_MAGIC, 0x13, \
+#define COHBUF_IMP_IOCTL_WAIT		_IOWR(COHBUF_IOC_MAGIC, 0x14, \
 					      struct cohbuf_imp_wait_data)
 
 #endif /* _UAPI_LINUX_COHBUF_IMPORTER_H */
