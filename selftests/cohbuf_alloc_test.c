@@ -47,7 +47,7 @@ FIXTURE_SETUP(alloc)
  */
 FIXTURE_TEARDOWN_PARENT(alloc)
 {
-	settings_pop_all();
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 TEST_F(alloc, size_is_kept_and_split_into_chunks_of_at_most_4mib)

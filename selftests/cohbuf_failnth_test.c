@@ -664,7 +664,7 @@ FIXTURE_SETUP(fn)
  */
 FIXTURE_TEARDOWN_PARENT(fn)
 {
-	settings_pop_all();
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 TEST_F_TIMEOUT(fn, every_allocation_fails_cleanly, 120)

@@ -136,7 +136,7 @@ FIXTURE_TEARDOWN_PARENT(heap)
 {
 	if (ensure_cohbuf_loaded())
 		TH_LOG("cannot reload cohbuf: %s", strerror(errno));
-	settings_pop_all();
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 TEST_F(heap, each_heap_allocates_a_cohbuf_buffer)

@@ -62,7 +62,7 @@ FIXTURE_SETUP(imp)
  */
 FIXTURE_TEARDOWN_PARENT(imp)
 {
-	settings_pop_all();
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 /* Submit @d, wait for it; returns its status, the checksum via @csum. */
@@ -995,7 +995,7 @@ FIXTURE_SETUP(seglim)
 /* In the harness's process: the limits go back, whatever became of the test. */
 FIXTURE_TEARDOWN_PARENT(seglim)
 {
-	settings_pop_all();
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 /* The entries a table keeping to @max and @mask has (no IOMMU here). */

@@ -81,7 +81,7 @@ FIXTURE_SETUP(vgem)
  */
 FIXTURE_TEARDOWN_PARENT(vgem)
 {
-	settings_pop_all();
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 /* Blocked in DMA_BUF_IOCTL_SYNC in a child; the pipe says when it returns. */

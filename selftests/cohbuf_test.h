@@ -292,15 +292,17 @@ static inline int cohbuf_read_limits(struct cohbuf_limits *l)
  *
  * setting_push() reads the file's value, remembers it and writes @value;
  * settings_pop_all() writes every remembered value back, the last pushed
- * first.  The stack lives in memory shared by every process of the
- * program, so a fixture's FIXTURE_TEARDOWN_PARENT, which runs in the
- * harness's process after the test's own has ended, puts back what the
- * test pushed even when an ASSERT ended it or it crashed.  What a test
- * killed by the harness's timeout left is put back by the next push of a
- * later test, and by the program's exit.
+ * first, and returns how many it could not put back (each is printed):
+ * teardowns EXPECT it to be 0.  The stack lives in memory shared by every
+ * process of the program, so a fixture's FIXTURE_TEARDOWN_PARENT, which
+ * runs in the harness's process after the test's own has ended, puts back
+ * what the test pushed even when an ASSERT ended it or it crashed.  What a
+ * test killed by the harness's timeout left is put back by the next push
+ * of a later test (which fails if that cannot be done), and by the
+ * program's exit (whose status is then KSFT_FAIL).
  */
 int setting_push(const char *path, const char *value);
 int setting_push_number(const char *path, unsigned long long value);
-void settings_pop_all(void);
+int settings_pop_all(void);
 
 #endif /* COHBUF_TEST_H */

@@ -68,7 +68,7 @@ TEST(alloc_reports_errors)
 	/* Put back below, else by the next push or at exit if an ASSERT ends the test. */
 	ASSERT_EQ(0, setting_push_number(COHBUF_PARAM("max_total_bytes"), live + 1 * MIB));
 	EXPECT_NE(0, run_tool("alloc 9M", out, sizeof(out)));
-	settings_pop_all();
+	EXPECT_EQ(0, settings_pop_all());
 	EXPECT_NE(NULL, strstr(out, "Cannot allocate memory")) TH_LOG("%s", out);
 	EXPECT_NE(0, run_tool("alloc 4Q", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "Usage:")) TH_LOG("%s", out);

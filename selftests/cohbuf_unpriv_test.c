@@ -204,7 +204,7 @@ FIXTURE_TEARDOWN_PARENT(unpriv)
 		    chmod(nodes[i], self->orig[i].st_mode & 07777))
 			ksft_print_msg("cannot restore %s: %s\n", nodes[i], strerror(errno));
 	}
-	settings_pop_all();
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 /* Root, for comparison: INFO tells it the bus addresses. */

@@ -6,6 +6,7 @@
  * or at the program's exit.
  */
 
+#include "kselftest.h"
 #include "cohbuf_test.h"
 
 #define SETTINGS_MAX	16
@@ -27,10 +28,17 @@ static struct settings {
 	struct setting s[SETTINGS_MAX];
 } *settings;
 
+/*
+ * A value that could not be put back fails the program: its exit status
+ * becomes KSFT_FAIL (after the harness's output is flushed, which _exit()
+ * would not do).
+ */
 static void settings_at_exit(void)
 {
-	if (getpid() == settings->owner)
-		settings_pop_all();
+	if (getpid() == settings->owner && settings_pop_all()) {
+		fflush(NULL);
+		_exit(KSFT_FAIL);
+	}
 }
 
 static void __attribute__((constructor)) settings_init(void)
@@ -40,16 +48,20 @@ static void __attribute__((constructor)) settings_init(void)
 	atexit(settings_at_exit);
 }
 
-void settings_pop_all(void)
+int settings_pop_all(void)
 {
 	struct setting *s;
+	int failed = 0;
 
 	while (settings->n > 0) {
 		s = &settings->s[--settings->n];
-		if (write_text(s->path, s->old))
+		if (write_text(s->path, s->old)) {
 			fprintf(stderr, "# cannot put back %s=%s: %s\n", s->path, s->old,
 				strerror(errno));
+			failed++;
+		}
 	}
+	return failed;
 }
 
 int setting_push(const char *path, const char *value)
@@ -58,8 +70,10 @@ int setting_push(const char *path, const char *value)
 	ssize_t len;
 
 	/* The harness gives each test a process group: this one's are not ours. */
-	if (settings->n && settings->pgrp != getpgrp())
-		settings_pop_all();
+	if (settings->n && settings->pgrp != getpgrp() && settings_pop_all()) {
+		errno = EIO;
+		return -1;
+	}
 	if (settings->n == SETTINGS_MAX) {
 		errno = ENOSPC;
 		return -1;

@@ -46,7 +46,7 @@ FIXTURE_SETUP(fuzz)
 /* In the harness's process: the parameters go back, whatever became of the run. */
 FIXTURE_TEARDOWN_PARENT(fuzz)
 {
-	settings_pop_all();
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 static unsigned long env_ul(const char *name, unsigned long def)
