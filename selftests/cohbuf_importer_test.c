@@ -1057,9 +1057,21 @@ TEST_F(seglim, bad_limits_are_refused)
 {
 	char text[32];
 
-	EXPECT_EQ(-1, setting_push(IMPORTER_PARAM("max_segment"), "100"));
-	EXPECT_EQ(-1, setting_push(IMPORTER_PARAM("seg_boundary"), "0x12345"));
-	EXPECT_EQ(-1, setting_push(IMPORTER_PARAM("seg_boundary"), "0x7ff"));
+	static const char * const bad[][2] = {
+		{ IMPORTER_PARAM("max_segment"), "100" },	/* less than a page */
+		{ IMPORTER_PARAM("seg_boundary"), "0x12345" },	/* not a mask */
+		{ IMPORTER_PARAM("seg_boundary"), "0x7ff" },	/* a mask below a page */
+	};
+	size_t i;
+
+	/* Refused by the write: not a full stack or an unreadable old value. */
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		errno = 0;
+		EXPECT_EQ(-1, setting_push(bad[i][0], bad[i][1]))
+			TH_LOG("%s=%s", bad[i][0], bad[i][1]);
+		EXPECT_EQ(EINVAL, errno)
+			TH_LOG("%s=%s: %s", bad[i][0], bad[i][1], strerror(errno));
+	}
 	ASSERT_LT(0, read_text(IMPORTER_PARAM("max_segment"), text, sizeof(text)));
 	EXPECT_STREQ(self->max_segment, text);
 	ASSERT_LT(0, read_text(IMPORTER_PARAM("seg_boundary"), text, sizeof(text)));

@@ -163,16 +163,21 @@ static inline int test_module_loaded(const char *name)
 	return access(path, F_OK) == 0;
 }
 
+/* Write @text to @path: 0, or -1 with the open's or the write's errno (EIO if short). */
 static inline int write_text(const char *path, const char *text)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err;
 	ssize_t n;
 
 	if (fd < 0)
 		return -1;
 	n = write(fd, text, strlen(text));
+	err = n < 0 ? errno : EIO;	/* a short write: EIO */
 	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
+	if (n == (ssize_t)strlen(text))
+		return 0;
+	errno = err;
+	return -1;
 }
 
 /* A module parameter or a "key: value" line of debugfs stats, or -1. */
@@ -290,7 +295,10 @@ static inline int cohbuf_read_limits(struct cohbuf_limits *l)
  * The settings stack (test_settings.c): module parameters and debugfs
  * knobs a test changes, put back whatever becomes of the test.
  *
- * setting_push() reads the file's value, remembers it and writes @value;
+ * setting_push() reads the file's value, remembers it and writes @value:
+ * 0, or -1 with errno ENOSPC (the stack is full), EIO (see below), the
+ * read's errno, or the write's (the value was refused; the old one stays
+ * remembered);
  * settings_pop_all() writes every remembered value back, the last pushed
  * first, and returns how many it could not put back (each is printed):
  * teardowns EXPECT it to be 0.  The stack lives in memory shared by every
