@@ -42,8 +42,9 @@ FIXTURE_SETUP(alloc)
 }
 
 /*
- * In the harness's process, after the test's has ended (and closed its
- * fds): limits a test lowered go back, even when it failed or crashed.
+ * In the test's fork parent, after the test's process has ended (and
+ * closed its fds): limits a test lowered go back, even when it failed or
+ * crashed.
  */
 FIXTURE_TEARDOWN_PARENT(alloc)
 {

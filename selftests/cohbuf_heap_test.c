@@ -129,8 +129,9 @@ FIXTURE_SETUP(heap)
 }
 
 /*
- * In the harness's process, after the test's has ended (and closed its
- * fds): whatever a test did, cohbuf is loaded again, with its limits.
+ * In the test's fork parent, after the test's process has ended (and
+ * closed its fds): whatever a test did, cohbuf is loaded again, with its
+ * limits.
  */
 FIXTURE_TEARDOWN_PARENT(heap)
 {

@@ -56,9 +56,9 @@ FIXTURE_SETUP(imp)
 /* Helpers take the fixture as the harness defines it: FIXTURE_DATA(imp). */
 
 /*
- * In the harness's process, after the test's has ended (and closed its
- * fds and contexts): a parameter a test changed goes back, even when the
- * test failed or crashed.
+ * In the test's fork parent, after the test's process has ended (and
+ * closed its fds and contexts): a parameter a test changed goes back, even
+ * when the test failed or crashed.
  */
 FIXTURE_TEARDOWN_PARENT(imp)
 {
@@ -992,7 +992,7 @@ FIXTURE_SETUP(seglim)
 	ASSERT_NE(0, self->chunks[0].dma_addr) TH_LOG("bus addresses are hidden");
 }
 
-/* In the harness's process: the limits go back, whatever became of the test. */
+/* In the test's fork parent: the limits go back, whatever became of the test. */
 FIXTURE_TEARDOWN_PARENT(seglim)
 {
 	EXPECT_EQ(0, settings_pop_all());

@@ -76,8 +76,9 @@ FIXTURE_SETUP(vgem)
 }
 
 /*
- * In the harness's process, after the test's has ended (and closed its
- * fds): the importer's timeout goes back, even when the test failed.
+ * In the test's fork parent, after the test's process has ended (and
+ * closed its fds): the importer's timeout goes back, even when the test
+ * failed.
  */
 FIXTURE_TEARDOWN_PARENT(vgem)
 {

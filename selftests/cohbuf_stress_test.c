@@ -346,7 +346,7 @@ FIXTURE_SETUP(stress)
 	}
 }
 
-/* In the harness's process: the quota goes back, whatever became of the test. */
+/* In the test's fork parent: the quota goes back, whatever became of the test. */
 FIXTURE_TEARDOWN_PARENT(stress)
 {
 	EXPECT_EQ(0, settings_pop_all());

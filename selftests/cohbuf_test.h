@@ -303,14 +303,30 @@ static inline int cohbuf_read_limits(struct cohbuf_limits *l)
  * first, and returns how many it could not put back (each is printed):
  * teardowns EXPECT it to be 0.  The stack lives in memory shared by every
  * process of the program, so a fixture's FIXTURE_TEARDOWN_PARENT, which
- * runs in the harness's process after the test's own has ended, puts back
- * what the test pushed even when an ASSERT ended it or it crashed.  What a
- * test killed by the harness's timeout left is put back by the next push
- * of a later test (which fails if that cannot be done), and by the
- * program's exit (whose status is then KSFT_FAIL).
+ * runs in the test's own fork parent after the test's process has ended,
+ * puts back what the test pushed even when an ASSERT ended the test or it
+ * crashed.  The harness runs no teardown after a setup that failed (an
+ * ASSERT or a SKIP in it): a FIXTURE_SETUP pushes last, with
+ * settings_push_all(), which puts back what it pushed if a push fails.
+ * What a test killed by the harness's timeout left is put back by the
+ * next push of a later test (which fails if that cannot be done), and by
+ * the program's exit (whose status is then KSFT_FAIL).
  */
 int setting_push(const char *path, const char *value);
 int setting_push_number(const char *path, unsigned long long value);
 int settings_pop_all(void);
+
+/* One value for settings_push_all(): @text, or where it is NULL, @number. */
+struct setting_value {
+	const char *path;
+	const char *text;
+	unsigned long long number;
+};
+
+/*
+ * Push the @n values of @v: 0, or -1 with the failed push's errno after
+ * saying which one failed and putting back everything the test pushed.
+ */
+int settings_push_all(const struct setting_value *v, size_t n);
 
 #endif /* COHBUF_TEST_H */

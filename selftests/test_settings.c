@@ -19,7 +19,8 @@ struct setting {
 /*
  * Shared (MAP_SHARED) by the harness's processes and the tests' own: it is
  * mapped before the harness forks anything.  Only one process of a program
- * uses it at a time: the test process while it runs, then the harness's.
+ * uses it at a time: the test's process while it runs, then its fork
+ * parent (the teardown), and at the end the harness's (the exit handler).
  */
 static struct settings {
 	pid_t owner;		/* the program's first process: pops at exit */
@@ -96,4 +97,23 @@ int setting_push_number(const char *path, unsigned long long value)
 
 	snprintf(text, sizeof(text), "%llu", value);
 	return setting_push(path, text);
+}
+
+int settings_push_all(const struct setting_value *v, size_t n)
+{
+	size_t i;
+	int ret, err;
+
+	for (i = 0; i < n; i++) {
+		ret = v[i].text ? setting_push(v[i].path, v[i].text) :
+				  setting_push_number(v[i].path, v[i].number);
+		if (ret) {
+			err = errno;
+			fprintf(stderr, "# cannot set %s: %s\n", v[i].path, strerror(err));
+			settings_pop_all();
+			errno = err;
+			return -1;
+		}
+	}
+	return 0;
 }
