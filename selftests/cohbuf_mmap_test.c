@@ -3,12 +3,16 @@
  * mmap() of cohbuf dma-bufs: windows at any page offset, chunk boundaries,
  * the end of the buffer and beyond, refused mapping kinds, mremap, data
  * seen through several mappings, processes (fork, SCM_RIGHTS), lifetime of
- * a mapping after its fd is closed, and DMA_BUF_IOCTL_SYNC.
+ * a mapping after its fd is closed, and DMA_BUF_IOCTL_SYNC.  And the
+ * library's fd helpers themselves, on fds that are not dma-bufs: what
+ * cohbuf_fd_wait() says of a bad fd, an fd in error and a signal.
  */
 
 #include <linux/dma-buf.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -279,6 +283,53 @@ TEST_F(map, scm_rights_to_another_process)
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child failed at step %d", WEXITSTATUS(status));
 	EXPECT_EQ(0xabcd1234, self->full[4 * MIB / 4 + 8]);
 	close(sv[0]);
+}
+
+/* Readable, not yet, an error (no reader for a pipe's write end), not an fd. */
+TEST(fd_wait_tells_ready_timeout_error_and_bad_fd_apart)
+{
+	int p[2];
+
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	EXPECT_EQ(-ETIME, cohbuf_fd_wait(p[0], 0));
+	EXPECT_EQ(-ETIME, cohbuf_fd_wait(p[0], 20));
+	ASSERT_EQ(1, write(p[1], "x", 1));
+	EXPECT_EQ(0, cohbuf_fd_wait(p[0], 0));
+	EXPECT_EQ(0, cohbuf_fd_wait(p[0], -1));
+	close(p[0]);
+	EXPECT_EQ(-EIO, cohbuf_fd_wait(p[1], 0));
+	close(p[1]);
+	EXPECT_EQ(-EBADF, cohbuf_fd_wait(p[1], 0));
+	EXPECT_EQ(-EBADF, cohbuf_fd_wait(p[1], -1));
+}
+
+static volatile sig_atomic_t alarms;
+
+static void count_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+/* A signal (its handler without SA_RESTART) in the middle: the wait goes on. */
+TEST(fd_wait_goes_on_for_the_time_left_after_a_signal)
+{
+	struct sigaction sa = { .sa_handler = count_alarm };
+	struct itimerval it = { .it_value = { .tv_usec = 50 * 1000 } };
+	__u64 start, ms;
+	int p[2];
+
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	start = monotonic_ns();
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	EXPECT_EQ(-ETIME, cohbuf_fd_wait(p[0], 300));
+	ms = (monotonic_ns() - start) / 1000000;
+	EXPECT_EQ(1, alarms);
+	EXPECT_LE(300, ms);
+	EXPECT_GT(2000, ms);
+	close(p[0]);
+	close(p[1]);
 }
 
 TEST_F(map, dma_buf_sync_accepts_every_direction_refuses_bad_flags_keeps_data)

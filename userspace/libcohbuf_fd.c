@@ -2,20 +2,51 @@
 /* libcohbuf: waiting on an fd, and passing fds between processes. */
 
 #include <poll.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "libcohbuf.h"
 #include "libcohbuf_internal.h"
 
+/* Now on CLOCK_MONOTONIC, in ns. */
+static int64_t monotonic_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* The ms from now to @end (ns), rounded up: poll() never ends early. */
+static int ms_until(int64_t end)
+{
+	int64_t left = end - monotonic_ns();
+
+	return left > 0 ? (int)((left + 999999) / 1000000) : 0;
+}
+
 int cohbuf_fd_wait(int fd, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int n = poll(&p, 1, timeout_ms);
+	int64_t end = monotonic_ns() + (int64_t)timeout_ms * 1000000;
+	int left = timeout_ms, n;
 
-	if (n < 0)
-		return -errno;
-	return n ? 0 : -ETIME;
+	/* A signal does not end the wait: poll again for the time left. */
+	while ((n = poll(&p, 1, left)) < 0) {
+		if (errno != EINTR)
+			return -errno;
+		if (timeout_ms > 0)
+			left = ms_until(end);
+	}
+	if (!n)
+		return -ETIME;
+	if (p.revents & POLLNVAL)
+		return -EBADF;
+	if (p.revents & POLLERR)
+		return -EIO;
+	return 0;
 }
 
 int cohbuf_fd_send(int sock, int fd)
