@@ -78,8 +78,13 @@ int cohbuf_dmabuf_set_name(int buf, const char *name);
  * wait: it goes on for the time left (CLOCK_MONOTONIC).
  */
 int cohbuf_fd_wait(int fd, int timeout_ms);
-/* Pass an fd to another process over a unix socket; receive one (an fd). */
+/* Pass an fd to another process over a unix socket. */
 int cohbuf_fd_send(int sock, int fd);
+/*
+ * Receive one (the fd), or -errno of recvmsg(), -ECONNRESET when the
+ * sender has closed its end, -EPROTO for a message with no fd or more than
+ * one (any fds it carried are closed).
+ */
 int cohbuf_fd_recv(int sock);
 
 /* --- the importer, /dev/cohbuf-importer --------------------------------- */
