@@ -285,14 +285,6 @@ TEST_F(imp, wait_ioctl_and_poll_on_the_importer)
 	EXPECT_FALSE(fd_ready(self->imp, POLLIN));
 }
 
-static int alarms;	/* SIGALRMs seen; atomic: the handler writes it */
-
-static void count_alarm(int sig)
-{
-	(void)sig;
-	__atomic_add_fetch(&alarms, 1, __ATOMIC_RELAXED);
-}
-
 /*
  * WAIT's deadline is absolute: signals that restart the call (SA_RESTART)
  * every 50 ms neither end it early nor push its end out. A relative
@@ -301,7 +293,7 @@ static void count_alarm(int sig)
  */
 TEST_F(imp, wait_ends_at_its_absolute_deadline_across_restarts)
 {
-	struct sigaction sa = { .sa_handler = count_alarm, .sa_flags = SA_RESTART }, old;
+	struct sigaction sa = { .sa_handler = test_count_alarm, .sa_flags = SA_RESTART }, old;
 	struct itimerval every = { { 0, 50000 }, { 0, 50000 } }, stop = { 0 };
 	struct cohbuf_imp_wait_data w = { 0 };
 	__u64 start, waited;
@@ -309,7 +301,7 @@ TEST_F(imp, wait_ends_at_its_absolute_deadline_across_restarts)
 
 	w.job_id = slow_fill(_metadata, self, 0x0badcafe);
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old));
-	__atomic_store_n(&alarms, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(test_alarms(), 0, __ATOMIC_RELAXED);
 	start = monotonic_ns();
 	w.deadline_ns = start + 300 * MS;
 	ASSERT_EQ(0, setitimer(ITIMER_REAL, &every, NULL));
@@ -321,7 +313,7 @@ TEST_F(imp, wait_ends_at_its_absolute_deadline_across_restarts)
 	EXPECT_EQ(-1, ret);
 	EXPECT_EQ(ETIME, err);
 	EXPECT_LE(300 * MS, waited);
-	seen = __atomic_load_n(&alarms, __ATOMIC_RELAXED);
+	seen = __atomic_load_n(test_alarms(), __ATOMIC_RELAXED);
 	EXPECT_LE(2, seen) TH_LOG("only %d signals during the wait", seen);
 	/* The job is still there, and completes as it would have. */
 	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, w.job_id, WAIT_NS, &status, NULL));

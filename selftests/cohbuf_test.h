@@ -49,6 +49,21 @@ static inline double monotonic_s(void)
 	return monotonic_ns() / 1e9;
 }
 
+/* The SIGALRMs test_count_alarm() has seen; atomic: the handler writes it. */
+static inline int *test_alarms(void)
+{
+	static int alarms;
+
+	return &alarms;
+}
+
+/* A signal handler for sigaction(): counts the signal in test_alarms(). */
+static inline void test_count_alarm(int sig)
+{
+	(void)sig;
+	__atomic_add_fetch(test_alarms(), 1, __ATOMIC_RELAXED);
+}
+
 static inline int cohbuf_dev_open(void)
 {
 	return open(COHBUF_DEV, O_RDWR | O_CLOEXEC);
