@@ -42,12 +42,13 @@ FIXTURE_SETUP(alloc)
 }
 
 /*
- * In the harness's process, after the test's has ended (and closed its
- * fds): limits a test lowered go back, even when it failed or crashed.
+ * In the test's fork parent, after the test's process has ended (and
+ * closed its fds): limits a test lowered go back, even when it failed or
+ * crashed.
  */
 FIXTURE_TEARDOWN_PARENT(alloc)
 {
-	settings_pop_all();
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 TEST_F(alloc, size_is_kept_and_split_into_chunks_of_at_most_4mib)

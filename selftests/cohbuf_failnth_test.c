@@ -608,21 +608,20 @@ FIXTURE_VARIANT_ADD(fn, importer_wait)
 FIXTURE_SETUP(fn)
 {
 	struct fn_state *st = &self->s;
-	static const char * const knobs[][2] = {
+	static const struct setting_value knobs[] = {
 		/* only this thread's fail-nth makes anything fail */
-		{ FAILSLAB "probability", "0" },
-		{ FAIL_PAGE "probability", "0" },
+		{ FAILSLAB "probability", .text = "0" },
+		{ FAIL_PAGE "probability", .text = "0" },
 		/* sleeping allocations too: GFP_KERNEL is what drivers use */
-		{ FAILSLAB "ignore-gfp-wait", "N" },
-		{ FAIL_PAGE "ignore-gfp-wait", "N" },
-		{ FAIL_PAGE "ignore-gfp-highmem", "N" },
-		{ FAIL_PAGE "min-order", "0" },
+		{ FAILSLAB "ignore-gfp-wait", .text = "N" },
+		{ FAIL_PAGE "ignore-gfp-wait", .text = "N" },
+		{ FAIL_PAGE "ignore-gfp-highmem", .text = "N" },
+		{ FAIL_PAGE "min-order", .text = "0" },
 		/* the default (2) dumps a stack: the health gate would trip */
-		{ FAILSLAB "verbose", "0" },
-		{ FAIL_PAGE "verbose", "0" },
+		{ FAILSLAB "verbose", .text = "0" },
+		{ FAIL_PAGE "verbose", .text = "0" },
 	};
 	struct cohbuf_alloc_data alloc;
-	size_t i;
 
 	st->nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
 	if (st->nth < 0)
@@ -631,10 +630,6 @@ FIXTURE_SETUP(fn)
 	if (access(FAILSLAB, F_OK) || access(FAIL_PAGE, F_OK))
 		SKIP(return, "no %s or %s (%s)", FAILSLAB, FAIL_PAGE,
 		     "needs FAILSLAB, FAIL_PAGE_ALLOC and FAULT_INJECTION_DEBUG_FS");
-	for (i = 0; i < ARRAY_SIZE(knobs); i++)
-		ASSERT_EQ(0, setting_push(knobs[i][0], knobs[i][1]))
-			TH_LOG("%s: %s", knobs[i][0], strerror(errno));
-
 	st->dev = cohbuf_dev_open();
 	ASSERT_LE(0, st->dev);
 	st->imp = cohbuf_importer_open();
@@ -656,15 +651,18 @@ FIXTURE_SETUP(fn)
 	st->in_fence = -1;
 	st->newfd = -1;
 	st->map = MAP_FAILED;
+	/* Last: the harness runs no teardown after a failed setup. */
+	ASSERT_EQ(0, settings_push_all(knobs, ARRAY_SIZE(knobs)));
 }
 
 /*
- * In the harness's process, after the test's has ended (and closed its
- * fds): the fault-injection knobs go back, whatever became of the test.
+ * In the test's fork parent, after the test's process has ended (and
+ * closed its fds): the fault-injection knobs go back, whatever became of
+ * the test.
  */
 FIXTURE_TEARDOWN_PARENT(fn)
 {
-	settings_pop_all();
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 TEST_F_TIMEOUT(fn, every_allocation_fails_cleanly, 120)

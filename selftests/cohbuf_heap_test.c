@@ -129,14 +129,15 @@ FIXTURE_SETUP(heap)
 }
 
 /*
- * In the harness's process, after the test's has ended (and closed its
- * fds): whatever a test did, cohbuf is loaded again, with its limits.
+ * In the test's fork parent, after the test's process has ended (and
+ * closed its fds): whatever a test did, cohbuf is loaded again, with its
+ * limits.
  */
 FIXTURE_TEARDOWN_PARENT(heap)
 {
 	if (ensure_cohbuf_loaded())
 		TH_LOG("cannot reload cohbuf: %s", strerror(errno));
-	settings_pop_all();
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 TEST_F(heap, each_heap_allocates_a_cohbuf_buffer)

@@ -56,13 +56,13 @@ FIXTURE_SETUP(imp)
 /* Helpers take the fixture as the harness defines it: FIXTURE_DATA(imp). */
 
 /*
- * In the harness's process, after the test's has ended (and closed its
- * fds and contexts): a parameter a test changed goes back, even when the
- * test failed or crashed.
+ * In the test's fork parent, after the test's process has ended (and
+ * closed its fds and contexts): a parameter a test changed goes back, even
+ * when the test failed or crashed.
  */
 FIXTURE_TEARDOWN_PARENT(imp)
 {
-	settings_pop_all();
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 /* Submit @d, wait for it; returns its status, the checksum via @csum. */
@@ -285,14 +285,6 @@ TEST_F(imp, wait_ioctl_and_poll_on_the_importer)
 	EXPECT_FALSE(fd_ready(self->imp, POLLIN));
 }
 
-static int alarms;	/* SIGALRMs seen; atomic: the handler writes it */
-
-static void count_alarm(int sig)
-{
-	(void)sig;
-	__atomic_add_fetch(&alarms, 1, __ATOMIC_RELAXED);
-}
-
 /*
  * WAIT's deadline is absolute: signals that restart the call (SA_RESTART)
  * every 50 ms neither end it early nor push its end out. A relative
@@ -301,7 +293,7 @@ static void count_alarm(int sig)
  */
 TEST_F(imp, wait_ends_at_its_absolute_deadline_across_restarts)
 {
-	struct sigaction sa = { .sa_handler = count_alarm, .sa_flags = SA_RESTART }, old;
+	struct sigaction sa = { .sa_handler = test_count_alarm, .sa_flags = SA_RESTART }, old;
 	struct itimerval every = { { 0, 50000 }, { 0, 50000 } }, stop = { 0 };
 	struct cohbuf_imp_wait_data w = { 0 };
 	__u64 start, waited;
@@ -309,7 +301,7 @@ TEST_F(imp, wait_ends_at_its_absolute_deadline_across_restarts)
 
 	w.job_id = slow_fill(_metadata, self, 0x0badcafe);
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old));
-	__atomic_store_n(&alarms, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(test_alarms(), 0, __ATOMIC_RELAXED);
 	start = monotonic_ns();
 	w.deadline_ns = start + 300 * MS;
 	ASSERT_EQ(0, setitimer(ITIMER_REAL, &every, NULL));
@@ -321,7 +313,7 @@ TEST_F(imp, wait_ends_at_its_absolute_deadline_across_restarts)
 	EXPECT_EQ(-1, ret);
 	EXPECT_EQ(ETIME, err);
 	EXPECT_LE(300 * MS, waited);
-	seen = __atomic_load_n(&alarms, __ATOMIC_RELAXED);
+	seen = __atomic_load_n(test_alarms(), __ATOMIC_RELAXED);
 	EXPECT_LE(2, seen) TH_LOG("only %d signals during the wait", seen);
 	/* The job is still there, and completes as it would have. */
 	EXPECT_EQ(0, cohbuf_importer_wait(self->imp, w.job_id, WAIT_NS, &status, NULL));
@@ -1002,10 +994,10 @@ FIXTURE_SETUP(seglim)
 	ASSERT_NE(0, self->chunks[0].dma_addr) TH_LOG("bus addresses are hidden");
 }
 
-/* In the harness's process: the limits go back, whatever became of the test. */
+/* In the test's fork parent: the limits go back, whatever became of the test. */
 FIXTURE_TEARDOWN_PARENT(seglim)
 {
-	settings_pop_all();
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 /* The entries a table keeping to @max and @mask has (no IOMMU here). */
@@ -1067,9 +1059,21 @@ TEST_F(seglim, bad_limits_are_refused)
 {
 	char text[32];
 
-	EXPECT_EQ(-1, setting_push(IMPORTER_PARAM("max_segment"), "100"));
-	EXPECT_EQ(-1, setting_push(IMPORTER_PARAM("seg_boundary"), "0x12345"));
-	EXPECT_EQ(-1, setting_push(IMPORTER_PARAM("seg_boundary"), "0x7ff"));
+	static const char * const bad[][2] = {
+		{ IMPORTER_PARAM("max_segment"), "100" },	/* less than a page */
+		{ IMPORTER_PARAM("seg_boundary"), "0x12345" },	/* not a mask */
+		{ IMPORTER_PARAM("seg_boundary"), "0x7ff" },	/* a mask below a page */
+	};
+	size_t i;
+
+	/* Refused by the write: not a full stack or an unreadable old value. */
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		errno = 0;
+		EXPECT_EQ(-1, setting_push(bad[i][0], bad[i][1]))
+			TH_LOG("%s=%s", bad[i][0], bad[i][1]);
+		EXPECT_EQ(EINVAL, errno)
+			TH_LOG("%s=%s: %s", bad[i][0], bad[i][1], strerror(errno));
+	}
 	ASSERT_LT(0, read_text(IMPORTER_PARAM("max_segment"), text, sizeof(text)));
 	EXPECT_STREQ(self->max_segment, text);
 	ASSERT_LT(0, read_text(IMPORTER_PARAM("seg_boundary"), text, sizeof(text)));

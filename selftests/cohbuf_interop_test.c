@@ -76,12 +76,13 @@ FIXTURE_SETUP(vgem)
 }
 
 /*
- * In the harness's process, after the test's has ended (and closed its
- * fds): the importer's timeout goes back, even when the test failed.
+ * In the test's fork parent, after the test's process has ended (and
+ * closed its fds): the importer's timeout goes back, even when the test
+ * failed.
  */
 FIXTURE_TEARDOWN_PARENT(vgem)
 {
-	settings_pop_all();
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 /* Blocked in DMA_BUF_IOCTL_SYNC in a child; the pipe says when it returns. */

@@ -3,12 +3,18 @@
  * mmap() of cohbuf dma-bufs: windows at any page offset, chunk boundaries,
  * the end of the buffer and beyond, refused mapping kinds, mremap, data
  * seen through several mappings, processes (fork, SCM_RIGHTS), lifetime of
- * a mapping after its fd is closed, and DMA_BUF_IOCTL_SYNC.
+ * a mapping after its fd is closed, and DMA_BUF_IOCTL_SYNC.  And the
+ * library's fd helpers themselves, on fds that are not dma-bufs: what
+ * cohbuf_fd_wait() says of a bad fd, an fd in error and a signal, and what
+ * cohbuf_fd_recv() says of a closed peer and of messages without exactly
+ * one fd.
  */
 
 #include <linux/dma-buf.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -279,6 +285,113 @@ TEST_F(map, scm_rights_to_another_process)
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child failed at step %d", WEXITSTATUS(status));
 	EXPECT_EQ(0xabcd1234, self->full[4 * MIB / 4 + 8]);
 	close(sv[0]);
+}
+
+/* Readable, not yet, an error (no reader for a pipe's write end), not an fd. */
+TEST(fd_wait_tells_ready_timeout_error_and_bad_fd_apart)
+{
+	int p[2];
+
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	EXPECT_EQ(-ETIME, cohbuf_fd_wait(p[0], 0));
+	EXPECT_EQ(-ETIME, cohbuf_fd_wait(p[0], 20));
+	ASSERT_EQ(1, write(p[1], "x", 1));
+	EXPECT_EQ(0, cohbuf_fd_wait(p[0], 0));
+	EXPECT_EQ(0, cohbuf_fd_wait(p[0], -1));
+	close(p[0]);
+	EXPECT_EQ(-EIO, cohbuf_fd_wait(p[1], 0));
+	close(p[1]);
+	EXPECT_EQ(-EBADF, cohbuf_fd_wait(p[1], 0));
+	EXPECT_EQ(-EBADF, cohbuf_fd_wait(p[1], -1));
+}
+
+/*
+ * Signals every 50 ms, their handler without SA_RESTART: the wait goes on
+ * for the time left after each.
+ */
+TEST(fd_wait_goes_on_for_the_time_left_after_signals)
+{
+	struct sigaction sa = { .sa_handler = test_count_alarm }, old;
+	struct itimerval every = { { 0, 50000 }, { 0, 50000 } }, stop = { 0 };
+	__u64 start, ms;
+	int p[2], ret, seen;
+
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old));
+	__atomic_store_n(test_alarms(), 0, __ATOMIC_RELAXED);
+	start = monotonic_ns();
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &every, NULL));
+	ret = cohbuf_fd_wait(p[0], 300);
+	ms = (monotonic_ns() - start) / 1000000;
+	setitimer(ITIMER_REAL, &stop, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	EXPECT_EQ(-ETIME, ret);
+	EXPECT_LE(300, ms);
+	EXPECT_GT(2000, ms);
+	seen = __atomic_load_n(test_alarms(), __ATOMIC_RELAXED);
+	EXPECT_LE(2, seen) TH_LOG("only %d signals during the wait", seen);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* Send @n fds (none: a message without any) and a byte over @sock: 0 or -1. */
+static int send_fds(int sock, const int *fds, size_t n)
+{
+	char cbuf[CMSG_SPACE(4 * sizeof(int))] = { 0 };
+	struct iovec iov = { "f", 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	if (n > 4)
+		return -1;
+	if (n) {
+		msg.msg_control = cbuf;
+		msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+	}
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+/*
+ * Exactly one fd per message: none, two (they fit the receiver's buffer)
+ * or three (they do not: MSG_CTRUNC) is -EPROTO, and every fd that came is
+ * closed again; a closed peer is -ECONNRESET, a bad socket its errno.
+ */
+TEST(fd_recv_wants_exactly_one_fd)
+{
+	int sv[2], p[2], fds[3], fd, before;
+	size_t n;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	fds[0] = p[0];
+	fds[1] = p[1];
+	fds[2] = p[0];
+	before = test_count_fds();
+	ASSERT_LT(0, before);
+	for (n = 0; n <= 3; n++) {
+		if (n == 1)
+			continue;
+		ASSERT_EQ(0, send_fds(sv[0], fds, n));
+		EXPECT_EQ(-EPROTO, cohbuf_fd_recv(sv[1])) TH_LOG("%zu fds", n);
+		EXPECT_EQ(before, test_count_fds()) TH_LOG("%zu fds: one left open", n);
+	}
+	ASSERT_EQ(0, send_fds(sv[0], fds, 1));
+	fd = cohbuf_fd_recv(sv[1]);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD));
+	close(fd);
+	close(sv[0]);
+	EXPECT_EQ(-ECONNRESET, cohbuf_fd_recv(sv[1]));
+	EXPECT_EQ(-ENOTSOCK, cohbuf_fd_recv(p[0]));
+	close(sv[1]);
+	EXPECT_EQ(-EBADF, cohbuf_fd_recv(sv[1]));
+	close(p[0]);
+	close(p[1]);
 }
 
 TEST_F(map, dma_buf_sync_accepts_every_direction_refuses_bad_flags_keeps_data)

@@ -346,10 +346,10 @@ FIXTURE_SETUP(stress)
 	}
 }
 
-/* In the harness's process: the quota goes back, whatever became of the test. */
+/* In the test's fork parent: the quota goes back, whatever became of the test. */
 FIXTURE_TEARDOWN_PARENT(stress)
 {
-	settings_pop_all();
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 TEST_F_TIMEOUT(stress, mixed_load, 90)

@@ -49,6 +49,21 @@ static inline double monotonic_s(void)
 	return monotonic_ns() / 1e9;
 }
 
+/* The SIGALRMs test_count_alarm() has seen; atomic: the handler writes it. */
+static inline int *test_alarms(void)
+{
+	static int alarms;
+
+	return &alarms;
+}
+
+/* A signal handler for sigaction(): counts the signal in test_alarms(). */
+static inline void test_count_alarm(int sig)
+{
+	(void)sig;
+	__atomic_add_fetch(test_alarms(), 1, __ATOMIC_RELAXED);
+}
+
 static inline int cohbuf_dev_open(void)
 {
 	return open(COHBUF_DEV, O_RDWR | O_CLOEXEC);
@@ -163,16 +178,21 @@ static inline int test_module_loaded(const char *name)
 	return access(path, F_OK) == 0;
 }
 
+/* Write @text to @path: 0, or -1 with the open's or the write's errno (EIO if short). */
 static inline int write_text(const char *path, const char *text)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err;
 	ssize_t n;
 
 	if (fd < 0)
 		return -1;
 	n = write(fd, text, strlen(text));
+	err = n < 0 ? errno : EIO;	/* a short write: EIO */
 	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
+	if (n == (ssize_t)strlen(text))
+		return 0;
+	errno = err;
+	return -1;
 }
 
 /* A module parameter or a "key: value" line of debugfs stats, or -1. */
@@ -290,17 +310,38 @@ static inline int cohbuf_read_limits(struct cohbuf_limits *l)
  * The settings stack (test_settings.c): module parameters and debugfs
  * knobs a test changes, put back whatever becomes of the test.
  *
- * setting_push() reads the file's value, remembers it and writes @value;
+ * setting_push() reads the file's value, remembers it and writes @value:
+ * 0, or -1 with errno ENOSPC (the stack is full), EIO (see below), the
+ * read's errno, or the write's (the value was refused; the old one stays
+ * remembered);
  * settings_pop_all() writes every remembered value back, the last pushed
- * first.  The stack lives in memory shared by every process of the
- * program, so a fixture's FIXTURE_TEARDOWN_PARENT, which runs in the
- * harness's process after the test's own has ended, puts back what the
- * test pushed even when an ASSERT ended it or it crashed.  What a test
- * killed by the harness's timeout left is put back by the next push of a
- * later test, and by the program's exit.
+ * first, and returns how many it could not put back (each is printed):
+ * teardowns EXPECT it to be 0.  The stack lives in memory shared by every
+ * process of the program, so a fixture's FIXTURE_TEARDOWN_PARENT, which
+ * runs in the test's own fork parent after the test's process has ended,
+ * puts back what the test pushed even when an ASSERT ended the test or it
+ * crashed.  The harness runs no teardown after a setup that failed (an
+ * ASSERT or a SKIP in it): a FIXTURE_SETUP pushes last, with
+ * settings_push_all(), which puts back what it pushed if a push fails.
+ * What a test killed by the harness's timeout left is put back by the
+ * next push of a later test (which fails if that cannot be done), and by
+ * the program's exit (whose status is then KSFT_FAIL).
  */
 int setting_push(const char *path, const char *value);
 int setting_push_number(const char *path, unsigned long long value);
-void settings_pop_all(void);
+int settings_pop_all(void);
+
+/* One value for settings_push_all(): @text, or where it is NULL, @number. */
+struct setting_value {
+	const char *path;
+	const char *text;
+	unsigned long long number;
+};
+
+/*
+ * Push the @n values of @v: 0, or -1 with the failed push's errno after
+ * saying which one failed and putting back everything the test pushed.
+ */
+int settings_push_all(const struct setting_value *v, size_t n);
 
 #endif /* COHBUF_TEST_H */

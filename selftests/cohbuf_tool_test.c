@@ -67,10 +67,12 @@ TEST(alloc_reports_errors)
 	ASSERT_LE(0, live);
 	/* Put back below, else by the next push or at exit if an ASSERT ends the test. */
 	ASSERT_EQ(0, setting_push_number(COHBUF_PARAM("max_total_bytes"), live + 1 * MIB));
-	EXPECT_NE(0, run_tool("alloc 9M", out, sizeof(out)));
-	settings_pop_all();
+	/* 1: the kernel refused */
+	EXPECT_EQ(1, exit_code(run_tool("alloc 9M", out, sizeof(out)))) TH_LOG("%s", out);
+	EXPECT_EQ(0, settings_pop_all());
 	EXPECT_NE(NULL, strstr(out, "Cannot allocate memory")) TH_LOG("%s", out);
-	EXPECT_NE(0, run_tool("alloc 4Q", out, sizeof(out)));
+	/* 2: a bad number */
+	EXPECT_EQ(2, exit_code(run_tool("alloc 4Q", out, sizeof(out)))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "Usage:")) TH_LOG("%s", out);
 }
 
@@ -131,7 +133,8 @@ TEST(info_and_dump)
 			n += snprintf(want + n, sizeof(want) - n, "%02x ", stream[4194300 + i]);
 		EXPECT_NE(NULL, strstr(out, want)) TH_LOG("want %s in %s", want, out);
 	}
-	EXPECT_NE(0, run_tool("dump 5M 5242880 1", out, sizeof(out)));
+	/* 2: an offset past the end */
+	EXPECT_EQ(2, exit_code(run_tool("dump 5M 5242880 1", out, sizeof(out)))) TH_LOG("%s", out);
 }
 
 /* --help: the whole usage on stdout, and exit 0. */

@@ -162,12 +162,31 @@ static int run_as(struct __test_metadata *_metadata, long gid,
 	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
 }
 
+/* The nodes' owner and mode as they were: how many could not be put back. */
+static int restore_nodes(struct _test_data_unpriv *self)
+{
+	int failed = 0;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (!self->changed[i])
+			continue;
+		if (chown(nodes[i], self->orig[i].st_uid, self->orig[i].st_gid) ||
+		    chmod(nodes[i], self->orig[i].st_mode & 07777)) {
+			ksft_print_msg("cannot restore %s: %s\n", nodes[i], strerror(errno));
+			failed++;
+		}
+	}
+	return failed;
+}
+
 FIXTURE_SETUP(unpriv)
 {
 	const char *rule = getenv("COHBUF_UDEV_RULE") ?: RULE_FILE;
 	char group[64], group2[64];
 	mode_t mode2;
 	size_t i;
+	int err;
 
 	if (access(IMPORTER_DEV, F_OK))
 		SKIP(return, "cohbuf_importer is not loaded");
@@ -185,26 +204,23 @@ FIXTURE_SETUP(unpriv)
 	self->gid = group_id(group);
 	if (self->gid < 0)
 		self->gid = TEST_GID;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, stat(nodes[i], &self->orig[i])) TH_LOG("%s", nodes[i]);
-		ASSERT_EQ(0, chown(nodes[i], 0, (gid_t)self->gid));
+	/* Last, and undone here if it fails: no teardown follows a failed setup. */
+	for (i = 0; i < 2; i++) {
 		self->changed[i] = 1;
-		ASSERT_EQ(0, chmod(nodes[i], self->mode));
+		if (chown(nodes[i], 0, (gid_t)self->gid) || chmod(nodes[i], self->mode)) {
+			err = errno;
+			restore_nodes(self);
+			ASSERT_EQ(0, err) TH_LOG("%s: %s", nodes[i], strerror(err));
+		}
 	}
 }
 
 FIXTURE_TEARDOWN_PARENT(unpriv)
 {
-	size_t i;
-
-	for (i = 0; i < 2; i++) {
-		if (!self->changed[i])
-			continue;
-		if (chown(nodes[i], self->orig[i].st_uid, self->orig[i].st_gid) ||
-		    chmod(nodes[i], self->orig[i].st_mode & 07777))
-			ksft_print_msg("cannot restore %s: %s\n", nodes[i], strerror(errno));
-	}
-	settings_pop_all();
+	EXPECT_EQ(0, restore_nodes(self));
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 /* Root, for comparison: INFO tells it the bus addresses. */

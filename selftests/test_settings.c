@@ -6,6 +6,7 @@
  * or at the program's exit.
  */
 
+#include "kselftest.h"
 #include "cohbuf_test.h"
 
 #define SETTINGS_MAX	16
@@ -18,7 +19,8 @@ struct setting {
 /*
  * Shared (MAP_SHARED) by the harness's processes and the tests' own: it is
  * mapped before the harness forks anything.  Only one process of a program
- * uses it at a time: the test process while it runs, then the harness's.
+ * uses it at a time: the test's process while it runs, then its fork
+ * parent (the teardown), and at the end the harness's (the exit handler).
  */
 static struct settings {
 	pid_t owner;		/* the program's first process: pops at exit */
@@ -27,10 +29,17 @@ static struct settings {
 	struct setting s[SETTINGS_MAX];
 } *settings;
 
+/*
+ * A value that could not be put back fails the program: its exit status
+ * becomes KSFT_FAIL (after the harness's output is flushed, which _exit()
+ * would not do).
+ */
 static void settings_at_exit(void)
 {
-	if (getpid() == settings->owner)
-		settings_pop_all();
+	if (getpid() == settings->owner && settings_pop_all()) {
+		fflush(NULL);
+		_exit(KSFT_FAIL);
+	}
 }
 
 static void __attribute__((constructor)) settings_init(void)
@@ -40,16 +49,20 @@ static void __attribute__((constructor)) settings_init(void)
 	atexit(settings_at_exit);
 }
 
-void settings_pop_all(void)
+int settings_pop_all(void)
 {
 	struct setting *s;
+	int failed = 0;
 
 	while (settings->n > 0) {
 		s = &settings->s[--settings->n];
-		if (write_text(s->path, s->old))
+		if (write_text(s->path, s->old)) {
 			fprintf(stderr, "# cannot put back %s=%s: %s\n", s->path, s->old,
 				strerror(errno));
+			failed++;
+		}
 	}
+	return failed;
 }
 
 int setting_push(const char *path, const char *value)
@@ -58,8 +71,10 @@ int setting_push(const char *path, const char *value)
 	ssize_t len;
 
 	/* The harness gives each test a process group: this one's are not ours. */
-	if (settings->n && settings->pgrp != getpgrp())
-		settings_pop_all();
+	if (settings->n && settings->pgrp != getpgrp() && settings_pop_all()) {
+		errno = EIO;
+		return -1;
+	}
 	if (settings->n == SETTINGS_MAX) {
 		errno = ENOSPC;
 		return -1;
@@ -82,4 +97,23 @@ int setting_push_number(const char *path, unsigned long long value)
 
 	snprintf(text, sizeof(text), "%llu", value);
 	return setting_push(path, text);
+}
+
+int settings_push_all(const struct setting_value *v, size_t n)
+{
+	size_t i;
+	int ret, err;
+
+	for (i = 0; i < n; i++) {
+		ret = v[i].text ? setting_push(v[i].path, v[i].text) :
+				  setting_push_number(v[i].path, v[i].number);
+		if (ret) {
+			err = errno;
+			fprintf(stderr, "# cannot set %s: %s\n", v[i].path, strerror(err));
+			settings_pop_all();
+			errno = err;
+			return -1;
+		}
+	}
+	return 0;
 }

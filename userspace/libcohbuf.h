@@ -71,10 +71,20 @@ int cohbuf_dmabuf_set_name(int buf, const char *name);
 
 /* --- file descriptors --------------------------------------------------- */
 
-/* Wait up to @timeout_ms (-1: forever) for a dma-buf or sync_file fd: 0 or -ETIME. */
+/*
+ * Wait up to @timeout_ms (-1: forever) for a dma-buf or sync_file fd to be
+ * readable: 0, -ETIME when the time is up, -EBADF if @fd is not an open
+ * fd, -EIO if poll() reports an error on it.  A signal does not end the
+ * wait: it goes on for the time left (CLOCK_MONOTONIC).
+ */
 int cohbuf_fd_wait(int fd, int timeout_ms);
-/* Pass an fd to another process over a unix socket; receive one (an fd). */
+/* Pass an fd to another process over a unix socket. */
 int cohbuf_fd_send(int sock, int fd);
+/*
+ * Receive one (the fd), or -errno of recvmsg(), -ECONNRESET when the
+ * sender has closed its end, -EPROTO for a message with no fd or more than
+ * one (any fds it carried are closed).
+ */
 int cohbuf_fd_recv(int sock);
 
 /* --- the importer, /dev/cohbuf-importer --------------------------------- */

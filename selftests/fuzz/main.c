@@ -35,18 +35,23 @@
 FIXTURE(fuzz) {
 };
 
+/* The harness runs no teardown after a failed setup: all pushed, or none. */
 FIXTURE_SETUP(fuzz)
 {
-	ASSERT_EQ(0, setting_push_number(COHBUF_PARAM("max_buffer_size"), FZ_MAX_BUFFER));
-	ASSERT_EQ(0, setting_push_number(COHBUF_PARAM("max_total_bytes"), FZ_MAX_TOTAL));
-	ASSERT_EQ(0, setting_push_number(COHBUF_PARAM("chunk_size"), FZ_CHUNK));
-	ASSERT_EQ(0, setting_push_number(IMPORTER_PARAM("timeout_ms"), FZ_IMP_TIMEOUT_MS));
+	static const struct setting_value params[] = {
+		{ COHBUF_PARAM("max_buffer_size"), .number = FZ_MAX_BUFFER },
+		{ COHBUF_PARAM("max_total_bytes"), .number = FZ_MAX_TOTAL },
+		{ COHBUF_PARAM("chunk_size"), .number = FZ_CHUNK },
+		{ IMPORTER_PARAM("timeout_ms"), .number = FZ_IMP_TIMEOUT_MS },
+	};
+
+	ASSERT_EQ(0, settings_push_all(params, ARRAY_SIZE(params)));
 }
 
-/* In the harness's process: the parameters go back, whatever became of the run. */
+/* In the test's fork parent: the parameters go back, whatever became of the run. */
 FIXTURE_TEARDOWN_PARENT(fuzz)
 {
-	settings_pop_all();
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 static unsigned long env_ul(const char *name, unsigned long def)
