@@ -69,7 +69,7 @@ module_param_cb(reserve_percent, &cohbuf_reserve_percent_ops,
 		&reserve_percent, 0644);
 __MODULE_PARM_TYPE(reserve_percent, "uint");
 MODULE_PARM_DESC(reserve_percent,
-		 "Percentage of RAM that must stay available (MemAvailable) after an allocation, 0 to 50 (default 5)");
+		 "Percentage of RAM that must stay available (MemAvailable) after an allocation, 0 (none) to 50 (default 5)");
 
 /**
  * cohbuf_reserve_check() - whether @bytes more may be pinned
@@ -85,6 +85,9 @@ int cohbuf_reserve_check(size_t bytes)
 	unsigned long avail = si_mem_available();
 	unsigned long need = DIV_ROUND_UP(bytes, PAGE_SIZE);
 
+	/* No reserve: allocate until the page allocator itself fails. */
+	if (!reserve)
+		return 0;
 	if (avail < reserve || need > avail - reserve)
 		return -ENOMEM;
 	return 0;
