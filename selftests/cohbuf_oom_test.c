@@ -4,9 +4,11 @@
  * raised to all of RAM, allocating buffers until ALLOC fails must end in
  * ENOMEM, with the caller and an unrelated process (a bystander of normal
  * OOM score that keeps touching anonymous memory) alive, no OOM-killer
- * invocation and no page-allocation warning in the kernel log, and all
- * memory back afterwards. The reserve_percent policy itself is checked
- * against MemAvailable.
+ * invocation and no page-allocation warning in the kernel log, at least
+ * half of the reserve still in MemAvailable, and all memory back
+ * afterwards; once by one process, once by eight racing ones (which only
+ * the check before every chunk keeps out of the reserve). The
+ * reserve_percent policy itself is checked against MemAvailable.
  */
 
 #include <poll.h>
@@ -173,13 +175,19 @@ static int bystander_stop(struct bystander *b)
 	return status;
 }
 
-/* The buffers of one run, and how the allocation loop ended. */
+/* Buffer sizes, allocated in this order, each until ALLOC fails. */
+static const unsigned long long hoard_sizes[] = { 64 * MIB, 4 * MIB, PAGE };
+#define NR_SIZES	ARRAY_SIZE(hoard_sizes)
+
+/* The buffers of one process, and how its allocation loop ended. */
 struct hoard {
 	int fds[MAX_FDS];
 	int n;
 	unsigned long long bytes;
-	int first[3];		/* index of the first buffer of each size, */
-	int count[3];		/* and how many there are */
+	int first[NR_SIZES];	/* index of the first buffer of each size, */
+	int count[NR_SIZES];	/* and how many there are */
+	int err;		/* the first size's end that was not ENOMEM: */
+	unsigned long long err_size;	/* its size and what ALLOC returned */
 };
 
 /*
@@ -198,6 +206,29 @@ static int hoard_fill(struct hoard *h, int dev, unsigned long long size, int max
 		h->bytes += size;
 	}
 	return 0;
+}
+
+/*
+ * Allocate buffers of each of hoard_sizes until ALLOC fails; return 0 if
+ * every size ended in ENOMEM, else the first other end (also in @h->err:
+ * a negative errno, or 1 if a size never failed).
+ */
+static int hoard_until_enomem(struct hoard *h, int dev)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < NR_SIZES; i++) {
+		h->first[i] = h->n;
+		ret = hoard_fill(h, dev, hoard_sizes[i],
+				 hoard_sizes[i] == PAGE ? PAGES_MAX : MAX_FDS);
+		h->count[i] = h->n - h->first[i];
+		if (ret != -ENOMEM && !h->err) {
+			h->err = ret ?: 1;
+			h->err_size = hoard_sizes[i];
+		}
+	}
+	return h->err;
 }
 
 /* Map buffer @fd of @size, write every page and read it back: 0 if intact. */
@@ -251,6 +282,7 @@ FIXTURE(oom) {
 	int dev;
 	int kmsg;
 	long long live0, total;
+	long long reserve;	/* reserve_percent of MemTotal, in bytes */
 };
 
 FIXTURE_SETUP(oom)
@@ -268,6 +300,8 @@ FIXTURE_SETUP(oom)
 	ASSERT_LE(0, self->kmsg) TH_LOG("/dev/kmsg: %s", strerror(errno));
 	self->total = meminfo_bytes("MemTotal");
 	ASSERT_LT(0, self->total);
+	self->reserve = self->total / 100 * cohbuf_param("reserve_percent");
+	ASSERT_LT(0, self->reserve);
 	self->live0 = cohbuf_stat("live_bytes");
 	ASSERT_LE(0, self->live0);
 	/* Every buffer limit at all of RAM: only memory itself is left. */
@@ -288,7 +322,7 @@ FIXTURE_TEARDOWN_PARENT(oom)
 
 TEST_F_TIMEOUT(oom, allocating_all_memory_returns_enomem_and_kills_nobody, 150)
 {
-	static const unsigned long long sizes[] = { 64 * MIB, 4 * MIB, PAGE };
+	const unsigned long long *sizes = hoard_sizes;
 	static struct hoard h;
 	struct bystander b;
 	char first[512];
@@ -297,23 +331,18 @@ TEST_F_TIMEOUT(oom, allocating_all_memory_returns_enomem_and_kills_nobody, 150)
 	ASSERT_EQ(0, bystander_start(&b));
 	ASSERT_EQ(0, bystander_ping(&b, 1)) TH_LOG("the bystander does not answer at all");
 
-	for (i = 0; i < 3; i++) {
-		h.first[i] = h.n;
-		ret = hoard_fill(&h, self->dev, sizes[i],
-				 sizes[i] == PAGE ? PAGES_MAX : MAX_FDS);
-		h.count[i] = h.n - h.first[i];
-		EXPECT_EQ(-ENOMEM, ret)
-			TH_LOG("%llu-byte buffers ended with %s after %llu MiB", sizes[i],
-			       ret ? strerror(-ret) : "no error", h.bytes / MIB);
-	}
+	ret = hoard_until_enomem(&h, self->dev);
+	EXPECT_EQ(0, ret) TH_LOG("%llu-byte buffers ended with %s after %llu MiB", h.err_size,
+				 ret < 0 ? strerror(-ret) : "no error", h.bytes / MIB);
 	ksft_print_msg("pinned %llu of %lld MiB: %d + %d + %d buffers of 64 MiB, 4 MiB, 4 KiB\n",
 		       h.bytes / MIB, self->total / MIB, h.count[0], h.count[1], h.count[2]);
 	ksft_print_msg("MemAvailable now %lld MiB\n", meminfo_bytes("MemAvailable") / MIB);
 	/* Near exhaustion at all, or this test proves nothing. */
 	EXPECT_LE(self->total / 2, (long long)h.bytes);
+	EXPECT_LE(self->reserve / 2, meminfo_bytes("MemAvailable"));
 
 	/* Memory as good as gone: mappings and page faults still work. */
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < (int)NR_SIZES; i++)
 		if (h.count[i])
 			EXPECT_EQ(0, touch_buffer(h.fds[h.first[i]], sizes[i], 0xa0 + i))
 				TH_LOG("touching a %llu-byte buffer", sizes[i]);
@@ -335,6 +364,99 @@ TEST_F_TIMEOUT(oom, allocating_all_memory_returns_enomem_and_kills_nobody, 150)
 		}
 	}
 
+	status = bystander_stop(&b);
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("bystander wait status %#x", status);
+	found = kmsg_count(self->kmsg, oom_lines, ARRAY_SIZE(oom_lines), first, sizeof(first));
+	EXPECT_EQ(0, found) TH_LOG("%d kernel log lines like: %s", found, first);
+}
+
+/* What an allocator child reports once it has hoarded. */
+struct hoard_report {
+	int err;			/* hoard_until_enomem() */
+	unsigned long long err_size;
+	unsigned long long bytes;
+};
+
+/*
+ * An allocator child: waits for EOF on @go, hoards, reports on @out and
+ * keeps its buffers until EOF on @hold.
+ */
+static void allocator(int dev, int go, int out, int hold)
+{
+	static struct hoard h;
+	struct hoard_report r;
+	char c;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (read(go, &c, 1) != 0)
+		_exit(1);
+	r.err = hoard_until_enomem(&h, dev);
+	r.err_size = h.err_size;
+	r.bytes = h.bytes;
+	if (write(out, &r, sizeof(r)) != sizeof(r))
+		_exit(2);
+	if (read(hold, &c, 1) != 0)
+		_exit(3);
+	_exit(0);
+}
+
+#define ALLOCATORS	8
+
+/*
+ * Allocators racing each other: each passes the check for a whole buffer
+ * while the others' buffers are still being allocated, so only the check
+ * before every chunk keeps them all out of the reserve.
+ */
+TEST_F_TIMEOUT(oom, concurrent_allocators_stop_at_the_reserve, 150)
+{
+	int go[2], up[2], hold[2], i, status, found, ok = 0;
+	unsigned long long bytes = 0;
+	pid_t pids[ALLOCATORS];
+	struct hoard_report r;
+	struct bystander b;
+	char first[512];
+
+	ASSERT_EQ(0, bystander_start(&b));
+	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(up, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(hold, O_CLOEXEC));
+	for (i = 0; i < ALLOCATORS; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (pids[i] == 0) {
+			close(go[1]);
+			close(up[0]);
+			close(hold[1]);
+			allocator(self->dev, go[0], up[1], hold[0]);
+		}
+	}
+	close(go[0]);
+	close(up[1]);
+	close(hold[0]);
+	close(go[1]);			/* all start at once */
+	for (i = 0; i < ALLOCATORS && read(up[0], &r, sizeof(r)) == sizeof(r); i++) {
+		EXPECT_EQ(0, r.err) TH_LOG("%llu-byte buffers ended with %s", r.err_size,
+					   r.err < 0 ? strerror(-r.err) : "no error");
+		ok += !r.err;
+		bytes += r.bytes;
+	}
+	EXPECT_EQ(ALLOCATORS, i) TH_LOG("only %d allocators reported", i);
+	ksft_print_msg("%d allocators pinned %llu of %lld MiB; MemAvailable now %lld MiB\n",
+		       ok, bytes / MIB, self->total / MIB, meminfo_bytes("MemAvailable") / MIB);
+	EXPECT_LE(self->total / 2, (long long)bytes);
+	/* Half of the reserve is the slack for what the system does meanwhile. */
+	EXPECT_LE(self->reserve / 2, meminfo_bytes("MemAvailable"));
+	EXPECT_EQ(0, bystander_ping(&b, 4)) TH_LOG("the bystander died or hangs");
+
+	close(hold[1]);			/* all free at once */
+	close(up[0]);
+	for (i = 0; i < ALLOCATORS; i++) {
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+			TH_LOG("allocator %d: wait status %#x", i, status);
+	}
+	EXPECT_EQ(0, live_bytes_back_to(self->live0));
 	status = bystander_stop(&b);
 	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
 		TH_LOG("bystander wait status %#x", status);
