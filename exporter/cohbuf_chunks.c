@@ -14,6 +14,10 @@
  * dma_get_sgtable_attrs(), the DMA API's portable way back from a
  * coherent allocation to struct pages. Importer mappings and vmap() are
  * built from those tables.
+ *
+ * Every allocation here is sized by user space and made with COHBUF_GFP.
+ * Large orders are expected to fail (we fall back), so without a warning;
+ * and before each chunk the reserve (cohbuf_reserve.c) is checked.
  */
 
 #include <linux/bitops.h>
@@ -27,13 +31,6 @@
 #include <linux/slab.h>
 
 #include "cohbuf_drv.h"
-
-/*
- * No warning on failure: large orders are expected to fail and we fall
- * back. RETRY_MAYFAIL makes even single pages fail with -ENOMEM instead
- * of invoking the OOM killer on behalf of a test buffer.
- */
-#define COHBUF_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 
 /* Largest chunk, also for contiguous buffers. */
 #define COHBUF_MAX_CHUNK	SZ_1G
@@ -80,7 +77,7 @@ static int cohbuf_chunks_reserve(struct cohbuf_buffer *buf,
 
 	if (need <= buf->cap_chunks)
 		return 0;
-	chunks = kvcalloc(need, sizeof(*chunks), GFP_KERNEL);
+	chunks = kvcalloc(need, sizeof(*chunks), COHBUF_GFP);
 	if (!chunks)
 		return -ENOMEM;
 	if (buf->nr_chunks)
@@ -97,6 +94,9 @@ static int cohbuf_chunk_add(struct cohbuf_buffer *buf, size_t size)
 	struct cohbuf_chunk *c = &buf->chunks[buf->nr_chunks];
 	int ret;
 
+	ret = cohbuf_reserve_check(size);
+	if (ret)
+		return ret;
 	c->vaddr = dma_alloc_attrs(buf->dev, size, &c->dma_addr, COHBUF_GFP,
 				   buf->dma_attrs);
 	if (!c->vaddr)
@@ -149,13 +149,18 @@ static int cohbuf_chunks_alloc_split(struct cohbuf_buffer *buf)
  * cohbuf_chunks_alloc() - allocate the memory of a buffer
  * @buf: buffer whose @size, @flags, @dev and @dma_attrs are set
  *
- * Return: 0, -ENOMEM, or -EINTR if a fatal signal is pending. On error
- * nothing stays allocated.
+ * Return: 0, -ENOMEM (no memory, or it would leave less than the reserve
+ * available), or -EINTR if a fatal signal is pending. On error nothing
+ * stays allocated.
  */
 int cohbuf_chunks_alloc(struct cohbuf_buffer *buf)
 {
 	int ret;
 
+	/* Fail a hopeless request before allocating and freeing most of it. */
+	ret = cohbuf_reserve_check(buf->size);
+	if (ret)
+		return ret;
 	if (buf->flags & COHBUF_ALLOC_CONTIGUOUS) {
 		/* sg entry lengths are unsigned int: keep far below 4 GiB. */
 		if (buf->size > COHBUF_MAX_CHUNK)
@@ -272,7 +277,7 @@ struct sg_table *cohbuf_chunks_sgt(const struct cohbuf_buffer *buf,
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table(sgt, cohbuf_sgt_walk(buf, &lim, NULL), GFP_KERNEL);
+	ret = sg_alloc_table(sgt, cohbuf_sgt_walk(buf, &lim, NULL), COHBUF_GFP);
 	if (ret) {
 		kfree(sgt);
 		return ERR_PTR(ret);

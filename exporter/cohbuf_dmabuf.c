@@ -280,7 +280,7 @@ static void *cohbuf_chunks_vmap(const struct cohbuf_buffer *buf)
 	unsigned int c;
 	void *vaddr = NULL;
 
-	pages = kvmalloc_array(n, sizeof(*pages), GFP_KERNEL);
+	pages = kvmalloc_array(n, sizeof(*pages), COHBUF_GFP);
 	if (!pages)
 		return NULL;
 	for (c = 0; c < buf->nr_chunks; c++) {
@@ -290,6 +290,10 @@ static void *cohbuf_chunks_vmap(const struct cohbuf_buffer *buf)
 			pages[i++] = sg_page_iter_page(&piter);
 		}
 	}
+	/*
+	 * vmap() allocates its page tables with GFP_KERNEL, a 512th of the
+	 * buffer: small enough for the reserve (cohbuf_reserve.c) to cover.
+	 */
 	if (!WARN_ON_ONCE(i != n))
 		vaddr = vmap(pages, n, VM_MAP, cohbuf_pgprot(buf, PAGE_KERNEL));
 out:

@@ -7,6 +7,7 @@
 #define COHBUF_DRV_H
 
 #include <linux/atomic.h>
+#include <linux/gfp.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
@@ -17,6 +18,13 @@
 struct device;
 struct dma_buf;
 struct page;
+
+/*
+ * For every allocation whose size user space controls: it fails with
+ * -ENOMEM, without a page-allocation-failure warning and without invoking
+ * the OOM killer, however large it is.
+ */
+#define COHBUF_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 
 /* One dma_alloc_attrs() allocation; a buffer is a sequence of them. */
 struct cohbuf_chunk {
@@ -85,6 +93,9 @@ struct dma_buf *cohbuf_buffer_export(struct device *dev,
 				     const struct cohbuf_request *req);
 void cohbuf_buffer_release(struct cohbuf_buffer *buf);
 void cohbuf_stats_record(bool success);
+
+/* cohbuf_reserve.c */
+int cohbuf_reserve_check(size_t bytes);
 
 /* cohbuf_chunks.c */
 int cohbuf_chunks_alloc(struct cohbuf_buffer *buf);

@@ -183,8 +183,9 @@ static int cohbuf_imp_deps_add(struct cohbuf_imp_job *job,
 
 	if (!n)
 		return 0;
+	/* As many as the buffers' reservations hold: may be large. */
 	deps = krealloc_array(job->deps, job->nr_deps + n, sizeof(*deps),
-			      GFP_KERNEL);
+			      GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
 	if (!deps) {
 		for (i = 0; i < n; i++)
 			dma_fence_put(fences[i]);

@@ -155,7 +155,9 @@ struct cohbuf_info_data {
  *   2^64 - 1).
  * ``ENOMEM``
  *   the buffer would take all buffers together beyond the max_total_bytes
- *   module parameter; memory could not be allocated; with
+ *   module parameter; memory could not be allocated, or the buffer would
+ *   leave less than reserve_percent (module parameter) of RAM available, so
+ *   that an allocation fails rather than invoking the OOM killer; with
  *   %COHBUF_ALLOC_CONTIGUOUS, no single chunk of the size is available,
  *   or the size is above 1 GiB.
  * ``EMFILE``
