@@ -51,12 +51,13 @@ void bench_pair(const struct bench_figure *f, bench_fn fa, void *actx,
 		bench_fn fb, void *bctx);
 
 /*
- * A latency figure from samples the caller took: @a and @b hold @na and
- * @nb latencies (microseconds); the ratio is that of the medians.  The
- * samples are sorted in place.
+ * A latency figure from samples the caller took, interleaved: @a and @b
+ * hold @n latencies each (microseconds), bench_cfg.reps runs of n / reps
+ * one after the other.  The ratio is that of the two medians of each run
+ * (median, min, max over the runs); p50, p99 and max are over all
+ * samples.  The samples are sorted in place.
  */
-void bench_latency(const struct bench_figure *f, double *a, size_t na,
-		   double *b, size_t nb);
+void bench_latency(const struct bench_figure *f, double *a, double *b, size_t n);
 
 /* A figure that cannot be measured here: a TAP skip with @reason. */
 void bench_skip(const struct bench_figure *f, const char *reason);

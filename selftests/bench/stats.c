@@ -138,20 +138,30 @@ static int print_latency(const struct bench_figure *f, const char *side,
 	return usable(p50) && usable(p99) && usable(hi);
 }
 
-void bench_latency(const struct bench_figure *f, double *a, size_t na,
-		   double *b, size_t nb)
+/* The median of @n samples at @v, which are left as they are. */
+static double median_of(const double *v, size_t n)
 {
-	char pair[64];
-	double r;
-	int ok;
+	double c[n];
 
-	ok = print_latency(f, f->a, a, na);
-	ok &= print_latency(f, f->b, b, nb);
-	r = ok ? quantile(a, na, 0.5) / quantile(b, nb, 0.5) : NAN;
-	printf("BENCH %s %s %s ratio median=%.6g min=%.6g max=%.6g n=1 unit=x better=%s\n",
-	       f->group, f->name, side_pair(f, pair, sizeof(pair)), r, r, r,
-	       f->higher_better ? "higher" : "lower");
-	report(f, ok && usable(r));
+	memcpy(c, v, sizeof(c));
+	qsort(c, n, sizeof(*c), cmp_double);
+	return n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+}
+
+void bench_latency(const struct bench_figure *f, double *a, double *b, size_t n)
+{
+	unsigned int reps = bench_cfg.reps, i;
+	size_t per = n / reps;
+	double r[reps];
+	char pair[64];
+	int ok = per > 0;
+
+	for (i = 0; ok && i < reps; i++)
+		r[i] = median_of(a + i * per, per) / median_of(b + i * per, per);
+	ok = ok && print_value(f, side_pair(f, pair, sizeof(pair)), "ratio", "x", r, reps);
+	ok &= print_latency(f, f->a, a, n);
+	ok &= print_latency(f, f->b, b, n);
+	report(f, ok);
 }
 
 void bench_skip(const struct bench_figure *f, const char *reason)
