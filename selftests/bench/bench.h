@@ -9,8 +9,8 @@
  * was produced and is a finite positive number; it never judges speed.
  *
  * Files: stats.c (repetitions, medians, the BENCH lines, the TAP results),
- * p2_bandwidth.c, p3_lifecycle.c, p4_sync.c (one figure group each) and
- * main.c (the plan).
+ * p2_bandwidth.c, p3_lifecycle.c, p4_sync.c, p5_large.c (one figure group
+ * each) and main.c (the plan).
  */
 #ifndef COHBUF_BENCH_H
 #define COHBUF_BENCH_H
@@ -83,9 +83,11 @@ void *bench_anon(size_t len);
 #define P2_FIGURES	12
 #define P3_FIGURES	9
 #define P4_FIGURES	6
+#define P5_FIGURES	1
 
 void bench_p2(void);
 void bench_p3(void);
 void bench_p4(void);
+void bench_p5(void);
 
 #endif /* COHBUF_BENCH_H */
