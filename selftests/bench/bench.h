@@ -81,9 +81,9 @@ void *bench_anon(size_t len);
 
 /* The figure groups; each adds its number of figures to the plan. */
 #define P2_FIGURES	12
-#define P3_FIGURES	9
+#define P3_FIGURES	12
 #define P4_FIGURES	6
-#define P5_FIGURES	1
+#define P5_FIGURES	2
 
 void bench_p2(void);
 void bench_p3(void);

@@ -2,8 +2,9 @@
 /*
  * cohbuf_bench P3: buffer life cycle.  alloc -> fd -> mmap -> touch every
  * page -> munmap -> close, in cycles/s, for cohbuf against anonymous
- * mmap, the system dma-heap and udmabuf (over a sealed memfd) where the
- * kernel has them.  The ratio is cohbuf's rate / the peer's.
+ * mmap, the system dma-heap, the CMA heap of the default CMA area (the
+ * debug kernel's) and udmabuf (over a sealed memfd) where the kernel has
+ * them.  The ratio is cohbuf's rate / the peer's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,9 +22,10 @@
 #include "bench.h"
 
 #define P3_HEAP		"/dev/dma_heap/system"
+#define P3_HEAP_CMA	"/dev/dma_heap/reserved"	/* the default CMA area */
 #define P3_UDMABUF	"/dev/udmabuf"
 
-enum p3_kind { P3_COHBUF, P3_ANON, P3_HEAP_SYSTEM, P3_UDMABUF_MEMFD };
+enum p3_kind { P3_COHBUF, P3_ANON, P3_HEAP_SYSTEM, P3_HEAP_CMA_DEFAULT, P3_UDMABUF_MEMFD };
 
 struct p3_side {
 	enum p3_kind kind;
@@ -46,6 +48,7 @@ static int p3_dmabuf(const struct p3_side *s)
 	case P3_COHBUF:
 		return cohbuf_exporter_alloc(s->dev, &desc, NULL);
 	case P3_HEAP_SYSTEM:
+	case P3_HEAP_CMA_DEFAULT:
 		return ioctl(s->dev, DMA_HEAP_IOCTL_ALLOC, &heap) ? -1 : (int)heap.fd;
 	case P3_UDMABUF_MEMFD:
 		memfd = memfd_create("cohbuf-bench", MFD_ALLOW_SEALING | MFD_CLOEXEC);
@@ -110,12 +113,13 @@ static double p3_rate(void *ctx)
 }
 
 static const char *const p3_peer_name[] = {
-	[P3_ANON] = "anon", [P3_HEAP_SYSTEM] = "system_heap",
+	[P3_ANON] = "anon", [P3_HEAP_SYSTEM] = "system_heap", [P3_HEAP_CMA_DEFAULT] = "cma_heap",
 	[P3_UDMABUF_MEMFD] = "udmabuf",
 };
 
 static const char *const p3_peer_dev[] = {
-	[P3_HEAP_SYSTEM] = P3_HEAP, [P3_UDMABUF_MEMFD] = P3_UDMABUF,
+	[P3_HEAP_SYSTEM] = P3_HEAP, [P3_HEAP_CMA_DEFAULT] = P3_HEAP_CMA,
+	[P3_UDMABUF_MEMFD] = P3_UDMABUF,
 };
 
 void bench_p3(void)
