@@ -7,10 +7,10 @@
  * threads (the ratio is cohbuf's time / the round trip's).  And the
  * importer's jobs/s with 2 engines against 1 (jobs of 1 ms each).
  *
- * The wake-up is timed from SUBMIT's return to poll()'s: the job has no
- * latency of its own, so this is the engine's worker taking the job,
- * filling 4 KiB and signalling, then the poller waking - the same hand
- * over between two threads the eventfd round trip measures.
+ * The wake-ups are timed from the fence's signal, its timestamp as the
+ * sync_file reports it (SYNC_IOC_FILE_INFO, CLOCK_MONOTONIC), to poll()'s
+ * return; the job keeps its engine busy for 1 ms first, so the poller is
+ * asleep in poll() when the fence signals.
  */
 #include <poll.h>
 #include <pthread.h>
@@ -18,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
+#include <linux/sync_file.h>
 
 #include <libcohbuf.h>
 
@@ -29,6 +31,8 @@
 #define P4_BUF_LEN	(64u << 10)
 #define P4_JOB_LEN	4096u
 #define P4_WAIT_NS	2000000000ULL
+/* How long a wake-up job keeps its engine busy before it signals. */
+#define P4_WAKE_LATENCY_MS	1
 /* What the echo thread reads as "stop" (the round trips send 1). */
 #define P4_ECHO_STOP	((__u64)-2)
 
@@ -161,42 +165,50 @@ static int p4_submit(const struct p4_jobs *j, __u32 flags, __u32 latency_ms,
 
 enum p4_wake { P4_WAKE_SYNC_FILE, P4_WAKE_DMABUF, P4_WAKE_WAIT };
 
+/* When the single fence of sync_file @fd signalled, in seconds; 0 if unknown. */
+static double p4_fence_signalled(int fd)
+{
+	struct sync_fence_info fence;
+	struct sync_file_info info;
+
+	memset(&fence, 0, sizeof(fence));
+	memset(&info, 0, sizeof(info));
+	info.num_fences = 1;
+	info.sync_fence_info = (__u64)(unsigned long)&fence;
+	if (ioctl(fd, SYNC_IOC_FILE_INFO, &info) || info.num_fences != 1 ||
+	    fence.status != 1)
+		return 0;
+	return fence.timestamp_ns / 1e9;
+}
+
 /*
- * One job in microseconds; 0 on failure.  The wake-ups are timed from
- * SUBMIT's return to poll()'s, the completion from before SUBMIT to
- * WAIT's return.
+ * One job in microseconds; 0 on failure.  The wake-ups: from the fence's
+ * signal to poll()'s return on the sync_file or on the dma-buf; the
+ * completion: from before SUBMIT to WAIT's return.
  */
 static double p4_job_once(const struct p4_jobs *j, enum p4_wake how)
 {
 	struct cohbuf_imp_submit_data job;
-	__u32 flags = how == P4_WAKE_SYNC_FILE ? COHBUF_IMP_SUBMIT_OUT_FENCE : 0;
-	double t0, t = 0;
+	double t0 = bench_now(), t, signalled;
 	int status = -1, ret;
 
-	t0 = bench_now();
-	if (p4_submit(j, flags, 0, 0, &job))
-		return 0;
-	if (how != P4_WAKE_WAIT)
-		t0 = bench_now();
-	switch (how) {
-	case P4_WAKE_SYNC_FILE:
-		ret = cohbuf_fd_wait(job.out_fence_fd, 2000);
-		t = bench_now() - t0;
-		close(job.out_fence_fd);
-		break;
-	case P4_WAKE_DMABUF:
-		ret = cohbuf_fd_wait(j->buf[0], 2000);
-		t = bench_now() - t0;
-		break;
-	case P4_WAKE_WAIT:
+	if (how == P4_WAKE_WAIT) {
+		if (p4_submit(j, 0, 0, 0, &job))
+			return 0;
 		ret = cohbuf_importer_wait(j->ctx, job.job_id, P4_WAIT_NS, &status, NULL);
 		t = bench_now() - t0;
 		return ret || status ? 0 : t * 1e6;
 	}
-	if (ret || cohbuf_importer_wait(j->ctx, job.job_id, P4_WAIT_NS, &status, NULL) ||
-	    status)
+	if (p4_submit(j, COHBUF_IMP_SUBMIT_OUT_FENCE, P4_WAKE_LATENCY_MS, 0, &job))
 		return 0;
-	return t * 1e6;
+	ret = cohbuf_fd_wait(how == P4_WAKE_SYNC_FILE ? job.out_fence_fd : j->buf[0], 2000);
+	t = bench_now();
+	signalled = ret ? 0 : p4_fence_signalled(job.out_fence_fd);
+	close(job.out_fence_fd);
+	if (cohbuf_importer_wait(j->ctx, job.job_id, P4_WAIT_NS, &status, NULL) ||
+	    status || !signalled)
+		return 0;
+	return (t - signalled) * 1e6;
 }
 
 /* A latency figure: samples of the job and of the round trip, interleaved. */
