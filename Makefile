@@ -9,6 +9,7 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 KERNELS ?= 6.1 6.12 6.12-rt sid sid-rt debug
 NEGATIVE_KERNELS ?= 6.1 6.12 sid debug
 DEMO_KERNEL ?= 6.12
+BENCH_KERNELS ?= 6.12 sid
 export KERNELS DEMO_KERNEL
 
 # heap/ builds cohbuf_heap.ko only against kernels that export dma_heap_add().
@@ -61,6 +62,12 @@ check-selftest-negative:
 demo:
 	scripts/demo
 
+# Timings: one guest at a time, whatever JOBS says.  "make bench KERNELS=..."
+# picks the kernels; without it, BENCH_KERNELS.
+bench:
+	KERNELS="$(if $(filter file,$(origin KERNELS)),$(BENCH_KERNELS),$(KERNELS))" \
+		scripts/bench
+
 docs:
 	scripts/docs
 
@@ -93,6 +100,9 @@ help:
 	@echo "                    prove the rig catches a failing test, an oops and hangs"
 	@echo "                    (on debug also a KASAN use-after-free and a kmemleak leak)"
 	@echo "  demo              boot DEMO_KERNEL under QEMU and show cohbuf working"
+	@echo "  bench             the benchmark (Documentation/performance.rst) in each kernel"
+	@echo "                    of KERNELS (default \"$(BENCH_KERNELS)\"), one guest at a time:"
+	@echo "                    build/bench/KVER.md (table), .csv and PNG plots"
 	@echo "  docs              build the HTML documentation into build/docs/html"
 	@echo "                    (Sphinx and kernel-doc; warnings fail)"
 	@echo "  clean             remove build output"
@@ -109,4 +119,4 @@ help:
 		"(per fuzz run on the debug kernel, default 10)"
 
 .PHONY: all modules userspace install-userspace selftests load unload install-udev check check-static check-vm \
-	check-selftest-negative demo docs clean help
+	check-selftest-negative demo bench docs clean help

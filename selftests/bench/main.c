@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cohbuf_bench: the plan.  COHBUF_BENCH_QUICK=1 (what "make check" sets)
+ * runs every figure once with tiny sizes, in a few seconds; otherwise
+ * each figure is the median of 9 interleaved repetitions.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+#define BENCH_REPS	9
+
+int main(void)
+{
+	const char *quick = getenv("COHBUF_BENCH_QUICK");
+
+	bench_cfg.quick = quick && !strcmp(quick, "1");
+	bench_cfg.reps = bench_cfg.quick ? 1 : BENCH_REPS;
+	bench_begin(P2_FIGURES + P3_FIGURES + P4_FIGURES + P5_FIGURES);
+	printf("# cohbuf_bench: %s mode, %u repetitions per figure\n",
+	       bench_cfg.quick ? "quick" : "full", bench_cfg.reps);
+	bench_p2();
+	bench_p3();
+	bench_p4();
+	bench_p5();
+	bench_end();
+	return 1;	/* not reached: bench_end() exits */
+}
