@@ -11,12 +11,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -291,6 +293,24 @@ static inline void *test_shared_memory(size_t len)
 		exit(1);
 	}
 	return p;
+}
+
+/*
+ * fork() for a child that must not outlive the test: the child is killed
+ * (SIGKILL) when the process that forked it ends, so a test that fails
+ * between fork and waitpid never leaves it blocked and holding buffers.
+ * A child whose parent ended before it could ask for that exits at once.
+ */
+static inline pid_t test_fork_child(void)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(1);
+	}
+	return pid;
 }
 
 /* cohbuf's size limits, as a test found them. */
