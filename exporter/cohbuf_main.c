@@ -114,7 +114,7 @@ static int __init cohbuf_init(void)
 	cohbuf_dev.pdev = pdev;
 	cohbuf_dev.misc.parent = &pdev->dev;
 
-	cohbuf_debugfs_init();
+	cohbuf_debugfs_init(&pdev->dev);
 
 	/* Last: from here on user space can allocate. */
 	ret = misc_register(&cohbuf_dev.misc);

@@ -175,8 +175,11 @@ struct cohbuf_imp_wait_data {
  *   (module parameters).
  * ``EOPNOTSUPP``
  *   the exporter's kernel mapping is I/O memory; or the exporter cannot
- *   map the buffer for a device that is not DMA-coherent (cohbuf's own
- *   buffers on such a device, as on Debian's arm64 kernels today).
+ *   map the buffer for this device without cache maintenance it will
+ *   never do (cohbuf refuses a %COHBUF_CACHE_WC buffer only where that
+ *   memory is cached by the CPU and the device is not coherent, or where
+ *   the device may need a bounce buffer; its %COHBUF_CACHE_CACHED buffers
+ *   and, on arm64, its %COHBUF_CACHE_WC ones import everywhere).
  * ``ENOMEM``
  *   out of memory.
  * ``EBUSY``
