@@ -176,10 +176,12 @@ struct cohbuf_imp_wait_data {
  * ``EOPNOTSUPP``
  *   the exporter's kernel mapping is I/O memory; or the exporter cannot
  *   map the buffer for this device without cache maintenance it will
- *   never do (cohbuf refuses a %COHBUF_CACHE_WC buffer only where that
- *   memory is cached by the CPU and the device is not coherent, or where
- *   the device may need a bounce buffer; its %COHBUF_CACHE_CACHED buffers
- *   and, on arm64, its %COHBUF_CACHE_WC ones import everywhere).
+ *   never do: cohbuf refuses a %COHBUF_CACHE_WC buffer for a
+ *   non-coherent device where the CPU caches that memory (a coherent
+ *   cohbuf device), and for a device that may be given a bounce buffer;
+ *   its %COHBUF_CACHE_CACHED buffers import on every device, and on a
+ *   non-coherent platform such as arm64 so do its %COHBUF_CACHE_WC ones
+ *   for a device that reaches all of memory.
  * ``ENOMEM``
  *   out of memory.
  * ``EBUSY``
