@@ -28,19 +28,6 @@
 #define PING_MS			20000
 #define SETTLE_SECONDS		10
 
-/* A line of /proc/meminfo in bytes, or -1. */
-static long long meminfo_bytes(const char *key)
-{
-	char line[256];
-	long long kib;
-
-	if (find_line("/proc/meminfo", key, line, sizeof(line)))
-		return -1;
-	if (sscanf(line + strlen(key), ": %lld kB", &kib) != 1)
-		return -1;
-	return kib * KIB;
-}
-
 /* /dev/kmsg positioned at its end: what the kernel logs from now on. */
 static int kmsg_open_at_end(void)
 {
