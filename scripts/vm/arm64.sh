@@ -68,15 +68,15 @@ arm64_sysroot() {
 	printf '%s\n' "$as_dir"
 }
 
-# arm64_make_selftests OUT [TARGETS...]: the selftests and the tool as
+# arm64_make DIR OUT [TARGETS...]: make in DIR (selftests or userspace)
 # static arm64 programs, against the sysroot's libdrm.
-arm64_make_selftests() {
+arm64_make() {
 	am_root=$(arm64_sysroot) || return 1
-	am_out=$1
-	shift
+	am_dir=$1 am_out=$2
+	shift 2
 	PKG_CONFIG_SYSROOT_DIR=$am_root \
 		PKG_CONFIG_LIBDIR=$am_root/usr/lib/aarch64-linux-gnu/pkgconfig \
-		make -s -C "$TOP/selftests" OUT="$am_out" CC="${ARM64_CROSS}gcc" \
+		make -s -C "$TOP/$am_dir" OUT="$am_out" CC="${ARM64_CROSS}gcc" \
 		AR="${ARM64_CROSS}ar" NM="${ARM64_CROSS}nm" "$@"
 }
 

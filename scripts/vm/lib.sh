@@ -292,26 +292,33 @@ linux_source_dir() {
 	printf '%s\n' "$dir"
 }
 
-# selftests_dir BUILD ARCH: where build_selftests puts the static test
-# programs for ARCH (with the tool, the list and the env file).
-selftests_dir() {
+# arch_dir BUILD ARCH DIR: where build_for puts DIR's programs for ARCH.
+arch_dir() {
 	if [ "$2" = amd64 ]; then
-		printf '%s\n' "$1/selftests"
+		printf '%s\n' "$1/$3"
 	else
-		printf '%s\n' "$1/$2/selftests"
+		printf '%s\n' "$1/$2/$3"
 	fi
 }
+# The static test programs for ARCH (with the tool, the list and the env file).
+selftests_dir() { arch_dir "$1" "$2" selftests; }
 
-# build_selftests BUILD ARCH [TARGETS...]: make the selftests for ARCH into
-# selftests_dir (for arm64 with the cross compiler and the arm64 sysroot).
-build_selftests() {
-	bs_out=$(selftests_dir "$1" "$2") bs_arch=$2
-	shift 2
-	if [ "$bs_arch" = arm64 ]; then
-		arm64_make_selftests "$bs_out" "$@"
+# build_for BUILD ARCH DIR [TARGETS...]: make DIR (selftests or userspace)
+# for ARCH into arch_dir (for arm64 with the cross compiler and the arm64
+# sysroot).  The selftests' build makes the user space next to them.
+build_for() {
+	bf_out=$(arch_dir "$1" "$2" "$3") bf_arch=$2 bf_dir=$3
+	shift 3
+	if [ "$bf_arch" = arm64 ]; then
+		arm64_make "$bf_dir" "$bf_out" "$@"
 	else
-		make -s -C "$TOP/selftests" OUT="$bs_out" "$@"
+		make -s -C "$TOP/$bf_dir" OUT="$bf_out" "$@"
 	fi
+}
+build_selftests() {
+	bs_build=$1 bs_arch=$2
+	shift 2
+	build_for "$bs_build" "$bs_arch" selftests "$@"
 }
 
 # The architectures of a list of kernel series, each once.
