@@ -14,6 +14,12 @@ export KERNELS DEMO_KERNEL
 
 # heap/ builds cohbuf_heap.ko only against kernels that export dma_heap_add().
 MODULE_DIRS := exporter importer heap
+# The one version number: dkms.conf's (the .pc files and debian/changelog
+# follow it; scripts/pkg-check compares them).
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+# What DKMS builds from: /usr/src/cohbuf-VERSION (install-dkms-source).
+DKMS_SOURCES := Kbuild dkms.conf $(wildcard include/*.h uapi/linux/*.h) \
+	$(foreach d,$(MODULE_DIRS),$(d)/Kbuild $(wildcard $(d)/*.[ch]))
 
 all: modules userspace selftests
 
@@ -41,6 +47,11 @@ load: modules
 
 unload:
 	rmmod cohbuf_importer cohbuf
+
+# The DKMS source tree, as the package cohbuf-dkms installs it.
+install-dkms-source:
+	@for f in $(DKMS_SOURCES); do \
+		install -D -m 0644 "$$f" "$(DESTDIR)/usr/src/cohbuf-$(VERSION)/$$f" || exit 1; done
 
 install-udev:
 	install -D -m 0644 udev/60-cohbuf.rules /etc/udev/rules.d/60-cohbuf.rules
@@ -118,5 +129,5 @@ help:
 		"(\"NAME=VALUE ...\" for them in the guests), DEBUG_FUZZ_SECONDS" \
 		"(per fuzz run on the debug kernel, default 10)"
 
-.PHONY: all modules userspace install-userspace selftests load unload install-udev check check-static check-vm \
+.PHONY: all modules userspace install-userspace install-dkms-source selftests load unload install-udev check check-static check-vm \
 	check-selftest-negative demo bench docs clean help
