@@ -165,8 +165,11 @@ sid_dkms_ready() {
 		[ -x "$SID_ROOT/usr/sbin/dkms" ] && exit 0
 		log "installing dkms in the sid chroot"
 		cp /etc/resolv.conf "$SID_ROOT/etc/resolv.conf" 2>/dev/null
-		DEBIAN_FRONTEND=noninteractive chroot "$SID_ROOT" apt-get -q install -y \
-			--no-install-recommends dkms >"$COHBUF_CACHE/chroot-sid-dkms.log" 2>&1 ||
+		set -- -o Acquire::Check-Valid-Until="$(host_apt_option Acquire::Check-Valid-Until true)" \
+			-o Acquire::Check-Date="$(host_apt_option Acquire::Check-Date true)"
+		{ chroot "$SID_ROOT" apt-get -q "$@" update &&
+			DEBIAN_FRONTEND=noninteractive chroot "$SID_ROOT" apt-get -q "$@" install -y \
+				--no-install-recommends dkms; } >"$COHBUF_CACHE/chroot-sid-dkms.log" 2>&1 ||
 			{ tail -n 20 "$COHBUF_CACHE/chroot-sid-dkms.log" >&2; die "cannot install dkms in the sid chroot"; }
 	) 9>"$COHBUF_CACHE/chroot-sid.lock"
 }
