@@ -27,7 +27,6 @@ UDEVRULESDIR ?= /etc/udev/rules.d
 MODPROBEDIR ?= /etc/modprobe.d
 DKMSSRCDIR := /usr/src/cohbuf-$(VERSION)
 MANPAGES := man1/cohbuf.1 man3/libcohbuf.3 man4/cohbuf.4
-export PREFIX
 # What DKMS builds from: DKMSSRCDIR (install-dkms-source).
 DKMS_SOURCES := Kbuild dkms.conf $(wildcard include/*.h uapi/linux/*.h) \
 	$(foreach d,$(MODULE_DIRS),$(d)/Kbuild $(wildcard $(d)/*.[ch]))
@@ -69,11 +68,13 @@ install-config:
 	install -D -m 0644 modprobe.d/cohbuf.conf $(DESTDIR)$(MODPROBEDIR)/cohbuf.conf
 
 # Without dkms: the modules built against KDIR into
-# /lib/modules/KVER/updates, then depmod.
+# INSTALL_MOD_PATH/lib/modules/KVER/updates, then depmod (kbuild skips it
+# without the System.map that Debian's headers lack).
 install-modules: modules
 	@for d in $(MODULE_DIRS); do \
 		$(MAKE) -C "$(KDIR)" M="$(CURDIR)/$$d" INSTALL_MOD_DIR=updates \
 			modules_install || exit 1; done
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) -a "$$(cat $(KDIR)/include/config/kernel.release)"
 
 selftests:
 	$(MAKE) -C selftests
