@@ -36,6 +36,27 @@ kerneldoc_verbosity = 1
 nitpicky = True
 nitpick_ignore = [('c:identifier', t) for t in ('dma_buf', 'size_t', 'u32')]
 
+# Two builds of one tree (scripts/docs): the HTML pages, and with "-t man"
+# the manual pages under man/, which pull in the same kernel-doc comments
+# and parameter tables, so that the two cannot disagree.  Each build
+# leaves the other's documents out (kernel-doc's declarations may appear
+# once per build).
+if tags.has('man'):
+    root_doc = 'man/index'
+    exclude_patterns = [f for f in os.listdir(os.path.dirname(__file__) or '.')
+                        if f.endswith('.rst')]
+else:
+    exclude_patterns = ['man']
+man_pages = [
+    ('man/cohbuf.1', 'cohbuf', 'allocate, fill, check and share cohbuf buffers',
+     'the cohbuf authors', 1),
+    ('man/libcohbuf.3', 'libcohbuf', 'C library for cohbuf buffers, the importer '
+     'and dma-buf fds', 'the cohbuf authors', 3),
+    ('man/cohbuf.4', 'cohbuf', 'coherent DMA-BUF exporter and test importer devices',
+     'the cohbuf authors', 4),
+]
+man_show_urls = False
+
 highlight_language = 'none'
 html_theme = 'alabaster'
 html_title = 'cohbuf documentation'

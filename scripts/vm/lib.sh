@@ -339,12 +339,12 @@ module_dirs() {
 
 # The .ko files build_modules made under OUT, in load order.
 module_files() {
-	for d in $(module_dirs); do
-		for ko in "$1/src/$d/"*.ko; do
-			[ -f "$ko" ] && printf '%s\n' "$ko"
-		done
-	done
-	return 0
+	cat "$1/modules.list"
+}
+
+# The version of cohbuf: dkms.conf's PACKAGE_VERSION.
+cohbuf_version() {
+	sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$TOP/dkms.conf"
 }
 
 # The directories a module build needs, copied to DEST (those that exist).
@@ -355,22 +355,22 @@ copy_module_sources() {
 	return 0
 }
 
-# build_modules KVER OUT [negative]: build our modules for one kernel in a
-# private copy of the sources under OUT/src (kbuild writes next to them).
+# build_modules KVER OUT [negative]: build our modules for one kernel with
+# dkms, as cohbuf-dkms does (scripts/vm/dkms-build; module_files lists
+# them), and for "negative" the modules of selftests/negative in a private
+# copy of the sources under OUT/src (kbuild writes next to them).
 build_modules() {
 	kver=$1 out=$2 what=${3:-}
+	mkdir -p "$out"
+	"$TOP/scripts/vm/dkms-build" "$kver" "$out" >"$out/modules.list" 2>"$out/build-dkms.log" ||
+		{ cat "$out/build-dkms.log"; return 1; }
 	rm -rf "$out/src" && mkdir -p "$out/src"
+	[ "$what" = negative ] || return 0
 	copy_module_sources "$out/src"
-	dirs=$(module_dirs)
-	if [ "$what" = negative ]; then
-		mkdir -p "$out/src/selftests"
-		cp -a "$TOP/selftests/negative" "$out/src/selftests/"
-		dirs="$dirs selftests/negative"
-	fi
-	for d in $dirs; do
-		kmake "$kver" "$out/src" "$d" -s modules >"$out/build-$(basename "$d").log" 2>&1 ||
-			{ cat "$out/build-$(basename "$d").log"; return 1; }
-	done
+	mkdir -p "$out/src/selftests"
+	cp -a "$TOP/selftests/negative" "$out/src/selftests/"
+	kmake "$kver" "$out/src" selftests/negative -s modules >"$out/build-negative.log" 2>&1 ||
+		{ cat "$out/build-negative.log"; return 1; }
 }
 
 . "$TOP/scripts/vm/sid.sh"

@@ -128,3 +128,21 @@ sid_chroot_ready() {
 		touch "$SID_ROOT/usr/src/.cohbuf-$kver"
 	) 9>"$COHBUF_CACHE/chroot-sid.lock"
 }
+
+# Make Debian's dkms exist in the sid chroot (scripts/vm/dkms-build runs it
+# there), serialised like sid_chroot_ready, which must have run before.
+sid_dkms_ready() {
+	[ -x "$SID_ROOT/usr/sbin/dkms" ] && return 0
+	(
+		flock 9
+		[ -x "$SID_ROOT/usr/sbin/dkms" ] && exit 0
+		log "installing dkms in the sid chroot"
+		cp /etc/resolv.conf "$SID_ROOT/etc/resolv.conf" 2>/dev/null
+		set -- -o Acquire::Check-Valid-Until="$(host_apt_option Acquire::Check-Valid-Until true)" \
+			-o Acquire::Check-Date="$(host_apt_option Acquire::Check-Date true)"
+		{ chroot "$SID_ROOT" apt-get -q "$@" update &&
+			DEBIAN_FRONTEND=noninteractive chroot "$SID_ROOT" apt-get -q "$@" install -y \
+				--no-install-recommends dkms; } >"$COHBUF_CACHE/chroot-sid-dkms.log" 2>&1 ||
+			{ tail -n 20 "$COHBUF_CACHE/chroot-sid-dkms.log" >&2; die "cannot install dkms in the sid chroot"; }
+	) 9>"$COHBUF_CACHE/chroot-sid.lock"
+}
