@@ -47,6 +47,9 @@ struct sg_table;
 struct sync_file;
 struct cohbuf_imp_engine;
 
+/* Most engines (module parameter "engines"). */
+#define COHBUF_IMP_MAX_ENGINES	8
+
 /*
  * A dma-buf attached and mapped for the importer device and vmapped for
  * the CPU, shared by all its imports; see importer_import.c.
@@ -73,6 +76,18 @@ struct cohbuf_imp_import {
 	unsigned int nents;		/* @mapping's */
 };
 
+/*
+ * The fence timeline of one context's jobs on one engine. Its seqnos are
+ * handed out under the engine's submit_lock, which also queues the jobs,
+ * so the timeline's seqno order is the engine's run order.
+ */
+struct cohbuf_imp_timeline {
+	u64 context;			/* dma_fence context */
+	u64 seqno;			/* last one handed out; under the
+					 * engine's submit_lock
+					 */
+};
+
 /* One open /dev/cohbuf-importer. */
 struct cohbuf_imp_ctx {
 	struct list_head node;		/* in the context list, under its lock */
@@ -82,7 +97,9 @@ struct cohbuf_imp_ctx {
 					 * lookups that take a reference
 					 */
 	struct mutex lock;		/* protects jobs and nr_jobs */
-	struct list_head jobs;		/* submitted, not yet reaped */
+	struct list_head jobs;		/* submitted, not yet reaped; in
+					 * id order
+					 */
 	unsigned int nr_jobs;		/* in @jobs or being submitted */
 	spinlock_t done_lock;		/* protects nr_done and every job's
 					 * state, status and checksum; taken
@@ -93,6 +110,8 @@ struct cohbuf_imp_ctx {
 	bool closing;			/* set once by release, read by the
 					 * jobs' work items with READ_ONCE
 					 */
+	struct cohbuf_imp_timeline timelines[COHBUF_IMP_MAX_ENGINES];
+	struct work_struct reap;	/* frees what close left behind */
 };
 
 enum cohbuf_imp_job_state {
@@ -115,7 +134,9 @@ struct cohbuf_imp_job {
 	struct work_struct work;	/* runs the job; queued on its
 					 * engine's ordered workqueue
 					 */
-	struct cohbuf_imp_ctx *ctx;	/* outlives the job: close waits */
+	struct cohbuf_imp_ctx *ctx;	/* outlives the job: close cancels
+					 * or waits for its work item
+					 */
 	struct cohbuf_imp_engine *eng;	/* runs the job */
 	struct dma_fence *fence;	/* our reference */
 	struct dma_fence **deps;	/* referenced; waited for by the engine */
@@ -207,19 +228,22 @@ struct sync_file *cohbuf_imp_job_submit(struct cohbuf_imp_job *job,
 					bool out_fence, u64 *id);
 int cohbuf_imp_wait(struct cohbuf_imp_ctx *ctx,
 		    struct cohbuf_imp_wait_data *data);
-void cohbuf_imp_jobs_drain(struct cohbuf_imp_ctx *ctx);
+void cohbuf_imp_jobs_cancel(struct cohbuf_imp_ctx *ctx);
+void cohbuf_imp_jobs_free(struct cohbuf_imp_ctx *ctx);
 bool cohbuf_imp_jobs_any_done(struct cohbuf_imp_ctx *ctx);
 void cohbuf_imp_job_info(const struct cohbuf_imp_job *job,
 			 struct cohbuf_imp_job_info *info);
 
 /* importer_engine.c */
 struct cohbuf_imp_engine *cohbuf_imp_engine_get(u32 index);
+void cohbuf_imp_engine_timelines_init(struct cohbuf_imp_timeline *tl);
 unsigned int cohbuf_imp_engine_index(const struct cohbuf_imp_engine *eng);
 int cohbuf_imp_engine_init(void);
 void cohbuf_imp_engine_exit(void);
 struct dma_fence *cohbuf_imp_fence_alloc(void);
 void cohbuf_imp_fence_put(struct dma_fence *fence);
 int cohbuf_imp_engine_publish(struct cohbuf_imp_engine *eng,
+			      struct cohbuf_imp_timeline *tl,
 			      struct dma_fence *fence,
 			      const struct cohbuf_imp_resvs *r,
 			      struct sync_file **sync,

@@ -28,8 +28,11 @@
  * in step 2 (no reservation lock needed), holds the engine for the job's
  * latency, has the engine perform the operation, signals the fence and
  * records the result. A job stays in its context until a WAIT reaps it or
- * the context is closed; close waits for the context's jobs, the ones not
- * yet started being cancelled when their turn comes.
+ * the context is closed. Close never waits behind other contexts' jobs:
+ * it takes the context's jobs that have not started off their engines'
+ * queues and signals them cancelled, waits only for its own running ones
+ * (which stop waiting for dependencies and latency at once), and leaves
+ * the freeing to a work item (see cohbuf_imp_jobs_cancel()).
  */
 
 #include <linux/dma-buf.h>
@@ -91,6 +94,7 @@ void cohbuf_imp_jobs_init(struct cohbuf_imp_ctx *ctx)
 	INIT_LIST_HEAD(&ctx->jobs);
 	spin_lock_init(&ctx->done_lock);
 	init_waitqueue_head(&ctx->wq);
+	cohbuf_imp_engine_timelines_init(ctx->timelines);
 }
 
 static int cohbuf_imp_submit_check_flags(const struct cohbuf_imp_submit_data *d)
@@ -151,7 +155,10 @@ static void cohbuf_imp_job_uncharge(struct cohbuf_imp_ctx *ctx)
 	mutex_unlock(&ctx->lock);
 }
 
-/* Process context only: dropping an import may take its resv lock. */
+/*
+ * Process context only, never an engine's: dropping an import may take
+ * its resv lock.
+ */
 static void cohbuf_imp_job_free(struct kref *ref)
 {
 	struct cohbuf_imp_job *job = container_of(ref, struct cohbuf_imp_job,
@@ -338,6 +345,17 @@ static void cohbuf_imp_job_finish(struct cohbuf_imp_job *job, int status,
 	spin_unlock(&ctx->done_lock);
 }
 
+/* Inside a fence-signalling section: signal the job's fence and record it. */
+static void cohbuf_imp_job_end(struct cohbuf_imp_job *job, int status,
+			       u32 checksum)
+{
+	if (status)
+		dma_fence_set_error(job->fence, status);
+	dma_fence_signal(job->fence);
+	cohbuf_imp_count(status);
+	cohbuf_imp_job_finish(job, status, checksum);
+}
+
 /*
  * The job's work item, run by its engine's ordered workqueue. The whole
  * job, dependency waits included, is one fence-signalling section, so
@@ -364,13 +382,8 @@ static void cohbuf_imp_job_run(struct work_struct *work)
 		ret = cohbuf_imp_job_hold(job);
 	if (!ret)
 		checksum = cohbuf_imp_job_execute(job);
-	if (ret)
-		dma_fence_set_error(job->fence, ret);
-	dma_fence_signal(job->fence);
+	cohbuf_imp_job_end(job, ret, checksum);
 	dma_fence_end_signalling(cookie);
-
-	cohbuf_imp_count(ret);
-	cohbuf_imp_job_finish(job, ret, checksum);
 }
 
 static struct cohbuf_imp_job *cohbuf_imp_job_alloc(struct cohbuf_imp_ctx *ctx,
@@ -535,6 +548,11 @@ static int cohbuf_imp_resvs_prepare(struct cohbuf_imp_job *job,
 	return 0;
 }
 
+static struct cohbuf_imp_timeline *cohbuf_imp_job_timeline(struct cohbuf_imp_job *job)
+{
+	return &job->ctx->timelines[cohbuf_imp_engine_index(job->eng)];
+}
+
 static int cohbuf_imp_job_queue(struct cohbuf_imp_job *job,
 				struct sync_file **sync)
 {
@@ -547,17 +565,27 @@ static int cohbuf_imp_job_queue(struct cohbuf_imp_job *job,
 		return ret;
 	ret = cohbuf_imp_resvs_prepare(job, &r);
 	if (!ret)
-		ret = cohbuf_imp_engine_publish(job->eng, job->fence, &r, sync,
+		ret = cohbuf_imp_engine_publish(job->eng, cohbuf_imp_job_timeline(job),
+						job->fence, &r, sync,
 						&job->work, &job->id);
 	cohbuf_imp_resvs_unlock(&r);
 	return ret;
 }
 
+/*
+ * In id order, which is each timeline's seqno order: two SUBMITs may list
+ * their jobs in the other order than they were numbered in.
+ */
 static void cohbuf_imp_job_list(struct cohbuf_imp_ctx *ctx,
 				struct cohbuf_imp_job *job)
 {
+	struct cohbuf_imp_job *prev;
+
 	mutex_lock(&ctx->lock);
-	list_add_tail(&job->node, &ctx->jobs);
+	list_for_each_entry_reverse(prev, &ctx->jobs, node)
+		if (prev->id < job->id)
+			break;
+	list_add(&job->node, &prev->node);
 	mutex_unlock(&ctx->lock);
 }
 
@@ -756,35 +784,49 @@ int cohbuf_imp_wait(struct cohbuf_imp_ctx *ctx,
 	return ret;
 }
 
-static bool cohbuf_imp_all_done(struct cohbuf_imp_ctx *ctx)
-{
-	bool done;
-
-	spin_lock(&ctx->done_lock);
-	done = ctx->nr_done == ctx->nr_jobs;
-	spin_unlock(&ctx->done_lock);
-	return done;
-}
-
 /**
- * cohbuf_imp_jobs_drain() - wait for and free every job of a context
- * @ctx: a context being closed; no ioctl can run on it any more
+ * cohbuf_imp_jobs_cancel() - end every job of a closing context
+ * @ctx: a context being closed; no ioctl can run on it any more, and
+ *	nobody else walks its job list
  *
- * Undoes cohbuf_imp_jobs_init() once the jobs are gone. Jobs that have
- * not started are cancelled by their work item when their turn comes,
- * and a running one stops waiting for its dependencies and its latency
- * at once, so this waits only for the jobs of other contexts queued
- * before ours on the same engines, each bounded by timeout_ms plus its
- * latency.
+ * Marks the context closing, which makes its running jobs stop waiting
+ * for their dependencies and latency. Each job that has not started is
+ * taken off its engine's queue; each one that has is waited for, which
+ * takes no longer than its operation (it was started: nothing else of
+ * another context is waited for). Then the jobs taken off are signalled
+ * -ECANCELED in id order: on each timeline (context and engine) they come
+ * after every job that ran, so seqno order is signalling order still.
+ * On return every fence of the context has signalled, and no work item
+ * refers to its jobs; cohbuf_imp_jobs_free() frees them.
  */
-void cohbuf_imp_jobs_drain(struct cohbuf_imp_ctx *ctx)
+void cohbuf_imp_jobs_cancel(struct cohbuf_imp_ctx *ctx)
 {
-	struct cohbuf_imp_job *job, *tmp;
+	struct cohbuf_imp_job *job;
+	bool cookie;
 
 	WRITE_ONCE(ctx->closing, true);
 	wake_up_all(&ctx->wq);
-	/* Bounded but possibly long: idle, so no hung-task report. */
-	wait_event_idle(ctx->wq, cohbuf_imp_all_done(ctx));
+	/* Takes a pending work item off its queue, or waits for it to end. */
+	list_for_each_entry(job, &ctx->jobs, node)
+		cancel_work_sync(&job->work);
+	cookie = dma_fence_begin_signalling();
+	list_for_each_entry(job, &ctx->jobs, node)
+		if (!cohbuf_imp_job_is_done(job))
+			cohbuf_imp_job_end(job, -ECANCELED, 0);
+	dma_fence_end_signalling(cookie);
+}
+
+/**
+ * cohbuf_imp_jobs_free() - free every job of a closed context
+ * @ctx: the context, after cohbuf_imp_jobs_cancel(); process context
+ *
+ * Undoes cohbuf_imp_jobs_init(). Dropping the jobs' imports may take
+ * their reservation locks.
+ */
+void cohbuf_imp_jobs_free(struct cohbuf_imp_ctx *ctx)
+{
+	struct cohbuf_imp_job *job, *tmp;
+
 	list_for_each_entry_safe(job, tmp, &ctx->jobs, node) {
 		list_del_init(&job->node);
 		cohbuf_imp_job_put(job);

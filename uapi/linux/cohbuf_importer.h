@@ -15,6 +15,16 @@
  * structures, their growth, padding and flags, the ioctl numbers and the
  * errors every ioctl can return follow the cohbuf uapi conventions of
  * linux/cohbuf.h.
+ *
+ * Each context has a fence timeline of its own on each engine: the
+ * fences of one context's jobs on one engine signal in submission order,
+ * but are not ordered against other contexts' fences. Closing a context
+ * (which includes the exit of its process, even by SIGKILL) waits only for
+ * its own jobs that have started, which stop waiting for their
+ * dependencies and latency at once; its jobs that have not started are
+ * cancelled, their fences signalled with -ECANCELED. When close() returns
+ * every fence of the context has signalled; jobs of other contexts are
+ * not affected.
  */
 #ifndef _UAPI_LINUX_COHBUF_IMPORTER_H
 #define _UAPI_LINUX_COHBUF_IMPORTER_H
@@ -136,8 +146,7 @@ struct cohbuf_imp_submit_data {
  * @flags:	in: must be 0
  * @status:	out: 0 if the job succeeded, else a negative errno:
  *		-ETIMEDOUT (a dependency did not signal within timeout_ms),
- *		-ECANCELED (a dependency signalled an error, or the context
- *		was closed before the job ran)
+ *		-ECANCELED (a dependency signalled an error)
  * @checksum:	out: CHECKSUM result if @status is 0, else 0
  * @pad:	must be 0
  */
