@@ -8,6 +8,8 @@
  *     -> importer_ioctl.c (copy-in, copy-out, fd install)
  *       -> importer_job.c (jobs) -> importer_import.c (imports)
  *                                -> importer_engine.c (engines, fences)
+ *     -> importer_limits.c (a leaf: per-file and per-user limits, also
+ *        called by the job and import files)
  *     -> importer_debugfs.c (a leaf: reads jobs through the job file)
  *
  * Lock order, outermost first:
@@ -20,7 +22,8 @@
  * the wait queue's lock is taken under ctx->done_lock.
  * cohbuf_imp_maps_lock (importer_import.c) nests outside the dma_resv
  * locks the exporter's attach, map and vmap take, and is never taken with
- * any of the others held.
+ * any of the others held. cohbuf_imp_limits_lock (importer_limits.c) is
+ * innermost: nothing is taken under it.
  */
 #ifndef COHBUF_IMPORTER_H
 #define COHBUF_IMPORTER_H
@@ -46,6 +49,16 @@ struct dma_resv;
 struct sg_table;
 struct sync_file;
 struct cohbuf_imp_engine;
+struct cohbuf_imp_user;
+struct file;
+
+/* What cohbuf_imp_charge() counts, per open file and per user. */
+enum cohbuf_imp_kind {
+	COHBUF_IMP_CONTEXT,		/* an open file */
+	COHBUF_IMP_JOB,			/* a job not yet reaped */
+	COHBUF_IMP_IMPORT,		/* a live handle */
+	COHBUF_IMP_NR_KINDS
+};
 
 /* Most engines (module parameter "engines"). */
 #define COHBUF_IMP_MAX_ENGINES	8
@@ -96,11 +109,10 @@ struct cohbuf_imp_ctx {
 	struct xarray imports;		/* handle -> import; xa_lock protects
 					 * lookups that take a reference
 					 */
-	struct mutex lock;		/* protects jobs and nr_jobs */
+	struct mutex lock;		/* protects jobs */
 	struct list_head jobs;		/* submitted, not yet reaped; in
 					 * id order
 					 */
-	unsigned int nr_jobs;		/* in @jobs or being submitted */
 	spinlock_t done_lock;		/* protects nr_done and every job's
 					 * state, status and checksum; taken
 					 * only in importer_job.c
@@ -112,6 +124,12 @@ struct cohbuf_imp_ctx {
 					 */
 	struct cohbuf_imp_timeline timelines[COHBUF_IMP_MAX_ENGINES];
 	struct work_struct reap;	/* frees what close left behind */
+	struct cohbuf_imp_user *user;	/* charged with what we hold */
+	bool unlimited;			/* CAP_SYS_RESOURCE at open: no
+					 * per-user limits
+					 */
+	/* under cohbuf_imp_limits_lock */
+	unsigned int charged[COHBUF_IMP_NR_KINDS];
 };
 
 enum cohbuf_imp_job_state {
@@ -250,6 +268,12 @@ int cohbuf_imp_engine_publish(struct cohbuf_imp_engine *eng,
 			      struct work_struct *work, u64 *id);
 u32 cohbuf_imp_engine_execute(const struct cohbuf_imp_op *op);
 const char *cohbuf_imp_op_name(u32 op);
+
+/* importer_limits.c */
+int cohbuf_imp_limits_attach(struct cohbuf_imp_ctx *ctx, struct file *file);
+void cohbuf_imp_limits_detach(struct cohbuf_imp_ctx *ctx);
+int cohbuf_imp_charge(struct cohbuf_imp_ctx *ctx, enum cohbuf_imp_kind kind);
+void cohbuf_imp_uncharge(struct cohbuf_imp_ctx *ctx, enum cohbuf_imp_kind kind);
 
 /* importer_debugfs.c */
 void cohbuf_imp_debugfs_init(void);

@@ -9,7 +9,7 @@
  *
  * SUBMIT, in order:
  *  1. cohbuf_imp_job_create(): check the arguments, count the job against
- *     max_jobs, look up the handles and the in-fence (all of which may
+ *     the limits (importer_limits.c), look up the handles and the in-fence (all of which may
  *     fail);
  *  2. cohbuf_imp_job_submit(): lock the reservation objects of the buffers
  *     (ww_mutex protocol), reserve a fence slot in each and collect, as
@@ -57,7 +57,6 @@
 #define COHBUF_IMP_DEFAULT_TIMEOUT_MS	5000
 /* Largest timeout_ms used, whatever the parameter says. */
 #define COHBUF_IMP_MAX_TIMEOUT_MS	60000
-#define COHBUF_IMP_DEFAULT_MAX_JOBS	1024
 
 static unsigned int timeout_ms = COHBUF_IMP_DEFAULT_TIMEOUT_MS;
 module_param(timeout_ms, uint, 0644);
@@ -71,12 +70,6 @@ module_param(latency_ms, uint, 0644);
 MODULE_PARM_DESC(latency_ms,
 		 "Time in ms a job keeps its engine busy unless it sets its own (default 0, at most "
 		 __stringify(COHBUF_IMP_MAX_LATENCY_MS) ")");
-
-static unsigned int max_jobs = COHBUF_IMP_DEFAULT_MAX_JOBS;
-module_param(max_jobs, uint, 0644);
-MODULE_PARM_DESC(max_jobs,
-		 "Unreaped jobs per open file (default "
-		 __stringify(COHBUF_IMP_DEFAULT_MAX_JOBS) ")");
 
 static const char *const cohbuf_imp_state_names[] = {
 	[COHBUF_IMP_JOB_QUEUED] = "queued",
@@ -133,26 +126,6 @@ static int cohbuf_imp_submit_check_op(const struct cohbuf_imp_submit_data *d)
 	default:
 		return -EINVAL;
 	}
-}
-
-static int cohbuf_imp_job_charge(struct cohbuf_imp_ctx *ctx)
-{
-	int ret = 0;
-
-	mutex_lock(&ctx->lock);
-	if (ctx->nr_jobs >= READ_ONCE(max_jobs))
-		ret = -EBUSY;
-	else
-		ctx->nr_jobs++;
-	mutex_unlock(&ctx->lock);
-	return ret;
-}
-
-static void cohbuf_imp_job_uncharge(struct cohbuf_imp_ctx *ctx)
-{
-	mutex_lock(&ctx->lock);
-	ctx->nr_jobs--;
-	mutex_unlock(&ctx->lock);
 }
 
 /*
@@ -593,14 +566,14 @@ static void cohbuf_imp_job_list(struct cohbuf_imp_ctx *ctx,
  * cohbuf_imp_job_cancel() - drop a job that was never queued
  * @job: from cohbuf_imp_job_create()
  *
- * Also gives back its charge against max_jobs.
+ * Also gives back its charge against the job limits.
  */
 void cohbuf_imp_job_cancel(struct cohbuf_imp_job *job)
 {
 	struct cohbuf_imp_ctx *ctx = job->ctx;
 
 	cohbuf_imp_job_put(job);
-	cohbuf_imp_job_uncharge(ctx);
+	cohbuf_imp_uncharge(ctx, COHBUF_IMP_JOB);
 }
 
 /**
@@ -621,7 +594,7 @@ struct cohbuf_imp_job *cohbuf_imp_job_create(struct cohbuf_imp_ctx *ctx,
 	ret = cohbuf_imp_submit_check_flags(d) ?: cohbuf_imp_submit_check_op(d);
 	if (ret)
 		return ERR_PTR(ret);
-	ret = cohbuf_imp_job_charge(ctx);
+	ret = cohbuf_imp_charge(ctx, COHBUF_IMP_JOB);
 	if (ret)
 		return ERR_PTR(ret);
 	job = cohbuf_imp_job_alloc(ctx, d);
@@ -638,7 +611,7 @@ err_cancel:
 	cohbuf_imp_job_cancel(job);
 	return ERR_PTR(ret);
 err_uncharge:
-	cohbuf_imp_job_uncharge(ctx);
+	cohbuf_imp_uncharge(ctx, COHBUF_IMP_JOB);
 	return ERR_PTR(ret);
 }
 
@@ -708,13 +681,12 @@ static int cohbuf_imp_job_reap(struct cohbuf_imp_ctx *ctx,
 
 	mutex_lock(&ctx->lock);
 	listed = !list_empty(&job->node);
-	if (listed) {
+	if (listed)
 		list_del_init(&job->node);
-		ctx->nr_jobs--;
-	}
 	mutex_unlock(&ctx->lock);
 	if (!listed)
 		return -ENOENT;
+	cohbuf_imp_uncharge(ctx, COHBUF_IMP_JOB);
 
 	spin_lock(&ctx->done_lock);
 	ctx->nr_done--;
@@ -831,7 +803,6 @@ void cohbuf_imp_jobs_free(struct cohbuf_imp_ctx *ctx)
 		list_del_init(&job->node);
 		cohbuf_imp_job_put(job);
 	}
-	ctx->nr_jobs = 0;
 	ctx->nr_done = 0;
 	mutex_destroy(&ctx->lock);
 }

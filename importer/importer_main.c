@@ -65,11 +65,17 @@ static int cohbuf_imp_fop_open(struct inode *inode, struct file *file)
 						      struct cohbuf_imp_device,
 						      misc);
 	struct cohbuf_imp_ctx *ctx;
+	int ret;
 
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
 	ctx->dev = &idev->pdev->dev;
+	ret = cohbuf_imp_limits_attach(ctx, file);
+	if (ret) {
+		kfree(ctx);
+		return ret;
+	}
 	ctx->id = atomic64_inc_return(&cohbuf_imp_last_ctx_id);
 	cohbuf_imp_imports_init(ctx);
 	cohbuf_imp_jobs_init(ctx);
@@ -109,6 +115,7 @@ static int cohbuf_imp_fop_release(struct inode *inode, struct file *file)
 	mutex_unlock(&cohbuf_imp_contexts_lock);
 
 	cohbuf_imp_jobs_cancel(ctx);
+	cohbuf_imp_limits_detach(ctx);
 	__module_get(THIS_MODULE);	/* the file's goes when we return */
 	INIT_WORK(&ctx->reap, cohbuf_imp_ctx_reap);
 	queue_work(cohbuf_imp_reap_wq, &ctx->reap);
