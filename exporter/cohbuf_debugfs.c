@@ -3,7 +3,12 @@
  * cohbuf: /sys/kernel/debug/cohbuf/{buffers,stats}.
  *
  * buffers: one line per live buffer, space separated key=value pairs:
- *   id=1 size=4096 chunks=1 cache=cached attachments=0 mmaps=0 name=foo
+ *   id=1 size=4096 chunks=1 cache=cached attachments=0 mmaps=0 pid=42
+ *   uid=0 cgroup=1 name=foo
+ * pid, uid and cgroup name the task that allocated the buffer, whose
+ * memory cgroup its memory is charged to: its thread group id and real
+ * uid in the initial namespaces, and the id of its cgroup2 cgroup (the
+ * inode number of the cgroup's directory), as they were at allocation.
  * The name is last; whitespace and backslashes in it are octal-escaped,
  * so every buffer stays on one line even after DMA_BUF_SET_NAME.
  * stats: one "key: value" line per counter of struct cohbuf_stats.
@@ -40,10 +45,12 @@ static void cohbuf_show_buffer(struct seq_file *m,
 		strscpy(name, buf->dmabuf->name, sizeof(name));
 	spin_unlock(&buf->dmabuf->name_lock);
 
-	seq_printf(m, "id=%llu size=%zu chunks=%u cache=%s attachments=%d mmaps=%d name=",
+	seq_printf(m, "id=%llu size=%zu chunks=%u cache=%s attachments=%d mmaps=%d ",
 		   buf->id, buf->size, buf->nr_chunks,
 		   cohbuf_cache_name(buf->cache_mode),
 		   atomic_read(&buf->attachments), atomic_read(&buf->mmaps));
+	seq_printf(m, "pid=%d uid=%u cgroup=%llu name=", buf->owner_pid,
+		   buf->owner_uid, buf->owner_cgroup);
 	seq_escape(m, name, " \t\n\\");
 	seq_putc(m, '\n');
 }

@@ -22,9 +22,13 @@ struct page;
 /*
  * For every allocation whose size user space controls: it fails with
  * -ENOMEM, without a page-allocation-failure warning and without invoking
- * the OOM killer, however large it is.
+ * the OOM killer (the memory cgroup's neither), however large it is; and
+ * it is charged to the allocating task's memory cgroup. Through
+ * dma_alloc_attrs() the charge reaches every chunk that dma-direct takes
+ * from the page allocator (remapped ones too); pages from a CMA area are
+ * not charged, as cma_alloc() charges no cgroup.
  */
-#define COHBUF_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
+#define COHBUF_GFP	(GFP_KERNEL_ACCOUNT | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 
 /* One dma_alloc_attrs() allocation; a buffer is a sequence of them. */
 struct cohbuf_chunk {
@@ -53,6 +57,10 @@ struct cohbuf_buffer {
 	unsigned int cap_chunks; /* allocated length of @chunks */
 	atomic_t attachments;	/* live dma-buf attachments */
 	atomic_t mmaps;		/* user VMAs mapping the buffer */
+	/* Who allocated it, for debugfs: the task its memory is charged to. */
+	pid_t owner_pid;	/* thread group, in the initial namespace */
+	uid_t owner_uid;	/* real uid, in the initial namespace */
+	u64 owner_cgroup;	/* cgroup2 id (its directory's inode), or 0 */
 };
 
 /* Validated ALLOC request, from the ioctl or cohbuf_alloc_dmabuf(). */
