@@ -141,10 +141,11 @@ enum cohbuf_imp_job_state {
 /*
  * A job. Its parameters are fixed at submission. Its fence has its own
  * lifetime: it may outlive the job in reservation objects and sync_files.
- * The job is freed only in process context (WAIT or close), never by its
- * work item, so dropping its imports never takes a reservation lock on
- * the signalling path. Only importer_job.c reads or writes its fields,
- * but for debugfs walking @node under ctx->lock.
+ * The job is freed only in process context (WAIT, or the work item that
+ * frees a closed context), never by its engine's work item, so dropping
+ * its imports never takes a reservation lock on the signalling path.
+ * Only importer_job.c reads or writes its fields, but for debugfs walking
+ * @node under ctx->lock.
  */
 struct cohbuf_imp_job {
 	struct kref ref;		/* ctx->jobs, and each WAIT in progress */

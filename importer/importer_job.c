@@ -300,9 +300,10 @@ static void cohbuf_imp_count(int status)
 }
 
 /*
- * Hand the result to the context. The wake-up happens under done_lock:
- * close waits until every job is done, then frees the jobs and the
- * context, so neither may be touched once done_lock is released.
+ * Hand the result to the context. The wake-up happens under done_lock,
+ * and nothing touches the job or the context after it: a WAIT may reap
+ * the job as soon as done_lock is released. Close waits for the work
+ * item as a whole (cancel_work_sync()).
  */
 static void cohbuf_imp_job_finish(struct cohbuf_imp_job *job, int status,
 				  u32 checksum)
