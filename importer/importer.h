@@ -207,9 +207,10 @@ struct cohbuf_imp_job_info {
 	int status;
 };
 
-/* Counters for debugfs: monotonic, but for @mappings. */
+/* Counters for debugfs: monotonic, but for @mappings and @closing. */
 struct cohbuf_imp_stats {
 	atomic64_t mappings;		/* live: dma-bufs mapped for the device */
+	atomic64_t closing;		/* live: closed contexts not yet freed */
 	atomic64_t imports;
 	atomic64_t releases;
 	atomic64_t submitted;

@@ -25,6 +25,7 @@
 
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -90,6 +91,9 @@ static int cohbuf_imp_fop_open(struct inode *inode, struct file *file)
 /*
  * The module reference taken by release is dropped last: module exit
  * destroys the workqueue, which waits for this function to return.
+ * A kernel thread's last fput() of a dma-buf is deferred to a work item;
+ * flushing it lets the buffers this context held last be released here,
+ * before "closing" in debugfs drops.
  */
 static void cohbuf_imp_ctx_reap(struct work_struct *work)
 {
@@ -99,6 +103,8 @@ static void cohbuf_imp_ctx_reap(struct work_struct *work)
 	cohbuf_imp_jobs_free(ctx);
 	cohbuf_imp_imports_drop(ctx);
 	kfree(ctx);
+	flush_delayed_fput();
+	atomic64_dec(&cohbuf_imp_stats.closing);
 	module_put(THIS_MODULE);
 }
 
@@ -117,6 +123,7 @@ static int cohbuf_imp_fop_release(struct inode *inode, struct file *file)
 	cohbuf_imp_jobs_cancel(ctx);
 	cohbuf_imp_limits_detach(ctx);
 	__module_get(THIS_MODULE);	/* the file's goes when we return */
+	atomic64_inc(&cohbuf_imp_stats.closing);
 	INIT_WORK(&ctx->reap, cohbuf_imp_ctx_reap);
 	queue_work(cohbuf_imp_reap_wq, &ctx->reap);
 	return 0;

@@ -12,7 +12,7 @@
  * the child's buffers and fall as it closes them; and the exporter's
  * debugfs must name the child as the buffers' allocator. The test skips,
  * saying why, where the kernel has no cgroup2 memory controller (the
- * debug kernel is built without CONFIG_MEMCG).
+ * debug kernel is built without cgroups).
  */
 
 #include <signal.h>
@@ -40,7 +40,7 @@
 struct memcg_report {
 	int bufs;			/* buffers allocated before the failure */
 	int err;			/* the failure's errno, 0 if none */
-	uint64_t first_id;		/* the first buffer's id */
+	__u64 first_id;			/* the first buffer's id */
 	long long before, full, half, empty;	/* memory.current */
 	int ready;			/* the child holds all its buffers */
 	int go;				/* the test has looked: free them */
@@ -73,6 +73,8 @@ FIXTURE_SETUP(memcg)
 
 	if (access(COHBUF_DEV, F_OK))
 		SKIP(return, "cohbuf is not loaded");
+	if (access(CG_ROOT, F_OK))
+		SKIP(return, "the kernel has no cgroups (CONFIG_CGROUPS): no %s", CG_ROOT);
 	if (access(CG_ROOT "/cgroup.controllers", F_OK)) {
 		if (mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL))
 			SKIP(return, "cannot mount cgroup2 on %s: %s", CG_ROOT, strerror(errno));
@@ -115,6 +117,7 @@ static void memcg_child(const char *dir, struct memcg_report *r)
 {
 	struct cohbuf_buffer_desc desc = { .size = MEMCG_STEP };
 	int dev, fds[MEMCG_MAX_BUFS], i, fd;
+	struct cohbuf_info_data info;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* out of the cgroup with the test */
 	if (memcg_write(dir, "cgroup.procs", "0"))
@@ -124,13 +127,15 @@ static void memcg_child(const char *dir, struct memcg_report *r)
 		_exit(11);
 	r->before = memcg_current(dir);
 	for (i = 0; i < MEMCG_MAX_BUFS; i++) {
-		fd = cohbuf_exporter_alloc(dev, &desc, i ? NULL : &r->first_id);
+		fd = cohbuf_exporter_alloc(dev, &desc, NULL);
 		if (fd < 0) {
 			r->err = -fd;
 			break;
 		}
 		fds[i] = fd;
 	}
+	if (i && !cohbuf_exporter_info(dev, fds[0], &info, NULL, 0))
+		r->first_id = info.id;
 	r->bufs = i;
 	r->full = memcg_current(dir);
 	__atomic_store_n(&r->ready, 1, __ATOMIC_RELEASE);
@@ -161,8 +166,9 @@ TEST_F_TIMEOUT(memcg, buffers_are_charged_to_the_allocating_cgroup, 120)
 	memcg_wait(&r->ready);
 	ASSERT_TRUE(r->ready) TH_LOG("the child did not get to its limit");
 	bytes = (long long)r->bufs * MEMCG_STEP;
-	ksft_print_msg("memory.max %llu MiB: %d buffers of 1 MiB, then %s; memory.current %lld -> %lld KiB\n",
-		       MEMCG_LIMIT / MIB, r->bufs, r->err ? strerror(r->err) : "no failure",
+	ksft_print_msg("memory.max %llu MiB: %d buffers of 1 MiB, then %s\n",
+		       MEMCG_LIMIT / MIB, r->bufs, r->err ? strerror(r->err) : "no failure");
+	ksft_print_msg("memory.current %lld KiB before them, %lld KiB with them\n",
 		       r->before / 1024, r->full / 1024);
 	/* Refused at the cgroup's limit, with ENOMEM, not far below it. */
 	EXPECT_EQ(ENOMEM, r->err);

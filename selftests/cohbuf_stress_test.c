@@ -671,7 +671,7 @@ TEST_F_TIMEOUT(behind, killed_process_exits_at_once, 90)
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	a_left = BEHIND_A_JOBS * BEHIND_A_MS / 1000.0 - (killed_at - queued_at);
 	bound = variant->running_ms / 1000.0 + BEHIND_SLACK_S;
-	ksft_print_msg("killed behind %.1f s of another context's queue: exited in %.3f s (bound %.1f s)\n",
+	ksft_print_msg("killed behind %.1f s of A's queue: exit took %.3f s (bound %.1f s)\n",
 		       a_left, exit_s, bound);
 	/* Or the test could not tell waiting for A from not waiting. */
 	ASSERT_LT(bound + 1.0, a_left);

@@ -657,7 +657,8 @@ static void hold_many(struct __test_metadata *_metadata, int n, int per_ctx, int
 		close(lim.buf);
 	if (lim.dev)
 		close(lim.dev);
-	lim.buf = lim.dev = 0;
+	lim.buf = 0;
+	lim.dev = 0;
 }
 
 static void other_user_contexts(struct __test_metadata *_metadata)

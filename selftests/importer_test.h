@@ -118,19 +118,17 @@ static inline int fd_ready(int fd, short events)
 
 /*
  * Wait up to @seconds until no closed context is left for the importer to
- * free: a work item drops a closed context's imports (and so perhaps the
- * last reference to their buffers) a moment after close() or a process's
- * exit. Then every live import is a handle of an open context, listed in
- * debugfs. 0, or -1 if it did not happen in time.
+ * free (debugfs stats "closing" is 0): a work item drops a closed
+ * context's imports, and with them perhaps the last reference to their
+ * buffers, a moment after close() or a process's exit. 0, or -1 if it
+ * did not happen in time.
  */
 static inline int test_importer_reaped(double seconds)
 {
-	const char *st = IMPORTER_DEBUGFS "/stats";
 	double start = monotonic_s();
 	struct timespec pause = { 0, 10 * 1000 * 1000 };
 
-	while (read_number(st, "imports") - read_number(st, "releases") !=
-	       test_count_lines(IMPORTER_DEBUGFS "/imports", NULL)) {
+	while (read_number(IMPORTER_DEBUGFS "/stats", "closing") != 0) {
 		if (monotonic_s() - start > seconds)
 			return -1;
 		nanosleep(&pause, NULL);
