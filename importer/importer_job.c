@@ -764,11 +764,12 @@ int cohbuf_imp_wait(struct cohbuf_imp_ctx *ctx,
  *
  * Marks the context closing, which makes its running jobs stop waiting
  * for their dependencies and latency. Each job that has not started is
- * taken off its engine's queue; each one that has is waited for, which
- * takes no longer than its operation (it was started: nothing else of
- * another context is waited for). Then the jobs taken off are signalled
- * -ECANCELED in id order: on each timeline (context and engine) they come
- * after every job that ran, so seqno order is signalling order still.
+ * taken off its engine's queue, newest first; each one that has is
+ * waited for, which takes no longer than its operation (it was started:
+ * nothing else of another context is waited for). Then the jobs taken
+ * off are signalled -ECANCELED in id order: on each timeline (context
+ * and engine) they come after every job that ran, so seqno order is
+ * signalling order still.
  * On return every fence of the context has signalled, and no work item
  * refers to its jobs; cohbuf_imp_jobs_free() frees them.
  */
@@ -779,8 +780,12 @@ void cohbuf_imp_jobs_cancel(struct cohbuf_imp_ctx *ctx)
 
 	WRITE_ONCE(ctx->closing, true);
 	wake_up_all(&ctx->wq);
-	/* Takes a pending work item off its queue, or waits for it to end. */
-	list_for_each_entry(job, &ctx->jobs, node)
+	/*
+	 * Take each pending work item off its queue, or wait for it to end;
+	 * the last one first: once a job is off, no later one of its
+	 * timeline is left to start (and signal) before it is signalled.
+	 */
+	list_for_each_entry_reverse(job, &ctx->jobs, node)
 		cancel_work_sync(&job->work);
 	cookie = dma_fence_begin_signalling();
 	list_for_each_entry(job, &ctx->jobs, node)
