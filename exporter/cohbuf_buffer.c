@@ -5,13 +5,19 @@
  * A buffer is charged against max_total_bytes before its memory is
  * allocated, is put on the global list once exported, and is taken off
  * the list, freed and uncharged by the dma-buf release callback. From the
- * moment dma_buf_export() succeeds the dma-buf owns the buffer.
+ * moment dma_buf_export() succeeds the dma-buf owns the buffer. Its
+ * memory is charged to the memory cgroup of the task that allocates it
+ * (COHBUF_GFP), and the buffer records that task for debugfs.
  */
 
+#include <linux/cgroup.h>
+#include <linux/cred.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/moduleparam.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -87,16 +93,32 @@ static void cohbuf_unregister(struct cohbuf_buffer *buf)
 	mutex_unlock(&cohbuf_state.lock);
 }
 
+/* The cgroup2 id of the current task's cgroup, or 0 without cgroups. */
+static u64 cohbuf_current_cgroup(void)
+{
+	u64 id = 0;
+
+#ifdef CONFIG_CGROUPS
+	rcu_read_lock();
+	id = cgroup_id(task_dfl_cgroup(current));
+	rcu_read_unlock();
+#endif
+	return id;
+}
+
 static struct cohbuf_buffer *cohbuf_buffer_create(struct device *dev,
 						  const struct cohbuf_request *req)
 {
 	struct cohbuf_buffer *buf;
 	int ret;
 
-	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 	INIT_LIST_HEAD(&buf->node);
+	buf->owner_pid = task_tgid_nr(current);
+	buf->owner_uid = from_kuid_munged(&init_user_ns, current_uid());
+	buf->owner_cgroup = cohbuf_current_cgroup();
 	buf->dev = dev;
 	buf->size = req->size;
 	buf->flags = req->flags;

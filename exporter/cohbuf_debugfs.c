@@ -4,12 +4,17 @@
  *
  * buffers: one line per live buffer, space separated key=value pairs:
  *   id=1 size=4096 chunks=1 cache=cached attachments=0 mmaps=0
- *   cpu_map=cached dev_sync=dma-api synced_cpu=0 synced_dev=4096 name=foo
+ *   cpu_map=cached dev_sync=dma-api synced_cpu=0 synced_dev=4096 pid=42
+ *   uid=0 cgroup=1 name=foo
  * (one line). cpu_map is what cohbuf chose for every CPU mapping of the
  * buffer (cohbuf_cpu_map_name()); dev_sync is "dma-api" if importers'
  * mappings are synced through the DMA API, "none" if they skip the CPU
  * sync; synced_cpu and synced_dev count the bytes passed to the DMA API's
- * sync calls. The name is last; whitespace and backslashes in it are
+ * sync calls. pid, uid and cgroup name the task that allocated the buffer,
+ * whose memory cgroup its memory is charged to: its thread group id and
+ * real uid in the initial namespaces, and the id of its cgroup2 cgroup
+ * (the inode number of the cgroup's directory), as they were at
+ * allocation. The name is last; whitespace and backslashes in it are
  * octal-escaped, so every buffer stays on one line even after
  * DMA_BUF_SET_NAME.
  * stats: one "key: value" line per counter of struct cohbuf_stats.
@@ -53,11 +58,13 @@ static void cohbuf_show_buffer(struct seq_file *m,
 		   buf->id, buf->size, buf->nr_chunks,
 		   cohbuf_cache_name(buf->cache_mode),
 		   atomic_read(&buf->attachments), atomic_read(&buf->mmaps));
-	seq_printf(m, "cpu_map=%s dev_sync=%s synced_cpu=%lld synced_dev=%lld name=",
+	seq_printf(m, "cpu_map=%s dev_sync=%s synced_cpu=%lld synced_dev=%lld ",
 		   cohbuf_cpu_map_name(buf),
 		   cohbuf_buffer_streaming(buf) ? "dma-api" : "none",
 		   (long long)atomic64_read(&buf->synced_cpu),
 		   (long long)atomic64_read(&buf->synced_dev));
+	seq_printf(m, "pid=%d uid=%u cgroup=%llu name=", buf->owner_pid,
+		   buf->owner_uid, buf->owner_cgroup);
 	seq_escape(m, name, " \t\n\\");
 	seq_putc(m, '\n');
 }

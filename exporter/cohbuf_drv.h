@@ -23,9 +23,13 @@ struct page;
 /*
  * For every allocation whose size user space controls: it fails with
  * -ENOMEM, without a page-allocation-failure warning and without invoking
- * the OOM killer, however large it is.
+ * the OOM killer (the memory cgroup's neither), however large it is; and
+ * it is charged to the allocating task's memory cgroup. Through
+ * dma_alloc_attrs() the charge reaches every chunk that dma-direct takes
+ * from the page allocator (remapped ones too); pages from a CMA area are
+ * not charged, as cma_alloc() charges no cgroup.
  */
-#define COHBUF_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
+#define COHBUF_GFP	(GFP_KERNEL_ACCOUNT | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 
 /*
  * One physically contiguous allocation; a buffer is a sequence of them.
@@ -82,6 +86,10 @@ struct cohbuf_buffer {
 	struct list_head maps;	/* live struct cohbuf_mapping */
 	atomic64_t synced_cpu;	/* bytes passed to dma_sync_*_for_cpu() */
 	atomic64_t synced_dev;	/* bytes passed to dma_sync_*_for_device() */
+	/* Who allocated it, for debugfs: the task its memory is charged to. */
+	pid_t owner_pid;	/* thread group, in the initial namespace */
+	uid_t owner_uid;	/* real uid, in the initial namespace */
+	u64 owner_cgroup;	/* cgroup2 id (its directory's inode), or 0 */
 };
 
 /* Validated ALLOC request, from the ioctl or cohbuf_alloc_dmabuf(). */

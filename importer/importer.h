@@ -8,6 +8,8 @@
  *     -> importer_ioctl.c (copy-in, copy-out, fd install)
  *       -> importer_job.c (jobs) -> importer_import.c (imports)
  *                                -> importer_engine.c (engines, fences)
+ *     -> importer_limits.c (a leaf: per-file and per-user limits, also
+ *        called by the job and import files)
  *     -> importer_debugfs.c (a leaf: reads jobs through the job file)
  *
  * Lock order, outermost first:
@@ -20,7 +22,8 @@
  * the wait queue's lock is taken under ctx->done_lock.
  * cohbuf_imp_maps_lock (importer_import.c) nests outside the dma_resv
  * locks the exporter's attach, map and vmap take, and is never taken with
- * any of the others held.
+ * any of the others held. cohbuf_imp_limits_lock (importer_limits.c) is
+ * innermost: nothing is taken under it.
  */
 #ifndef COHBUF_IMPORTER_H
 #define COHBUF_IMPORTER_H
@@ -46,6 +49,19 @@ struct dma_resv;
 struct sg_table;
 struct sync_file;
 struct cohbuf_imp_engine;
+struct cohbuf_imp_user;
+struct file;
+
+/* What cohbuf_imp_charge() counts, per open file and per user. */
+enum cohbuf_imp_kind {
+	COHBUF_IMP_CONTEXT,		/* an open file */
+	COHBUF_IMP_JOB,			/* a job not yet reaped */
+	COHBUF_IMP_IMPORT,		/* a live handle */
+	COHBUF_IMP_NR_KINDS
+};
+
+/* Most engines (module parameter "engines"). */
+#define COHBUF_IMP_MAX_ENGINES	8
 
 /*
  * A dma-buf attached and mapped for the importer device and vmapped for
@@ -73,6 +89,18 @@ struct cohbuf_imp_import {
 	unsigned int nents;		/* @mapping's */
 };
 
+/*
+ * The fence timeline of one context's jobs on one engine. Its seqnos are
+ * handed out under the engine's submit_lock, which also queues the jobs,
+ * so the timeline's seqno order is the engine's run order.
+ */
+struct cohbuf_imp_timeline {
+	u64 context;			/* dma_fence context */
+	u64 seqno;			/* last one handed out; under the
+					 * engine's submit_lock
+					 */
+};
+
 /* One open /dev/cohbuf-importer. */
 struct cohbuf_imp_ctx {
 	struct list_head node;		/* in the context list, under its lock */
@@ -81,9 +109,10 @@ struct cohbuf_imp_ctx {
 	struct xarray imports;		/* handle -> import; xa_lock protects
 					 * lookups that take a reference
 					 */
-	struct mutex lock;		/* protects jobs and nr_jobs */
-	struct list_head jobs;		/* submitted, not yet reaped */
-	unsigned int nr_jobs;		/* in @jobs or being submitted */
+	struct mutex lock;		/* protects jobs */
+	struct list_head jobs;		/* submitted, not yet reaped; in
+					 * id order
+					 */
 	spinlock_t done_lock;		/* protects nr_done and every job's
 					 * state, status and checksum; taken
 					 * only in importer_job.c
@@ -93,6 +122,14 @@ struct cohbuf_imp_ctx {
 	bool closing;			/* set once by release, read by the
 					 * jobs' work items with READ_ONCE
 					 */
+	struct cohbuf_imp_timeline timelines[COHBUF_IMP_MAX_ENGINES];
+	struct work_struct reap;	/* frees what close left behind */
+	struct cohbuf_imp_user *user;	/* charged with what we hold */
+	bool unlimited;			/* CAP_SYS_RESOURCE at open: no
+					 * per-user limits
+					 */
+	/* under cohbuf_imp_limits_lock */
+	unsigned int charged[COHBUF_IMP_NR_KINDS];
 };
 
 enum cohbuf_imp_job_state {
@@ -104,10 +141,11 @@ enum cohbuf_imp_job_state {
 /*
  * A job. Its parameters are fixed at submission. Its fence has its own
  * lifetime: it may outlive the job in reservation objects and sync_files.
- * The job is freed only in process context (WAIT or close), never by its
- * work item, so dropping its imports never takes a reservation lock on
- * the signalling path. Only importer_job.c reads or writes its fields,
- * but for debugfs walking @node under ctx->lock.
+ * The job is freed only in process context (WAIT, or the work item that
+ * frees a closed context), never by its engine's work item, so dropping
+ * its imports never takes a reservation lock on the signalling path.
+ * Only importer_job.c reads or writes its fields, but for debugfs walking
+ * @node under ctx->lock.
  */
 struct cohbuf_imp_job {
 	struct kref ref;		/* ctx->jobs, and each WAIT in progress */
@@ -115,7 +153,9 @@ struct cohbuf_imp_job {
 	struct work_struct work;	/* runs the job; queued on its
 					 * engine's ordered workqueue
 					 */
-	struct cohbuf_imp_ctx *ctx;	/* outlives the job: close waits */
+	struct cohbuf_imp_ctx *ctx;	/* outlives the job: close cancels
+					 * or waits for its work item
+					 */
 	struct cohbuf_imp_engine *eng;	/* runs the job */
 	struct dma_fence *fence;	/* our reference */
 	struct dma_fence **deps;	/* referenced; waited for by the engine */
@@ -167,9 +207,10 @@ struct cohbuf_imp_job_info {
 	int status;
 };
 
-/* Counters for debugfs: monotonic, but for @mappings. */
+/* Counters for debugfs: monotonic, but for @mappings and @closing. */
 struct cohbuf_imp_stats {
 	atomic64_t mappings;		/* live: dma-bufs mapped for the device */
+	atomic64_t closing;		/* live: closed contexts not yet freed */
 	atomic64_t imports;
 	atomic64_t releases;
 	atomic64_t submitted;
@@ -207,25 +248,34 @@ struct sync_file *cohbuf_imp_job_submit(struct cohbuf_imp_job *job,
 					bool out_fence, u64 *id);
 int cohbuf_imp_wait(struct cohbuf_imp_ctx *ctx,
 		    struct cohbuf_imp_wait_data *data);
-void cohbuf_imp_jobs_drain(struct cohbuf_imp_ctx *ctx);
+void cohbuf_imp_jobs_cancel(struct cohbuf_imp_ctx *ctx);
+void cohbuf_imp_jobs_free(struct cohbuf_imp_ctx *ctx);
 bool cohbuf_imp_jobs_any_done(struct cohbuf_imp_ctx *ctx);
 void cohbuf_imp_job_info(const struct cohbuf_imp_job *job,
 			 struct cohbuf_imp_job_info *info);
 
 /* importer_engine.c */
 struct cohbuf_imp_engine *cohbuf_imp_engine_get(u32 index);
+void cohbuf_imp_engine_timelines_init(struct cohbuf_imp_timeline *tl);
 unsigned int cohbuf_imp_engine_index(const struct cohbuf_imp_engine *eng);
 int cohbuf_imp_engine_init(void);
 void cohbuf_imp_engine_exit(void);
 struct dma_fence *cohbuf_imp_fence_alloc(void);
 void cohbuf_imp_fence_put(struct dma_fence *fence);
 int cohbuf_imp_engine_publish(struct cohbuf_imp_engine *eng,
+			      struct cohbuf_imp_timeline *tl,
 			      struct dma_fence *fence,
 			      const struct cohbuf_imp_resvs *r,
 			      struct sync_file **sync,
 			      struct work_struct *work, u64 *id);
 u32 cohbuf_imp_engine_execute(const struct cohbuf_imp_op *op);
 const char *cohbuf_imp_op_name(u32 op);
+
+/* importer_limits.c */
+int cohbuf_imp_limits_attach(struct cohbuf_imp_ctx *ctx, struct file *file);
+void cohbuf_imp_limits_detach(struct cohbuf_imp_ctx *ctx);
+int cohbuf_imp_charge(struct cohbuf_imp_ctx *ctx, enum cohbuf_imp_kind kind);
+void cohbuf_imp_uncharge(struct cohbuf_imp_ctx *ctx, enum cohbuf_imp_kind kind);
 
 /* importer_debugfs.c */
 void cohbuf_imp_debugfs_init(void);

@@ -6,7 +6,8 @@
  *   ctx=1 handle=1 size=8192 nents=2 exporter=cohbuf
  * jobs: one line per unreaped job of every open context:
  *   ctx=1 id=7 op=fill engine=0 state=done seqno=4 status=0
- * stats: one "key: value" line per counter of struct cohbuf_imp_stats.
+ * stats: one "key: value" line per counter of struct cohbuf_imp_stats;
+ *   closing counts closed contexts whose imports are not yet dropped.
  *
  * No kernel or DMA addresses are ever printed here.
  *
@@ -86,6 +87,7 @@ static int cohbuf_imp_stats_show(struct seq_file *m, void *unused)
 	struct cohbuf_imp_stats *st = &cohbuf_imp_stats;
 
 	seq_printf(m, "mappings: %lld\n", atomic64_read(&st->mappings));
+	seq_printf(m, "closing: %lld\n", atomic64_read(&st->closing));
 	seq_printf(m, "imports: %lld\n", atomic64_read(&st->imports));
 	seq_printf(m, "releases: %lld\n", atomic64_read(&st->releases));
 	seq_printf(m, "submitted: %lld\n", atomic64_read(&st->submitted));

@@ -8,12 +8,18 @@
  *
  * Like the channels of a DMA controller, the engines (module parameter
  * "engines") run at the same time; only fences order jobs of different
- * engines. Each engine has its own fence context and ordered workqueue.
- * cohbuf_imp_engine_publish() numbers a fence, publishes it and queues
- * its work item, all under the engine's submit_lock, so seqno order is
- * queue order; the workqueue is ordered, so queue order is signalling
- * order, as the dma_fence rules require within a context. Job ids are
- * counted over all engines, in the same function.
+ * engines. Each engine has its own ordered workqueue, and each context
+ * has a fence timeline (a dma_fence context) of its own on each engine,
+ * as the DRM scheduler gives each entity: a context's fences then need
+ * not wait for other contexts' to be signalled in order, which lets a
+ * closing context cancel its queued jobs at once (importer_job.c).
+ * cohbuf_imp_engine_publish() numbers a fence on its timeline, publishes
+ * it and queues its work item, all under the engine's submit_lock, so a
+ * timeline's seqno order is queue order; the workqueue is ordered, so
+ * queue order is run order, and a job that is cancelled instead of run is
+ * signalled only after the earlier jobs of its timeline: the dma_fence
+ * rules hold within each context. Job ids are counted over all engines,
+ * in the same function.
  *
  * Fence signalling rules: from the moment a fence is in a reservation
  * object until it is signalled, nothing allocates memory or takes a
@@ -53,7 +59,6 @@
 #define COHBUF_IMP_STEP		SZ_1M
 
 #define COHBUF_IMP_DEFAULT_ENGINES	2
-#define COHBUF_IMP_MAX_ENGINES		8
 
 static unsigned int engines = COHBUF_IMP_DEFAULT_ENGINES;
 module_param(engines, uint, 0444);
@@ -64,14 +69,13 @@ MODULE_PARM_DESC(engines,
 
 struct cohbuf_imp_engine {
 	struct workqueue_struct *wq;	/* ordered: one job at a time */
-	u64 context;			/* fence context of the engine's jobs */
-	struct mutex submit_lock;	/* protects seqno; held across
-					 * numbering, publishing and queueing
-					 * a job, so that seqno order,
-					 * publication order and queue order
-					 * are the same
+	struct mutex submit_lock;	/* protects the seqno of every
+					 * context's timeline on this engine;
+					 * held across numbering, publishing
+					 * and queueing a job, so that seqno
+					 * order, publication order and queue
+					 * order are the same
 					 */
-	u64 seqno;			/* last seqno handed out */
 	spinlock_t fence_lock;		/* the dma_fence lock of its jobs */
 	unsigned int index;
 	/* the fences' timeline name, "cohbuf-importer-engine<index>" */
@@ -143,21 +147,38 @@ void cohbuf_imp_fence_put(struct dma_fence *fence)
 		kfree(container_of(fence, struct cohbuf_imp_fence, base));
 }
 
-/* Under submit_lock: the next seqno of @eng's timeline, and a job id. */
+/**
+ * cohbuf_imp_engine_timelines_init() - give a context its fence timelines
+ * @tl: the context's timelines, one per possible engine
+ */
+void cohbuf_imp_engine_timelines_init(struct cohbuf_imp_timeline *tl)
+{
+	u64 base = dma_fence_context_alloc(COHBUF_IMP_MAX_ENGINES);
+	unsigned int i;
+
+	for (i = 0; i < COHBUF_IMP_MAX_ENGINES; i++) {
+		tl[i].context = base + i;
+		tl[i].seqno = 0;
+	}
+}
+
+/* Under submit_lock: the next seqno of the timeline @tl, and a job id. */
 static u64 cohbuf_imp_fence_number(struct cohbuf_imp_engine *eng,
+				   struct cohbuf_imp_timeline *tl,
 				   struct dma_fence *fence)
 {
 	lockdep_assert_held(&eng->submit_lock);
 	container_of(fence, struct cohbuf_imp_fence, base)->eng = eng;
 	__module_get(THIS_MODULE);	/* dropped by the fence's release */
 	cohbuf_dma_fence_init64(fence, &cohbuf_imp_fence_ops, &eng->fence_lock,
-				eng->context, ++eng->seqno);
+				tl->context, ++tl->seqno);
 	return atomic64_inc_return(&cohbuf_imp_last_job_id);
 }
 
 /**
  * cohbuf_imp_engine_publish() - number, publish and queue a job's fence
  * @eng: the engine that runs the job
+ * @tl: the timeline of the job's context on @eng
  * @fence: from cohbuf_imp_fence_alloc()
  * @r: the reservation objects the job uses, locked by the caller, each
  *	with a fence slot reserved
@@ -175,6 +196,7 @@ static u64 cohbuf_imp_fence_number(struct cohbuf_imp_engine *eng,
  * Return: 0, or -ENOMEM if the sync_file could not be made.
  */
 int cohbuf_imp_engine_publish(struct cohbuf_imp_engine *eng,
+			      struct cohbuf_imp_timeline *tl,
 			      struct dma_fence *fence,
 			      const struct cohbuf_imp_resvs *r,
 			      struct sync_file **sync,
@@ -186,7 +208,7 @@ int cohbuf_imp_engine_publish(struct cohbuf_imp_engine *eng,
 	for (i = 0; i < r->n; i++)
 		dma_resv_assert_held(r->obj[i]);
 	mutex_lock(&eng->submit_lock);
-	*id = cohbuf_imp_fence_number(eng, fence);
+	*id = cohbuf_imp_fence_number(eng, tl, fence);
 	if (sync) {
 		*sync = sync_file_create(fence);
 		if (!*sync) {
@@ -360,7 +382,6 @@ static int cohbuf_imp_engine_setup(struct cohbuf_imp_engine *eng,
 		 index);
 	mutex_init(&eng->submit_lock);
 	spin_lock_init(&eng->fence_lock);
-	eng->context = dma_fence_context_alloc(1);
 	eng->wq = alloc_ordered_workqueue("cohbuf-importer%u", WQ_MEM_RECLAIM,
 					  index);
 	return eng->wq ? 0 : -ENOMEM;

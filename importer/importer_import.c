@@ -19,7 +19,8 @@
  * last reference is always dropped in process context (RELEASE, WAIT or
  * close), never by the engine: unmapping takes the reservation lock.
  *
- * Calls only the dma-buf core and the compat helpers; the ioctl file
+ * Calls only the dma-buf core, the compat helpers and the limits (to
+ * count handles); the ioctl file
  * calls it for IMPORT and RELEASE, the job file to look up and drop the
  * imports a job uses.
  */
@@ -265,21 +266,30 @@ struct cohbuf_imp_import *cohbuf_imp_import(struct cohbuf_imp_ctx *ctx,
 
 	if (d->flags)
 		return ERR_PTR(-EINVAL);
+	ret = cohbuf_imp_charge(ctx, COHBUF_IMP_IMPORT);
+	if (ret)
+		return ERR_PTR(ret);
 	imp = cohbuf_imp_import_create(ctx->dev, d->fd);
-	if (IS_ERR(imp))
-		return imp;
+	if (IS_ERR(imp)) {
+		ret = PTR_ERR(imp);
+		goto err_uncharge;
+	}
 	kref_get(&imp->ref);		/* for the handle table */
 	ret = xa_alloc(&ctx->imports, &imp->handle, imp, xa_limit_32b,
 		       GFP_KERNEL_ACCOUNT);
-	if (ret) {
-		cohbuf_imp_import_put(imp);
-		cohbuf_imp_import_put(imp);
-		return ERR_PTR(ret);
-	}
+	if (ret)
+		goto err_put;
 	d->handle = imp->handle;
 	d->nents = imp->nents;
 	d->size = imp->size;
 	return imp;
+
+err_put:
+	cohbuf_imp_import_put(imp);
+	cohbuf_imp_import_put(imp);
+err_uncharge:
+	cohbuf_imp_uncharge(ctx, COHBUF_IMP_IMPORT);
+	return ERR_PTR(ret);
 }
 
 /**
@@ -292,8 +302,10 @@ struct cohbuf_imp_import *cohbuf_imp_import(struct cohbuf_imp_ctx *ctx,
 void cohbuf_imp_import_withdraw(struct cohbuf_imp_ctx *ctx,
 				struct cohbuf_imp_import *imp)
 {
-	if (xa_cmpxchg(&ctx->imports, imp->handle, imp, NULL, 0) == imp)
-		cohbuf_imp_import_put(imp);
+	if (xa_cmpxchg(&ctx->imports, imp->handle, imp, NULL, 0) != imp)
+		return;
+	cohbuf_imp_import_put(imp);
+	cohbuf_imp_uncharge(ctx, COHBUF_IMP_IMPORT);
 }
 
 /**
@@ -318,6 +330,7 @@ int cohbuf_imp_release(struct cohbuf_imp_ctx *ctx, u32 handle)
 	if (!imp)
 		return -ENOENT;
 	cohbuf_imp_import_put(imp);
+	cohbuf_imp_uncharge(ctx, COHBUF_IMP_IMPORT);
 	return 0;
 }
 
@@ -331,8 +344,9 @@ void cohbuf_imp_imports_init(struct cohbuf_imp_ctx *ctx)
 }
 
 /**
- * cohbuf_imp_imports_drop() - forget every handle of a closing context
- * @ctx: the context; no ioctl can run on it any more
+ * cohbuf_imp_imports_drop() - forget every handle of a closed context
+ * @ctx: the context; no ioctl can run on it any more, and its limits
+ *	were given back (cohbuf_imp_limits_detach())
  */
 void cohbuf_imp_imports_drop(struct cohbuf_imp_ctx *ctx)
 {

@@ -9,7 +9,7 @@
  *
  * SUBMIT, in order:
  *  1. cohbuf_imp_job_create(): check the arguments, count the job against
- *     max_jobs, look up the handles and the in-fence (all of which may
+ *     the limits (importer_limits.c), look up the handles and the in-fence (all of which may
  *     fail);
  *  2. cohbuf_imp_job_submit(): lock the reservation objects of the buffers
  *     (ww_mutex protocol), reserve a fence slot in each and collect, as
@@ -28,8 +28,11 @@
  * in step 2 (no reservation lock needed), holds the engine for the job's
  * latency, has the engine perform the operation, signals the fence and
  * records the result. A job stays in its context until a WAIT reaps it or
- * the context is closed; close waits for the context's jobs, the ones not
- * yet started being cancelled when their turn comes.
+ * the context is closed. Close never waits behind other contexts' jobs:
+ * it takes the context's jobs that have not started off their engines'
+ * queues and signals them cancelled, waits only for its own running ones
+ * (which stop waiting for dependencies and latency at once), and leaves
+ * the freeing to a work item (see cohbuf_imp_jobs_cancel()).
  */
 
 #include <linux/dma-buf.h>
@@ -54,7 +57,6 @@
 #define COHBUF_IMP_DEFAULT_TIMEOUT_MS	5000
 /* Largest timeout_ms used, whatever the parameter says. */
 #define COHBUF_IMP_MAX_TIMEOUT_MS	60000
-#define COHBUF_IMP_DEFAULT_MAX_JOBS	1024
 
 static unsigned int timeout_ms = COHBUF_IMP_DEFAULT_TIMEOUT_MS;
 module_param(timeout_ms, uint, 0644);
@@ -68,12 +70,6 @@ module_param(latency_ms, uint, 0644);
 MODULE_PARM_DESC(latency_ms,
 		 "Time in ms a job keeps its engine busy unless it sets its own (default 0, at most "
 		 __stringify(COHBUF_IMP_MAX_LATENCY_MS) ")");
-
-static unsigned int max_jobs = COHBUF_IMP_DEFAULT_MAX_JOBS;
-module_param(max_jobs, uint, 0644);
-MODULE_PARM_DESC(max_jobs,
-		 "Unreaped jobs per open file (default "
-		 __stringify(COHBUF_IMP_DEFAULT_MAX_JOBS) ")");
 
 static const char *const cohbuf_imp_state_names[] = {
 	[COHBUF_IMP_JOB_QUEUED] = "queued",
@@ -91,6 +87,7 @@ void cohbuf_imp_jobs_init(struct cohbuf_imp_ctx *ctx)
 	INIT_LIST_HEAD(&ctx->jobs);
 	spin_lock_init(&ctx->done_lock);
 	init_waitqueue_head(&ctx->wq);
+	cohbuf_imp_engine_timelines_init(ctx->timelines);
 }
 
 static int cohbuf_imp_submit_check_flags(const struct cohbuf_imp_submit_data *d)
@@ -131,27 +128,10 @@ static int cohbuf_imp_submit_check_op(const struct cohbuf_imp_submit_data *d)
 	}
 }
 
-static int cohbuf_imp_job_charge(struct cohbuf_imp_ctx *ctx)
-{
-	int ret = 0;
-
-	mutex_lock(&ctx->lock);
-	if (ctx->nr_jobs >= READ_ONCE(max_jobs))
-		ret = -EBUSY;
-	else
-		ctx->nr_jobs++;
-	mutex_unlock(&ctx->lock);
-	return ret;
-}
-
-static void cohbuf_imp_job_uncharge(struct cohbuf_imp_ctx *ctx)
-{
-	mutex_lock(&ctx->lock);
-	ctx->nr_jobs--;
-	mutex_unlock(&ctx->lock);
-}
-
-/* Process context only: dropping an import may take its resv lock. */
+/*
+ * Process context only, never an engine's: dropping an import may take
+ * its resv lock.
+ */
 static void cohbuf_imp_job_free(struct kref *ref)
 {
 	struct cohbuf_imp_job *job = container_of(ref, struct cohbuf_imp_job,
@@ -320,9 +300,10 @@ static void cohbuf_imp_count(int status)
 }
 
 /*
- * Hand the result to the context. The wake-up happens under done_lock:
- * close waits until every job is done, then frees the jobs and the
- * context, so neither may be touched once done_lock is released.
+ * Hand the result to the context. The wake-up happens under done_lock,
+ * and nothing touches the job or the context after it: a WAIT may reap
+ * the job as soon as done_lock is released. Close waits for the work
+ * item as a whole (cancel_work_sync()).
  */
 static void cohbuf_imp_job_finish(struct cohbuf_imp_job *job, int status,
 				  u32 checksum)
@@ -336,6 +317,17 @@ static void cohbuf_imp_job_finish(struct cohbuf_imp_job *job, int status,
 	ctx->nr_done++;
 	wake_up_all(&ctx->wq);
 	spin_unlock(&ctx->done_lock);
+}
+
+/* Inside a fence-signalling section: signal the job's fence and record it. */
+static void cohbuf_imp_job_end(struct cohbuf_imp_job *job, int status,
+			       u32 checksum)
+{
+	if (status)
+		dma_fence_set_error(job->fence, status);
+	dma_fence_signal(job->fence);
+	cohbuf_imp_count(status);
+	cohbuf_imp_job_finish(job, status, checksum);
 }
 
 /*
@@ -364,13 +356,8 @@ static void cohbuf_imp_job_run(struct work_struct *work)
 		ret = cohbuf_imp_job_hold(job);
 	if (!ret)
 		checksum = cohbuf_imp_job_execute(job);
-	if (ret)
-		dma_fence_set_error(job->fence, ret);
-	dma_fence_signal(job->fence);
+	cohbuf_imp_job_end(job, ret, checksum);
 	dma_fence_end_signalling(cookie);
-
-	cohbuf_imp_count(ret);
-	cohbuf_imp_job_finish(job, ret, checksum);
 }
 
 static struct cohbuf_imp_job *cohbuf_imp_job_alloc(struct cohbuf_imp_ctx *ctx,
@@ -535,6 +522,11 @@ static int cohbuf_imp_resvs_prepare(struct cohbuf_imp_job *job,
 	return 0;
 }
 
+static struct cohbuf_imp_timeline *cohbuf_imp_job_timeline(struct cohbuf_imp_job *job)
+{
+	return &job->ctx->timelines[cohbuf_imp_engine_index(job->eng)];
+}
+
 static int cohbuf_imp_job_queue(struct cohbuf_imp_job *job,
 				struct sync_file **sync)
 {
@@ -547,17 +539,27 @@ static int cohbuf_imp_job_queue(struct cohbuf_imp_job *job,
 		return ret;
 	ret = cohbuf_imp_resvs_prepare(job, &r);
 	if (!ret)
-		ret = cohbuf_imp_engine_publish(job->eng, job->fence, &r, sync,
+		ret = cohbuf_imp_engine_publish(job->eng, cohbuf_imp_job_timeline(job),
+						job->fence, &r, sync,
 						&job->work, &job->id);
 	cohbuf_imp_resvs_unlock(&r);
 	return ret;
 }
 
+/*
+ * In id order, which is each timeline's seqno order: two SUBMITs may list
+ * their jobs in the other order than they were numbered in.
+ */
 static void cohbuf_imp_job_list(struct cohbuf_imp_ctx *ctx,
 				struct cohbuf_imp_job *job)
 {
+	struct cohbuf_imp_job *prev;
+
 	mutex_lock(&ctx->lock);
-	list_add_tail(&job->node, &ctx->jobs);
+	list_for_each_entry_reverse(prev, &ctx->jobs, node)
+		if (prev->id < job->id)
+			break;
+	list_add(&job->node, &prev->node);
 	mutex_unlock(&ctx->lock);
 }
 
@@ -565,14 +567,14 @@ static void cohbuf_imp_job_list(struct cohbuf_imp_ctx *ctx,
  * cohbuf_imp_job_cancel() - drop a job that was never queued
  * @job: from cohbuf_imp_job_create()
  *
- * Also gives back its charge against max_jobs.
+ * Also gives back its charge against the job limits.
  */
 void cohbuf_imp_job_cancel(struct cohbuf_imp_job *job)
 {
 	struct cohbuf_imp_ctx *ctx = job->ctx;
 
 	cohbuf_imp_job_put(job);
-	cohbuf_imp_job_uncharge(ctx);
+	cohbuf_imp_uncharge(ctx, COHBUF_IMP_JOB);
 }
 
 /**
@@ -593,7 +595,7 @@ struct cohbuf_imp_job *cohbuf_imp_job_create(struct cohbuf_imp_ctx *ctx,
 	ret = cohbuf_imp_submit_check_flags(d) ?: cohbuf_imp_submit_check_op(d);
 	if (ret)
 		return ERR_PTR(ret);
-	ret = cohbuf_imp_job_charge(ctx);
+	ret = cohbuf_imp_charge(ctx, COHBUF_IMP_JOB);
 	if (ret)
 		return ERR_PTR(ret);
 	job = cohbuf_imp_job_alloc(ctx, d);
@@ -610,7 +612,7 @@ err_cancel:
 	cohbuf_imp_job_cancel(job);
 	return ERR_PTR(ret);
 err_uncharge:
-	cohbuf_imp_job_uncharge(ctx);
+	cohbuf_imp_uncharge(ctx, COHBUF_IMP_JOB);
 	return ERR_PTR(ret);
 }
 
@@ -680,13 +682,12 @@ static int cohbuf_imp_job_reap(struct cohbuf_imp_ctx *ctx,
 
 	mutex_lock(&ctx->lock);
 	listed = !list_empty(&job->node);
-	if (listed) {
+	if (listed)
 		list_del_init(&job->node);
-		ctx->nr_jobs--;
-	}
 	mutex_unlock(&ctx->lock);
 	if (!listed)
 		return -ENOENT;
+	cohbuf_imp_uncharge(ctx, COHBUF_IMP_JOB);
 
 	spin_lock(&ctx->done_lock);
 	ctx->nr_done--;
@@ -756,40 +757,58 @@ int cohbuf_imp_wait(struct cohbuf_imp_ctx *ctx,
 	return ret;
 }
 
-static bool cohbuf_imp_all_done(struct cohbuf_imp_ctx *ctx)
-{
-	bool done;
-
-	spin_lock(&ctx->done_lock);
-	done = ctx->nr_done == ctx->nr_jobs;
-	spin_unlock(&ctx->done_lock);
-	return done;
-}
-
 /**
- * cohbuf_imp_jobs_drain() - wait for and free every job of a context
- * @ctx: a context being closed; no ioctl can run on it any more
+ * cohbuf_imp_jobs_cancel() - end every job of a closing context
+ * @ctx: a context being closed; no ioctl can run on it any more, and
+ *	nobody else walks its job list
  *
- * Undoes cohbuf_imp_jobs_init() once the jobs are gone. Jobs that have
- * not started are cancelled by their work item when their turn comes,
- * and a running one stops waiting for its dependencies and its latency
- * at once, so this waits only for the jobs of other contexts queued
- * before ours on the same engines, each bounded by timeout_ms plus its
- * latency.
+ * Marks the context closing, which makes its running jobs stop waiting
+ * for their dependencies and latency. Each job that has not started is
+ * taken off its engine's queue, newest first; each one that has is
+ * waited for, which takes no longer than its operation (it was started:
+ * nothing else of another context is waited for). Then the jobs taken
+ * off are signalled -ECANCELED in id order: on each timeline (context
+ * and engine) they come after every job that ran, so seqno order is
+ * signalling order still.
+ * On return every fence of the context has signalled, and no work item
+ * refers to its jobs; cohbuf_imp_jobs_free() frees them.
  */
-void cohbuf_imp_jobs_drain(struct cohbuf_imp_ctx *ctx)
+void cohbuf_imp_jobs_cancel(struct cohbuf_imp_ctx *ctx)
 {
-	struct cohbuf_imp_job *job, *tmp;
+	struct cohbuf_imp_job *job;
+	bool cookie;
 
 	WRITE_ONCE(ctx->closing, true);
 	wake_up_all(&ctx->wq);
-	/* Bounded but possibly long: idle, so no hung-task report. */
-	wait_event_idle(ctx->wq, cohbuf_imp_all_done(ctx));
+	/*
+	 * Take each pending work item off its queue, or wait for it to end;
+	 * the last one first: once a job is off, no later one of its
+	 * timeline is left to start (and signal) before it is signalled.
+	 */
+	list_for_each_entry_reverse(job, &ctx->jobs, node)
+		cancel_work_sync(&job->work);
+	cookie = dma_fence_begin_signalling();
+	list_for_each_entry(job, &ctx->jobs, node)
+		if (!cohbuf_imp_job_is_done(job))
+			cohbuf_imp_job_end(job, -ECANCELED, 0);
+	dma_fence_end_signalling(cookie);
+}
+
+/**
+ * cohbuf_imp_jobs_free() - free every job of a closed context
+ * @ctx: the context, after cohbuf_imp_jobs_cancel(); process context
+ *
+ * Undoes cohbuf_imp_jobs_init(). Dropping the jobs' imports may take
+ * their reservation locks.
+ */
+void cohbuf_imp_jobs_free(struct cohbuf_imp_ctx *ctx)
+{
+	struct cohbuf_imp_job *job, *tmp;
+
 	list_for_each_entry_safe(job, tmp, &ctx->jobs, node) {
 		list_del_init(&job->node);
 		cohbuf_imp_job_put(job);
 	}
-	ctx->nr_jobs = 0;
 	ctx->nr_done = 0;
 	mutex_destroy(&ctx->lock);
 }

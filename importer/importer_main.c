@@ -16,13 +16,16 @@
  * Module lifetime: every open file holds a module reference (fops.owner),
  * and so does every fence the engine ever created, until it is freed
  * (it may sit in another driver's reservation object or a sync_file).
- * Imports live inside files and are ended by close, so rmmod is refused
- * while any import exists. Each import also holds its dma-buf, which
- * holds the exporter's module.
+ * Imports live inside files; close ends the context's jobs at once and
+ * hands the rest (imports, job records, the context) to a work item on
+ * cohbuf_imp_reap_wq, which holds a module reference of its own, so rmmod
+ * is refused while any import exists. Each import also holds its
+ * dma-buf, which holds the exporter's module.
  */
 
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -30,6 +33,7 @@
 #include <linux/platform_device.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include <cohbuf_compat.h>
 #include <cohbuf_dmadev.h>
@@ -43,6 +47,13 @@ LIST_HEAD(cohbuf_imp_contexts);
 
 static atomic64_t cohbuf_imp_last_ctx_id = ATOMIC64_INIT(0);
 
+/*
+ * Frees closed contexts. Not ordered, and not an engine's: a reaper may
+ * wait for a reservation lock whose holder waits for a fence of any
+ * engine, or for another reaper.
+ */
+static struct workqueue_struct *cohbuf_imp_reap_wq;
+
 struct cohbuf_imp_device {
 	struct miscdevice misc;
 	struct platform_device *pdev;	/* owns the DMA configuration */
@@ -55,11 +66,17 @@ static int cohbuf_imp_fop_open(struct inode *inode, struct file *file)
 						      struct cohbuf_imp_device,
 						      misc);
 	struct cohbuf_imp_ctx *ctx;
+	int ret;
 
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
 	ctx->dev = &idev->pdev->dev;
+	ret = cohbuf_imp_limits_attach(ctx, file);
+	if (ret) {
+		kfree(ctx);
+		return ret;
+	}
 	ctx->id = atomic64_inc_return(&cohbuf_imp_last_ctx_id);
 	cohbuf_imp_imports_init(ctx);
 	cohbuf_imp_jobs_init(ctx);
@@ -71,7 +88,30 @@ static int cohbuf_imp_fop_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* Also runs for a process killed mid-job, from its exit path. */
+/*
+ * The module reference taken by release is dropped last: module exit
+ * destroys the workqueue, which waits for this function to return.
+ * A kernel thread's last fput() of a dma-buf is deferred to a work item;
+ * flushing it lets the buffers this context held last be released here,
+ * before "closing" in debugfs drops.
+ */
+static void cohbuf_imp_ctx_reap(struct work_struct *work)
+{
+	struct cohbuf_imp_ctx *ctx = container_of(work, struct cohbuf_imp_ctx,
+						  reap);
+
+	cohbuf_imp_jobs_free(ctx);
+	cohbuf_imp_imports_drop(ctx);
+	kfree(ctx);
+	flush_delayed_fput();
+	atomic64_dec(&cohbuf_imp_stats.closing);
+	module_put(THIS_MODULE);
+}
+
+/*
+ * Also runs for a process killed mid-job, from its exit path: it waits
+ * only for the context's own running jobs, never behind other contexts'.
+ */
 static int cohbuf_imp_fop_release(struct inode *inode, struct file *file)
 {
 	struct cohbuf_imp_ctx *ctx = file->private_data;
@@ -80,9 +120,12 @@ static int cohbuf_imp_fop_release(struct inode *inode, struct file *file)
 	list_del(&ctx->node);
 	mutex_unlock(&cohbuf_imp_contexts_lock);
 
-	cohbuf_imp_jobs_drain(ctx);
-	cohbuf_imp_imports_drop(ctx);
-	kfree(ctx);
+	cohbuf_imp_jobs_cancel(ctx);
+	cohbuf_imp_limits_detach(ctx);
+	__module_get(THIS_MODULE);	/* the file's goes when we return */
+	atomic64_inc(&cohbuf_imp_stats.closing);
+	INIT_WORK(&ctx->reap, cohbuf_imp_ctx_reap);
+	queue_work(cohbuf_imp_reap_wq, &ctx->reap);
 	return 0;
 }
 
@@ -227,6 +270,11 @@ static int __init cohbuf_imp_init(void)
 	ret = cohbuf_imp_engine_init();
 	if (ret)
 		goto err_pdev;
+	ret = -ENOMEM;
+	cohbuf_imp_reap_wq = alloc_workqueue("cohbuf-importer-reap",
+					     WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!cohbuf_imp_reap_wq)
+		goto err_engines;
 	cohbuf_imp_debugfs_init();
 
 	/* Last: from here on user space can import. */
@@ -237,17 +285,23 @@ static int __init cohbuf_imp_init(void)
 
 err_debugfs:
 	cohbuf_imp_debugfs_exit();
+	destroy_workqueue(cohbuf_imp_reap_wq);
+err_engines:
 	cohbuf_imp_engine_exit();
 err_pdev:
 	cohbuf_imp_pdev_unregister();
 	return ret;
 }
 
-/* Runs only when no file is open and no fence of ours is left. */
+/*
+ * Runs only when no file is open, no closed context is left to reap
+ * (but perhaps the tail of the last reaper) and no fence of ours is left.
+ */
 static void __exit cohbuf_imp_exit(void)
 {
 	misc_deregister(&cohbuf_imp_dev.misc);
 	cohbuf_imp_debugfs_exit();
+	destroy_workqueue(cohbuf_imp_reap_wq);
 	cohbuf_imp_engine_exit();
 	cohbuf_imp_pdev_unregister();
 }

@@ -9,6 +9,9 @@
  *  - sigkill_mid_job: processes are killed with SIGKILL while their jobs
  *    are queued or running and while they wait in WAIT, poll() or an
  *    ioctl; all they held must be released within a bounded time;
+ *  - killed_process_exits_at_once: a process killed with its jobs queued
+ *    behind another context's long queue exits in the time of its own
+ *    running job, its fences signal, the other context's jobs all run;
  *  - quota_exhaustion: concurrent allocators run into max_total_bytes;
  *    live_bytes, sampled all along, never exceeds it, and allocations
  *    succeed again after frees, up to exactly the quota;
@@ -25,11 +28,13 @@
 
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
+#include <linux/sync_file.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -317,22 +322,26 @@ FIXTURE(stress) {
 	struct held base;
 };
 
+/* What the modules hold before a test; what earlier programs released late is not ours. */
+static void held_baseline(struct held *base)
+{
+	double t = monotonic_s();
+
+	memset(base, 0, sizeof(*base));
+	held_now(base);
+	while (base->jobs && monotonic_s() - t < SETTLE_SECONDS) {
+		sleep_ms(10);
+		held_now(base);
+	}
+}
+
 FIXTURE_SETUP(stress)
 {
-	double t;
-
 	if (access(IMPORTER_DEV, F_OK))
 		SKIP(return, "cohbuf_importer is not loaded");
 	if (access(COHBUF_DEBUGFS "/stats", R_OK) || access(IMPORTER_DEBUGFS "/stats", R_OK))
 		SKIP(return, "debugfs of cohbuf or cohbuf_importer is not mounted");
-	/* What earlier programs of the run released late is not ours. */
-	memset(&self->base, 0, sizeof(self->base));
-	held_now(&self->base);
-	t = monotonic_s();
-	while (self->base.jobs && monotonic_s() - t < SETTLE_SECONDS) {
-		sleep_ms(10);
-		held_now(&self->base);
-	}
+	held_baseline(&self->base);
 }
 
 /* In the test's fork parent: the quota goes back, whatever became of the test. */
@@ -501,6 +510,191 @@ TEST_F_TIMEOUT(stress, sigkill_mid_job, 120)
 	ksft_print_msg("sigkill_mid_job: slowest release %.2f s\n", worst);
 	/* The kills must have hit jobs in flight, or this tested nothing. */
 	EXPECT_EQ(KILL_ROUNDS, busy_seen);
+}
+
+/*
+ * A process killed behind another context's long queue: context A (the
+ * test) queues BEHIND_A_JOBS jobs of BEHIND_A_MS each on engine 0, then
+ * process B queues its own jobs behind them (and, in one variant, has a
+ * job running on engine 1) and is killed. B's exit must take no longer
+ * than its own running job (or BEHIND_SLACK_S when none has started), not
+ * A's queue; once it is reaped, every fence of B has signalled, the
+ * cancelled ones with -ECANCELED; A's jobs all run and give the right
+ * result; the modules' counters come back and the importer unloads.
+ */
+#define BEHIND_A_JOBS		4
+#define BEHIND_A_MS		2000
+#define BEHIND_B_QUEUED		3
+/* A process's exit and waitpid() under TCG, with room to spare. */
+#define BEHIND_SLACK_S		1.0
+
+FIXTURE(behind) {
+	struct held base;
+	char imp_ko[PATH_MAX];
+};
+
+FIXTURE_VARIANT(behind) {
+	unsigned int running_ms;	/* B's job running on engine 1, or 0 */
+};
+
+FIXTURE_VARIANT_ADD(behind, none_started) {
+	.running_ms = 0,
+};
+
+FIXTURE_VARIANT_ADD(behind, one_running) {
+	.running_ms = 3000,
+};
+
+FIXTURE_SETUP(behind)
+{
+	if (access(IMPORTER_DEV, F_OK))
+		SKIP(return, "cohbuf_importer is not loaded");
+	if (access(COHBUF_DEBUGFS "/stats", R_OK) || access(IMPORTER_DEBUGFS "/stats", R_OK))
+		SKIP(return, "debugfs of cohbuf or cohbuf_importer is not mounted");
+	if (test_importer_module_file(self->imp_ko, sizeof(self->imp_ko)))
+		SKIP(return, "cohbuf_importer.ko not found (set COHBUF_KO)");
+	if (read_number(IMPORTER_PARAM("engines"), NULL) < 2)
+		SKIP(return, "the importer has fewer than 2 engines");
+	held_baseline(&self->base);
+}
+
+FIXTURE_TEARDOWN_PARENT(behind)
+{
+	if (access("/sys/module/cohbuf_importer", F_OK))
+		test_load_module(self->imp_ko);
+}
+
+/* Process B: queue behind A, pass every out-fence to the parent, wait to be killed. */
+static void queue_behind(int sock, unsigned int running_ms)
+{
+	int dev = cohbuf_dev_open(), ctx = cohbuf_importer_open(), buf, i;
+	struct cohbuf_imp_submit_data job;
+	__u32 h = 0;
+
+	if (dev < 0 || ctx < 0)
+		_exit(10);
+	buf = test_alloc(dev, (BEHIND_B_QUEUED + 1) * 4096);
+	if (buf < 0 || cohbuf_importer_import(ctx, buf, &h, NULL) || !h)
+		_exit(11);
+	if (running_ms) {
+		job = imp_fill(h, 0, 4096, 0xb0b0b0b0);
+		imp_set_latency(&job, running_ms);
+		if (submit(ctx, &job, 1, -1, 1) || cohbuf_fd_send(sock, job.out_fence_fd))
+			_exit(12);
+	}
+	for (i = 0; i < BEHIND_B_QUEUED; i++) {
+		job = imp_fill(h, (i + 1) * 4096, 4096, 0xb1b1b1b1 + i);
+		if (submit(ctx, &job, 0, -1, 1) || cohbuf_fd_send(sock, job.out_fence_fd))
+			_exit(13);
+	}
+	for (;;)
+		pause();
+}
+
+/* Lines of the importer's jobs file with both @a and @b. */
+static long job_lines_with(const char *a, const char *b)
+{
+	static char text[1 << 16];
+	char *line, *save = NULL;
+	long n = 0;
+
+	if (read_text(IMPORTER_DEBUGFS "/jobs", text, sizeof(text)) < 0)
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		n += strstr(line, a) && strstr(line, b);
+	return n;
+}
+
+TEST_F_TIMEOUT(behind, killed_process_exits_at_once, 90)
+{
+	struct cohbuf_imp_submit_data a[BEHIND_A_JOBS], sum;
+	unsigned char expect[BEHIND_A_JOBS * 4096];
+	int dev, ctx, buf, sv[2], fences[BEHIND_B_QUEUED + 1], nr_fences, i, status;
+	double queued_at, killed_at, exit_s, a_left, bound;
+	__u32 h = 0, crc = 0;
+	pid_t pid;
+
+	dev = cohbuf_dev_open();
+	ctx = cohbuf_importer_open();
+	ASSERT_LE(0, dev);
+	ASSERT_LE(0, ctx);
+	buf = test_alloc(dev, sizeof(expect));
+	ASSERT_LE(0, buf);
+	ASSERT_EQ(0, cohbuf_importer_import(ctx, buf, &h, NULL));
+	queued_at = monotonic_s();
+	for (i = 0; i < BEHIND_A_JOBS; i++) {
+		a[i] = imp_fill(h, i * 4096, 4096, 0xa0a0a0a0 + i);
+		imp_set_latency(&a[i], BEHIND_A_MS);
+		ASSERT_EQ(0, submit(ctx, &a[i], 0, -1, 0));
+		pattern_bytes(expect + i * 4096, 4096, 0xa0a0a0a0 + i);
+	}
+	sum = imp_checksum(h, 0, sizeof(expect));
+	ASSERT_EQ(0, submit(ctx, &sum, 0, -1, 0));
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	pid = fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(sv[0]);
+		queue_behind(sv[1], variant->running_ms);
+	}
+	close(sv[1]);
+	nr_fences = BEHIND_B_QUEUED + !!variant->running_ms;
+	for (i = 0; i < nr_fences; i++) {
+		fences[i] = cohbuf_fd_recv(sv[0]);
+		ASSERT_LE(0, fences[i]) TH_LOG("fence %d of B: %s", i, strerror(-fences[i]));
+	}
+	close(sv[0]);
+	/* B's jobs wait behind A's; its engine 1 job, if any, has started. */
+	EXPECT_LE(BEHIND_B_QUEUED + BEHIND_A_JOBS - 1, job_lines_with("engine=0", "state=queued"));
+	if (variant->running_ms) {
+		for (i = 0; i < 200 && job_lines_with("engine=1", "state=running") < 1; i++)
+			sleep_ms(10);
+		ASSERT_EQ(1, job_lines_with("engine=1", "state=running"));
+	}
+
+	killed_at = monotonic_s();
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	exit_s = monotonic_s() - killed_at;
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	a_left = BEHIND_A_JOBS * BEHIND_A_MS / 1000.0 - (killed_at - queued_at);
+	bound = variant->running_ms / 1000.0 + BEHIND_SLACK_S;
+	ksft_print_msg("killed behind %.1f s of A's queue: exit took %.3f s (bound %.1f s)\n",
+		       a_left, exit_s, bound);
+	/* Or the test could not tell waiting for A from not waiting. */
+	ASSERT_LT(bound + 1.0, a_left);
+	EXPECT_GE(bound, exit_s);
+
+	/* Once B is reaped, every fence of its context has signalled, none successfully. */
+	for (i = 0; i < nr_fences; i++) {
+		struct sync_file_info info = { 0 };
+
+		EXPECT_TRUE(fd_ready(fences[i], POLLIN)) TH_LOG("fence %d of B unsignalled", i);
+		ASSERT_EQ(0, ioctl(fences[i], SYNC_IOC_FILE_INFO, &info));
+		EXPECT_EQ(-ECANCELED, info.status) TH_LOG("fence %d of B", i);
+		close(fences[i]);
+	}
+
+	/* A's queue runs to the end, each job with its full latency, and right. */
+	for (i = 0; i < BEHIND_A_JOBS; i++) {
+		status = 1;
+		EXPECT_EQ(0, cohbuf_importer_wait(ctx, a[i].job_id, WAIT_NS, &status, NULL));
+		EXPECT_EQ(0, status) TH_LOG("job %d of A", i);
+	}
+	status = 1;
+	EXPECT_EQ(0, cohbuf_importer_wait(ctx, sum.job_id, WAIT_NS, &status, &crc));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(test_crc32(expect, sizeof(expect)), crc);
+	EXPECT_LE(BEHIND_A_JOBS * BEHIND_A_MS / 1000.0 * 0.95, monotonic_s() - queued_at);
+	close(ctx);
+	close(buf);
+	close(dev);
+
+	EXPECT_LE(0, settle(&self->base)) TH_LOG("the killed process's resources stay");
+	EXPECT_EQ(0, test_module_unused("cohbuf_importer", SETTLE_SECONDS));
+	EXPECT_EQ(0, test_unload_module("cohbuf_importer")) TH_LOG("unload: %s", strerror(errno));
+	EXPECT_EQ(0, test_load_module(self->imp_ko)) TH_LOG("load: %s", strerror(errno));
 }
 
 struct quota_run {
@@ -713,7 +907,6 @@ FIXTURE(cycles) {
 FIXTURE_SETUP(cycles)
 {
 	const char *ko = test_module_file(self->ko, sizeof(self->ko));
-	char *slash;
 
 	if (!ko || access(ko, R_OK))
 		SKIP(return, "module file not found (set COHBUF_KO)");
@@ -721,11 +914,7 @@ FIXTURE_SETUP(cycles)
 		SKIP(return, "cohbuf_importer is not loaded");
 	if (ko != self->ko)
 		snprintf(self->ko, sizeof(self->ko), "%s", ko);
-	/* cohbuf_importer.ko lies next to cohbuf.ko. */
-	slash = strrchr(self->ko, '/');
-	snprintf(self->imp_ko, sizeof(self->imp_ko), "%.*scohbuf_importer.ko",
-		 slash ? (int)(slash + 1 - self->ko) : 0, self->ko);
-	if (access(self->imp_ko, R_OK))
+	if (test_importer_module_file(self->imp_ko, sizeof(self->imp_ko)))
 		SKIP(return, "cohbuf_importer.ko not found next to cohbuf.ko");
 }
 
@@ -741,16 +930,15 @@ FIXTURE_TEARDOWN_PARENT(cycles)
 TEST_F_TIMEOUT(cycles, load_unload_cycles, 180)
 {
 	int heap = access("/sys/module/cohbuf_heap", F_OK) == 0;
-	double start = monotonic_s(), t0;
+	double start = monotonic_s();
 	int i;
 
 	/* Leftovers of earlier programs would keep the modules busy. */
-	t0 = monotonic_s();
-	while ((read_number("/sys/module/cohbuf/refcnt", NULL) ||
-		read_number("/sys/module/cohbuf_importer/refcnt", NULL)) &&
-	       monotonic_s() - t0 < SETTLE_SECONDS)
-		sleep_ms(10);
+	test_module_unused("cohbuf_importer", SETTLE_SECONDS);
+	test_module_unused("cohbuf", SETTLE_SECONDS);
 	for (i = 0; i < LOAD_CYCLES; i++) {
+		/* The round trip's context is freed just after its close. */
+		EXPECT_EQ(0, test_module_unused("cohbuf_importer", SETTLE_SECONDS));
 		ASSERT_EQ(0, test_unload_module("cohbuf_importer"))
 			TH_LOG("cycle %d: unload cohbuf_importer: %s", i, strerror(errno));
 		ASSERT_EQ(0, test_unload_module("cohbuf"))

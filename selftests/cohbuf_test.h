@@ -215,6 +215,26 @@ static inline long long read_number(const char *path, const char *key)
 	return -1;
 }
 
+/*
+ * Wait up to @seconds for module @name to have no users: the importer
+ * frees a closed context in a work item, a moment after close() returns.
+ * 0 once /sys/module/@name/refcnt reads 0, or -1.
+ */
+static inline int test_module_unused(const char *name, double seconds)
+{
+	char path[256];
+	double start = monotonic_s();
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
+	while (read_number(path, NULL) != 0) {
+		if (monotonic_s() - start > seconds)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
 static inline long long cohbuf_stat(const char *key)
 {
 	return read_number(COHBUF_DEBUGFS "/stats", key);
@@ -309,6 +329,19 @@ static inline const char *test_module_file(char *buf, size_t len)
 		return NULL;
 	snprintf(buf, len, "/lib/modules/%s/extra/cohbuf.ko", u.release);
 	return buf;
+}
+
+/* cohbuf_importer.ko, which lies next to cohbuf.ko: 0, or -1 if it cannot be read. */
+static inline int test_importer_module_file(char *buf, size_t len)
+{
+	char ko[4096];
+	const char *path = test_module_file(ko, sizeof(ko)), *slash;
+
+	if (!path)
+		return -1;
+	slash = strrchr(path, '/');
+	snprintf(buf, len, "%.*scohbuf_importer.ko", slash ? (int)(slash + 1 - path) : 0, path);
+	return access(buf, R_OK);
 }
 
 /*

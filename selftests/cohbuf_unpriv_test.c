@@ -12,9 +12,10 @@
  * stands for it. The original owner and mode are restored afterwards.
  *
  * Each test runs its unprivileged part in a child that drops privileges for
- * good: setgroups(), setgid() and setuid() to TEST_UID, with or without the
- * group, which also clears every capability. The test itself stays root,
- * so that the fixture's teardown can restore the nodes.
+ * good: setgroups(), setgid() and setuid() to TEST_UID (or, for the
+ * importer's per-user limits, OTHER_UID as a second user), with or without
+ * the group, which also clears every capability. The test itself stays
+ * root, so that the fixture's teardown can restore the nodes.
  */
 
 #include <ctype.h>
@@ -27,6 +28,7 @@
 #include <limits.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -39,6 +41,7 @@
 #define TEST_UID	4243	/* an unprivileged user */
 #define TEST_GID	4242	/* the "cohbuf" group where /etc/group has none */
 #define OTHER_GID	4244	/* the user's own group */
+#define OTHER_UID	4245	/* another unprivileged user */
 
 static const char *const nodes[] = { COHBUF_DEV, IMPORTER_DEV };
 
@@ -103,16 +106,16 @@ static long group_id(const char *name)
 	return -1;
 }
 
-/* Become TEST_UID, in the group @gid if it is not -1; 0 or -1. */
-static int drop_privileges(long gid)
+/* Become @uid, in the group @gid if it is not -1; 0 or -1. */
+static int drop_privileges(uid_t uid, long gid)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct caps[2];
 	gid_t groups[1] = { (gid_t)gid };
 
-	if (setgroups(gid >= 0 ? 1 : 0, groups) || setgid(OTHER_GID) || setuid(TEST_UID))
+	if (setgroups(gid >= 0 ? 1 : 0, groups) || setgid(OTHER_GID) || setuid(uid))
 		return -1;
-	if (getuid() != TEST_UID || geteuid() != TEST_UID || getegid() != OTHER_GID)
+	if (getuid() != uid || geteuid() != uid || getegid() != OTHER_GID)
 		return -1;
 	if (syscall(SYS_capget, &hdr, caps))
 		return -1;
@@ -129,13 +132,13 @@ FIXTURE(unpriv) {
 };
 
 /*
- * Run @fn in a child as TEST_UID, in the group @gid unless it is -1; its
+ * Run @fn in a child as @uid, in the group @gid unless it is -1; its
  * ASSERTs end the child (they jump to the setjmp() here, in the child's
  * copy of the shared metadata, which is put back afterwards). 0 if @fn
  * returned.
  */
-static int run_as(struct __test_metadata *_metadata, long gid,
-		  void (*fn)(struct __test_metadata *))
+static int run_as_user(struct __test_metadata *_metadata, uid_t uid, long gid,
+		       void (*fn)(struct __test_metadata *))
 {
 	jmp_buf saved;
 	int status;
@@ -149,8 +152,8 @@ static int run_as(struct __test_metadata *_metadata, long gid,
 	if (pid == 0) {
 		if (setjmp(_metadata->env))
 			_exit(1);
-		if (drop_privileges(gid)) {
-			ksft_print_msg("cannot become uid %d: %s\n", TEST_UID, strerror(errno));
+		if (drop_privileges(uid, gid)) {
+			ksft_print_msg("cannot become uid %d: %s\n", (int)uid, strerror(errno));
 			_exit(2);
 		}
 		fn(_metadata);
@@ -160,6 +163,13 @@ static int run_as(struct __test_metadata *_metadata, long gid,
 		status = -1;
 	memcpy(_metadata->env, saved, sizeof(saved));
 	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+}
+
+/* Run @fn as TEST_UID: see run_as_user(). */
+static int run_as(struct __test_metadata *_metadata, long gid,
+		  void (*fn)(struct __test_metadata *))
+{
+	return run_as_user(_metadata, TEST_UID, gid, fn);
 }
 
 /* The nodes' owner and mode as they were: how many could not be put back. */
@@ -311,8 +321,11 @@ static void quota_user(struct __test_metadata *_metadata)
 
 TEST_F(unpriv, member_is_bound_by_the_quota)
 {
-	long long live = cohbuf_stat("live_bytes");
+	long long live;
 
+	/* Buffers an earlier test's closed contexts still hold go first. */
+	ASSERT_EQ(0, test_importer_reaped(20));
+	live = cohbuf_stat("live_bytes");
 	/* As root: room for 1 MiB more; the teardown puts the quota back. */
 	ASSERT_LE(0, live);
 	ASSERT_EQ(0, setting_push_number(COHBUF_PARAM("max_total_bytes"), live + MIB));
@@ -517,6 +530,278 @@ static void pointer_scan(struct __test_metadata *_metadata)
 TEST_F(unpriv, no_kernel_pointer_in_what_the_user_reads)
 {
 	EXPECT_EQ(0, run_as(_metadata, self->gid, pointer_scan));
+}
+
+/*
+ * The importer's limits on what one user holds (importer_limits.c). A
+ * child as TEST_UID reaches a limit and passes its contexts to the test
+ * over lim.sock, so the budget stays used once the child is gone: a
+ * limit counts against the user who opened a context, not whoever holds
+ * its fd. OTHER_UID has a budget of its own, root (CAP_SYS_RESOURCE) is
+ * not bound by the per-user limits, and closing gives the budget back.
+ */
+#define LIMIT		3	/* the per-file limits; per user: LIMIT + 1 */
+
+static struct {
+	int sock;		/* the child's end of the socket pair */
+	int dev;		/* the child's /dev/cohbuf, or 0 */
+	int buf;		/* the child's buffer to import, or 0 */
+} lim;
+
+/* A context; with @h, with a buffer of the caller's imported as *@h. */
+static int limits_ctx(struct __test_metadata *_metadata, __u32 *h)
+{
+	int ctx = cohbuf_importer_open(), ret;
+
+	ASSERT_LE(0, ctx) TH_LOG("open: %s", strerror(-ctx));
+	if (!h)
+		return ctx;
+	if (!lim.buf) {
+		lim.dev = cohbuf_dev_open();
+		ASSERT_LE(0, lim.dev);
+		lim.buf = test_alloc(lim.dev, 4096);
+		ASSERT_LE(0, lim.buf) TH_LOG("alloc: %s", strerror(-lim.buf));
+	}
+	ret = cohbuf_importer_import(ctx, lim.buf, h, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("import: %s", strerror(-ret));
+	return ctx;
+}
+
+/* Set the limits of one kind and open the socket pair. */
+static void limits_begin(struct __test_metadata *_metadata, const char *per_file,
+			 const char *per_user, int sv[2])
+{
+	char path[128];
+
+	if (per_file) {
+		snprintf(path, sizeof(path), IMPORTER_PARAM("%s"), per_file);
+		ASSERT_EQ(0, setting_push_number(path, LIMIT));
+	}
+	snprintf(path, sizeof(path), IMPORTER_PARAM("%s"), per_user);
+	ASSERT_EQ(0, setting_push_number(path, per_file ? LIMIT + 1 : LIMIT));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	lim.sock = sv[1];
+}
+
+/* Receive the @n contexts the child sent. */
+static void limits_receive(struct __test_metadata *_metadata, int sv[2], int *fds, int n)
+{
+	int i;
+
+	close(sv[1]);
+	for (i = 0; i < n; i++) {
+		fds[i] = cohbuf_fd_recv(sv[0]);
+		ASSERT_LE(0, fds[i]) TH_LOG("context %d: %s", i, strerror(-fds[i]));
+	}
+	close(sv[0]);
+}
+
+static int submit_fill(int ctx, __u32 h, __u64 *id)
+{
+	struct cohbuf_imp_submit_data d = imp_fill(h, 0, 4096, 0x1e1e1e1e);
+	int ret = cohbuf_importer_submit(ctx, &d);
+
+	if (id)
+		*id = d.job_id;
+	return ret;
+}
+
+static void send_ctx(struct __test_metadata *_metadata, int ctx)
+{
+	ASSERT_EQ(0, cohbuf_fd_send(lim.sock, ctx));
+	close(ctx);
+}
+
+/* LIMIT contexts, then EMFILE; the contexts go to the test. */
+static void contexts_to_the_limit(struct __test_metadata *_metadata)
+{
+	int i, ctx;
+
+	for (i = 0; i < LIMIT; i++)
+		send_ctx(_metadata, limits_ctx(_metadata, NULL));
+	ctx = cohbuf_importer_open();
+	EXPECT_EQ(-EMFILE, ctx);
+	if (ctx >= 0)
+		close(ctx);
+}
+
+static void context_refused(struct __test_metadata *_metadata)
+{
+	EXPECT_EQ(-EMFILE, cohbuf_importer_open());
+}
+
+static void context_opens(struct __test_metadata *_metadata)
+{
+	close(limits_ctx(_metadata, NULL));
+}
+
+/* @n contexts at once, each with @per_ctx jobs or imports (@what). */
+static void hold_many(struct __test_metadata *_metadata, int n, int per_ctx, int what)
+{
+	int ctx[2 * LIMIT], i, j, ret;
+	__u32 h;
+
+	for (i = 0; i < n; i++) {
+		ctx[i] = limits_ctx(_metadata, what ? &h : NULL);
+		for (j = 0; what && j < per_ctx; j++) {
+			if (what == 'j')
+				ret = submit_fill(ctx[i], h, NULL);
+			else
+				ret = cohbuf_importer_import(ctx[i], lim.buf, &h, NULL);
+			EXPECT_EQ(0, ret) TH_LOG("context %d, unit %d: %s", i, j, strerror(-ret));
+		}
+	}
+	for (i = 0; i < n; i++)
+		close(ctx[i]);
+	if (lim.buf)
+		close(lim.buf);
+	if (lim.dev)
+		close(lim.dev);
+	lim.buf = 0;
+	lim.dev = 0;
+}
+
+static void other_user_contexts(struct __test_metadata *_metadata)
+{
+	hold_many(_metadata, LIMIT, 0, 0);
+}
+
+TEST_F(unpriv, contexts_per_user_are_bounded)
+{
+	int sv[2], fds[LIMIT], i;
+
+	limits_begin(_metadata, NULL, "max_user_contexts", sv);
+	EXPECT_EQ(0, run_as(_metadata, self->gid, contexts_to_the_limit));
+	limits_receive(_metadata, sv, fds, LIMIT);
+	/* Held by root now, still charged to the user who opened them. */
+	EXPECT_EQ(0, run_as(_metadata, self->gid, context_refused));
+	EXPECT_EQ(0, run_as_user(_metadata, OTHER_UID, self->gid, other_user_contexts));
+	hold_many(_metadata, LIMIT + 1, 0, 0);	/* root */
+	/* Closing one gives its place back. */
+	close(fds[0]);
+	EXPECT_EQ(0, run_as(_metadata, self->gid, context_opens));
+	for (i = 1; i < LIMIT; i++)
+		close(fds[i]);
+}
+
+/*
+ * max_jobs LIMIT, max_user_jobs LIMIT + 1: a context gets LIMIT jobs,
+ * then EBUSY; a second one the user's last, then EBUSY; a WAIT in the
+ * first gives one back. The contexts, with their jobs unreaped, go to
+ * the test.
+ */
+static void jobs_to_the_limit(struct __test_metadata *_metadata)
+{
+	int a, b, i, status = 1;
+	__u32 ha, hb;
+	__u64 first;
+
+	a = limits_ctx(_metadata, &ha);
+	b = limits_ctx(_metadata, &hb);
+	ASSERT_EQ(0, submit_fill(a, ha, &first));
+	for (i = 1; i < LIMIT; i++)
+		ASSERT_EQ(0, submit_fill(a, ha, NULL));
+	EXPECT_EQ(-EBUSY, submit_fill(a, ha, NULL));	/* the file's limit */
+	ASSERT_EQ(0, submit_fill(b, hb, NULL));
+	EXPECT_EQ(-EBUSY, submit_fill(b, hb, NULL));	/* the user's limit */
+	ASSERT_EQ(0, cohbuf_importer_wait(a, first, 20000 * MS, &status, NULL));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, submit_fill(b, hb, NULL));
+	EXPECT_EQ(-EBUSY, submit_fill(b, hb, NULL));
+	send_ctx(_metadata, a);
+	send_ctx(_metadata, b);
+}
+
+static void job_refused(struct __test_metadata *_metadata)
+{
+	__u32 h;
+	int ctx = limits_ctx(_metadata, &h);
+
+	EXPECT_EQ(-EBUSY, submit_fill(ctx, h, NULL));
+	close(ctx);
+}
+
+static void other_user_jobs(struct __test_metadata *_metadata)
+{
+	hold_many(_metadata, 1, LIMIT, 'j');
+}
+
+static void one_job(struct __test_metadata *_metadata)
+{
+	hold_many(_metadata, 1, 1, 'j');
+}
+
+TEST_F(unpriv, jobs_per_file_and_per_user_are_bounded)
+{
+	int sv[2], fds[2];
+
+	limits_begin(_metadata, "max_jobs", "max_user_jobs", sv);
+	EXPECT_EQ(0, run_as(_metadata, self->gid, jobs_to_the_limit));
+	limits_receive(_metadata, sv, fds, 2);
+	EXPECT_EQ(0, run_as(_metadata, self->gid, job_refused));
+	EXPECT_EQ(0, run_as_user(_metadata, OTHER_UID, self->gid, other_user_jobs));
+	hold_many(_metadata, 2, LIMIT, 'j');	/* root: 2 * LIMIT > LIMIT + 1 */
+	close(fds[0]);
+	EXPECT_EQ(0, run_as(_metadata, self->gid, one_job));
+	close(fds[1]);
+}
+
+/* The same for imports: max_imports LIMIT, max_user_imports LIMIT + 1. */
+static void imports_to_the_limit(struct __test_metadata *_metadata)
+{
+	__u32 h[LIMIT], hb;
+	int a, b, i;
+
+	a = limits_ctx(_metadata, &h[0]);
+	b = limits_ctx(_metadata, NULL);
+	for (i = 1; i < LIMIT; i++)
+		ASSERT_EQ(0, cohbuf_importer_import(a, lim.buf, &h[i], NULL));
+	EXPECT_EQ(-EBUSY, cohbuf_importer_import(a, lim.buf, &hb, NULL));	/* the file's */
+	ASSERT_EQ(0, cohbuf_importer_import(b, lim.buf, &hb, NULL));
+	EXPECT_EQ(-EBUSY, cohbuf_importer_import(b, lim.buf, &hb, NULL));	/* the user's */
+	ASSERT_EQ(0, cohbuf_importer_release(a, h[0]));
+	EXPECT_EQ(0, cohbuf_importer_import(b, lim.buf, &hb, NULL));
+	EXPECT_EQ(-EBUSY, cohbuf_importer_import(b, lim.buf, &hb, NULL));
+	send_ctx(_metadata, a);
+	send_ctx(_metadata, b);
+}
+
+static void import_refused(struct __test_metadata *_metadata)
+{
+	int dev = cohbuf_dev_open(), buf = test_alloc(dev, 4096), ctx = cohbuf_importer_open();
+	__u32 h;
+
+	ASSERT_LE(0, buf);
+	ASSERT_LE(0, ctx);
+	EXPECT_EQ(-EBUSY, cohbuf_importer_import(ctx, buf, &h, NULL));
+	close(ctx);
+	close(buf);
+	close(dev);
+}
+
+static void other_user_imports(struct __test_metadata *_metadata)
+{
+	hold_many(_metadata, 1, LIMIT - 1, 'i');	/* and limits_ctx()'s own */
+}
+
+static void one_import(struct __test_metadata *_metadata)
+{
+	hold_many(_metadata, 1, 0, 'i');
+}
+
+TEST_F(unpriv, imports_per_file_and_per_user_are_bounded)
+{
+	int sv[2], fds[2];
+
+	limits_begin(_metadata, "max_imports", "max_user_imports", sv);
+	EXPECT_EQ(0, run_as(_metadata, self->gid, imports_to_the_limit));
+	limits_receive(_metadata, sv, fds, 2);
+	EXPECT_EQ(0, run_as(_metadata, self->gid, import_refused));
+	EXPECT_EQ(0, run_as_user(_metadata, OTHER_UID, self->gid, other_user_imports));
+	hold_many(_metadata, 2, LIMIT - 1, 'i');	/* root: 2 * LIMIT > LIMIT + 1 */
+	close(fds[0]);
+	EXPECT_EQ(0, run_as(_metadata, self->gid, one_import));
+	close(fds[1]);
 }
 
 TEST_HARNESS_MAIN

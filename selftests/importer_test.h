@@ -19,6 +19,8 @@
 
 #include <libcohbuf.h>
 
+#include "cohbuf_test.h"
+
 #define IMPORTER_DEV	"/dev/cohbuf-importer"
 #define MS		1000000ULL	/* nanoseconds */
 #define IMPORTER_DEBUGFS	"/sys/kernel/debug/cohbuf_importer"
@@ -112,6 +114,26 @@ static inline int fd_ready(int fd, short events)
 	struct pollfd p = { .fd = fd, .events = events };
 
 	return poll(&p, 1, 0) == 1 && (p.revents & events);
+}
+
+/*
+ * Wait up to @seconds until no closed context is left for the importer to
+ * free (debugfs stats "closing" is 0): a work item drops a closed
+ * context's imports, and with them perhaps the last reference to their
+ * buffers, a moment after close() or a process's exit. 0, or -1 if it
+ * did not happen in time.
+ */
+static inline int test_importer_reaped(double seconds)
+{
+	double start = monotonic_s();
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+
+	while (read_number(IMPORTER_DEBUGFS "/stats", "closing") != 0) {
+		if (monotonic_s() - start > seconds)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
+	return 0;
 }
 
 /* Are all @len bytes at @p equal to @v? */

@@ -187,7 +187,9 @@ struct cohbuf_sync_data {
  *   the buffer would take all buffers together beyond the max_total_bytes
  *   module parameter; memory could not be allocated, or the buffer would
  *   leave less than reserve_percent (module parameter) of RAM available, so
- *   that an allocation fails rather than invoking the OOM killer; with
+ *   that an allocation fails rather than invoking the OOM killer; the
+ *   caller's memory cgroup would go beyond its memory.max (the buffer's
+ *   pages are charged to it; its OOM killer is not invoked either); with
  *   %COHBUF_ALLOC_CONTIGUOUS, no single chunk of the size is available,
  *   or the size is above 1 GiB.
  * ``EMFILE``

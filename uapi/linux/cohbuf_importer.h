@@ -15,6 +15,41 @@
  * structures, their growth, padding and flags, the ioctl numbers and the
  * errors every ioctl can return follow the cohbuf uapi conventions of
  * linux/cohbuf.h.
+ *
+ * Each context has a fence timeline of its own on each engine: the
+ * fences of one context's jobs on one engine signal in submission order,
+ * but are not ordered against other contexts' fences. Closing a context
+ * (which includes the exit of its process, even by SIGKILL) waits only for
+ * its own jobs that have started, which stop waiting for their
+ * dependencies and latency at once; its jobs that have not started are
+ * cancelled, their fences signalled with -ECANCELED. When close() returns
+ * every fence of the context has signalled; jobs of other contexts are
+ * not affected.
+ */
+
+/**
+ * DOC: Opening /dev/cohbuf-importer
+ *
+ * Each open() makes a context, charged to the real uid of the opener
+ * (the file's credentials) until it is closed, whoever holds its fd
+ * meanwhile. What one user holds is bounded by module parameters: its
+ * contexts by max_user_contexts (default 128), the jobs not yet reaped of
+ * all its contexts by max_user_jobs (default 4096) and their live
+ * handles by max_user_imports (default 4096). A context opened with
+ * CAP_SYS_RESOURCE is not bound by these per-user limits. Every context,
+ * whoever opened it, is also bounded on its own: by max_jobs (default
+ * 1024) and max_imports (default 1024). Closing a context gives back
+ * everything it was charged at once.
+ *
+ * Errors of open():
+ *
+ * ``EMFILE``
+ *   the user has max_user_contexts contexts open (module parameter),
+ *   and the opener lacks CAP_SYS_RESOURCE; as for inotify instances.
+ * ``ENOMEM``
+ *   out of memory.
+ * ``EACCES``
+ *   the device node's mode does not let the caller open it.
  */
 #ifndef _UAPI_LINUX_COHBUF_IMPORTER_H
 #define _UAPI_LINUX_COHBUF_IMPORTER_H
@@ -136,8 +171,7 @@ struct cohbuf_imp_submit_data {
  * @flags:	in: must be 0
  * @status:	out: 0 if the job succeeded, else a negative errno:
  *		-ETIMEDOUT (a dependency did not signal within timeout_ms),
- *		-ECANCELED (a dependency signalled an error, or the context
- *		was closed before the job ran)
+ *		-ECANCELED (a dependency signalled an error)
  * @checksum:	out: CHECKSUM result if @status is 0, else 0
  * @pad:	must be 0
  */
@@ -185,7 +219,10 @@ struct cohbuf_imp_wait_data {
  * ``ENOMEM``
  *   out of memory.
  * ``EBUSY``
- *   the context has no free handle.
+ *   the context has max_imports live handles, or the user who opened it
+ *   has max_user_imports in all its contexts and the context was not
+ *   opened with CAP_SYS_RESOURCE (module parameters; see "Opening
+ *   /dev/cohbuf-importer"); or the context has no free handle.
  * ``EINTR``
  *   a fatal signal arrived while the call waited for another import or
  *   release, of any context, to finish mapping or unmapping its dma-buf.
@@ -244,7 +281,10 @@ struct cohbuf_imp_wait_data {
  * ``EACCES``
  *   @dst_handle's dma-buf was exported read-only (O_RDONLY).
  * ``EBUSY``
- *   the context has max_jobs (module parameter) unreaped jobs.
+ *   the context has max_jobs unreaped jobs, or the user who opened it has
+ *   max_user_jobs in all its contexts and the context was not opened with
+ *   CAP_SYS_RESOURCE (module parameters; see "Opening
+ *   /dev/cohbuf-importer").
  * ``ENOMEM``
  *   out of memory, including no file for the out-fence's sync_file (the
  *   system file table is full).
@@ -264,7 +304,7 @@ struct cohbuf_imp_wait_data {
  * &struct cohbuf_imp_wait_data.
  *
  * A completed job is reported by exactly one successful WAIT, which
- * forgets it; until then it counts against max_jobs. poll() on the
+ * forgets it; until then it counts against max_jobs and max_user_jobs. poll() on the
  * context reports EPOLLIN while a completed job has not been reaped. A
  * WAIT whose result cannot be written back (EFAULT) has reaped the job
  * all the same: its status is lost, and a later WAIT gets ENOENT.
