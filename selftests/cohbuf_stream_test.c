@@ -636,10 +636,12 @@ TEST_F(stream, read_returns_whole_records_and_poll_the_watermark)
 	close(self->s);
 }
 
-/* A DEQUEUE deadline is absolute and honoured. */
+/* A DEQUEUE deadline is absolute and honoured; a waiting DEQUEUE wakes for a record. */
 TEST_F(stream, dequeue_waits_until_its_deadline)
 {
 	struct cohbuf_stream_record rec;
+	int status;
+	pid_t pid;
 	__u64 t0;
 
 	CREATE();
@@ -649,6 +651,19 @@ TEST_F(stream, dequeue_waits_until_its_deadline)
 	t0 = monotonic_ns();
 	EXPECT_EQ(-ETIME, stream_dequeue(self->s, t0 + 50 * MS, &rec));
 	EXPECT_LE(t0 + 50 * MS, monotonic_ns());
+
+	/* One far beyond what ktime_t holds waits until a record comes. */
+	ASSERT_EQ(0, queue_region(self, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		usleep(100 * 1000);
+		_exit(stream_advance(self->s, BLOCK) ? 1 : 0);
+	}
+	EXPECT_EQ(0, stream_dequeue(self->s, ~0ULL - 1, &rec));
+	EXPECT_EQ(BLOCK, rec.frames);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 	close(self->s);
 }
 
