@@ -183,7 +183,8 @@ help:
 	@echo "                    build/bench/KVER.md (table), .csv and PNG plots"
 	@echo "  docs              build the HTML documentation into build/docs/html and"
 	@echo "                    the man pages into build/docs/man (Sphinx and"
-	@echo "                    kernel-doc; warnings fail)"
+	@echo "                    kernel-doc; warnings fail); streams of the"
+	@echo "                    importer: Documentation/streaming.rst"
 	@echo "  clean             remove build output"
 	@echo "variables: KDIR, PREFIX, LIBDIR, MANDIR, UDEVRULESDIR, MODPROBEDIR, DESTDIR,"
 	@echo "  PKG_KERNEL (check-pkg's kernel, default 6.12), KERNELS (default \"$(KERNELS)\"; sid is the newest" \

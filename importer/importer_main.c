@@ -275,6 +275,9 @@ static int __init cohbuf_imp_init(void)
 					     WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!cohbuf_imp_reap_wq)
 		goto err_engines;
+	ret = cohbuf_imp_stream_init();
+	if (ret)
+		goto err_reap_wq;
 	cohbuf_imp_debugfs_init();
 
 	/* Last: from here on user space can import. */
@@ -285,6 +288,8 @@ static int __init cohbuf_imp_init(void)
 
 err_debugfs:
 	cohbuf_imp_debugfs_exit();
+	cohbuf_imp_stream_exit();
+err_reap_wq:
 	destroy_workqueue(cohbuf_imp_reap_wq);
 err_engines:
 	cohbuf_imp_engine_exit();
@@ -301,6 +306,7 @@ static void __exit cohbuf_imp_exit(void)
 {
 	misc_deregister(&cohbuf_imp_dev.misc);
 	cohbuf_imp_debugfs_exit();
+	cohbuf_imp_stream_exit();
 	destroy_workqueue(cohbuf_imp_reap_wq);
 	cohbuf_imp_engine_exit();
 	cohbuf_imp_pdev_unregister();

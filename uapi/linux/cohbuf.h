@@ -37,13 +37,14 @@
  *   the argument is not readable, or the result could not be written back.
  *
  * The ioctl magic is %COHBUF_IOC_MAGIC, ``'J'``, for both devices. Numbers
- * 0x00-0x0f are /dev/cohbuf's, 0x10-0x2f /dev/cohbuf-importer's
- * (linux/cohbuf_importer.h), and 0x30-0x3f are reserved for either. The
- * line of Documentation/userspace-api/ioctl/ioctl-number.rst for them
- * would read::
+ * 0x00-0x0f are /dev/cohbuf's, 0x10-0x2f /dev/cohbuf-importer's and its
+ * stream fds' (linux/cohbuf_importer.h, linux/cohbuf_stream.h), and
+ * 0x30-0x3f are reserved for either. The line of
+ * Documentation/userspace-api/ioctl/ioctl-number.rst for them would read::
  *
  *   'J'   00-3F  linux/cohbuf.h            cohbuf DMA-BUF exporter and
  *                linux/cohbuf_importer.h   its importer test driver
+ *                linux/cohbuf_stream.h
  */
 #ifndef _UAPI_LINUX_COHBUF_H
 #define _UAPI_LINUX_COHBUF_H

@@ -333,4 +333,9 @@ struct cohbuf_imp_wait_data {
 #define COHBUF_IMP_IOCTL_WAIT		_IOWR(COHBUF_IOC_MAGIC, 0x14, \
 					      struct cohbuf_imp_wait_data)
 
+/*
+ * 0x15 is COHBUF_IMP_IOCTL_STREAM_CREATE and 0x16-0x2f belong to stream
+ * fds: see linux/cohbuf_stream.h.
+ */
+
 #endif /* _UAPI_LINUX_COHBUF_IMPORTER_H */

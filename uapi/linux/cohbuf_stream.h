@@ -1,0 +1,592 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * cohbuf importer: streams from a simulated acquisition device, userspace API.
+ */
+
+/**
+ * DOC: cohbuf stream uapi
+ *
+ * The importer device (linux/cohbuf_importer.h) has a stream engine: a
+ * simulated acquisition device, such as an ADC, that writes a continuous
+ * stream of samples into regions of dma-bufs which user space hands to it.
+ *
+ * %COHBUF_IMP_IOCTL_STREAM_CREATE, issued on an open /dev/cohbuf-importer,
+ * creates a stream and returns a new file descriptor for it. Everything
+ * else is done on that fd: %COHBUF_STREAM_IOCTL_QUEUE gives the device a
+ * region to fill, %COHBUF_STREAM_IOCTL_START and %COHBUF_STREAM_IOCTL_STOP
+ * run and halt the stream's clock, %COHBUF_STREAM_IOCTL_DEQUEUE and read()
+ * return one completion record (&struct cohbuf_stream_record) per region,
+ * in queue order, and %COHBUF_STREAM_IOCTL_STATS counts every frame. The
+ * stream does not depend on the context it was created from: closing the
+ * context leaves it running.
+ *
+ * Terms. A *sample* is one value of one channel; a *frame* is one sample
+ * of every channel, channel 0 first (interleaved); a *block* is
+ * @block_frames frames, the most the device writes into one region. Frame
+ * indices count from 0 at creation over the stream's whole life, lost
+ * frames included, so a gap in the indices of two records is exactly the
+ * number of frames lost between them.
+ *
+ * Regions. The device takes the queued regions in queue order. A region is
+ * *ready* once its in-fence and the fences that were in its dma-buf's
+ * reservation object when it was queued (readers and writers: implicit
+ * synchronisation) have signalled. When the device has a frame to write
+ * and no region being filled, it takes the oldest queued region if that is
+ * ready; a region is filled from its offset on, one block (@block_frames
+ * frames) per region, and completed when the block is full or the stream
+ * is stopped. The device never writes a region user space holds: a region
+ * belongs to the device from QUEUE until its record is created, and to user
+ * space after. When no ready region is there, the frame has nowhere to go
+ * (an *overrun*): under %COHBUF_STREAM_OVERRUN_DROP it is lost and counted,
+ * never written over anything; under %COHBUF_STREAM_OVERRUN_STOP the
+ * stream stops before producing it (state %COHBUF_STREAM_STATE_OVERRUN).
+ *
+ * Fences. QUEUE adds a fence to the dma-buf's reservation object with
+ * DMA_RESV_USAGE_WRITE, so that other drivers (an importer CHECKSUM job,
+ * vgem, a GPU) wait for the device, and with %COHBUF_STREAM_QUEUE_OUT_FENCE
+ * also returns it as a sync_file. The fences of a stream are on a timeline
+ * of their own, numbered in queue order, and signal in that order, when
+ * the region's record is created: without error for a region that was
+ * filled (even partly), with -ECANCELED for one that the stream gave back
+ * unfilled (STOP, close), with the in-fence's error if that failed. Every
+ * fence a stream published is signalled by the time its fd is closed.
+ *
+ * Clocks. %COHBUF_STREAM_CLOCK_HRTIMER produces frames at @rate_hz in
+ * real time from START on: a timer fires once per block period, but no
+ * more often than every millisecond, and a work item (not the timer's
+ * interrupt) produces every frame due by then, so a frame is written about
+ * a timer period after its time. A device that cannot keep up with
+ * @rate_hz falls behind: its frames come late, they are not lost for that.
+ * %COHBUF_STREAM_CLOCK_MANUAL produces frames only
+ * when %COHBUF_STREAM_IOCTL_ADVANCE asks for them, within that call: tests
+ * use it to be exact.
+ *
+ * Lifetime. A stream's parameters are fixed at creation; to change them,
+ * create another stream (STOP, close, CREATE). A stream is created
+ * stopped; regions may be queued before START, and should be, so that the
+ * first frames are not lost. STOP ends the clock, completes the region
+ * being filled with the frames it has, and gives every other queued region
+ * back unfilled; START after STOP resumes with the next frame index, and
+ * the frames the stopped clock did not produce are neither produced nor
+ * lost. close() of the last fd of a stream stops it the same way and then
+ * frees it; a process killed or exec'ing (the fd is O_CLOEXEC) mid-stream
+ * does the same. While a stream exists the importer module cannot be
+ * unloaded.
+ *
+ * Unless said otherwise, the errors of every ioctl of "cohbuf uapi
+ * conventions" (linux/cohbuf.h) apply to every ioctl here, and a stream
+ * fd's ioctls fail with ``ENOTTY`` on any other fd and vice versa.
+ */
+#ifndef _UAPI_LINUX_COHBUF_STREAM_H
+#define _UAPI_LINUX_COHBUF_STREAM_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+#include <linux/cohbuf.h>		/* COHBUF_IOC_MAGIC */
+#include <linux/cohbuf_importer.h>
+
+/* Values of cohbuf_stream_create_data.direction */
+#define COHBUF_STREAM_DIR_INPUT		0U	/* the device writes (ADC) */
+#define COHBUF_STREAM_DIR_OUTPUT	1U	/* reserved: EOPNOTSUPP */
+
+/* Values of cohbuf_stream_create_data.mode */
+#define COHBUF_STREAM_MODE_QUEUE	0U	/* regions queued one by one */
+#define COHBUF_STREAM_MODE_RING		1U	/* reserved: EOPNOTSUPP */
+
+/* Values of cohbuf_stream_create_data.format; see "cohbuf stream payload" */
+#define COHBUF_STREAM_FMT_ADC12		1U	/* 12 bits in a __le16, << 4 */
+#define COHBUF_STREAM_FMT_S16		2U	/* __le16, signed */
+#define COHBUF_STREAM_FMT_S32		3U	/* __le32, signed */
+
+/* Values of cohbuf_stream_create_data.clock */
+#define COHBUF_STREAM_CLOCK_HRTIMER	1U	/* real time at rate_hz */
+#define COHBUF_STREAM_CLOCK_MANUAL	2U	/* COHBUF_STREAM_IOCTL_ADVANCE */
+
+/* Values of cohbuf_stream_create_data.overrun */
+#define COHBUF_STREAM_OVERRUN_DROP	1U	/* lose the frame, count it */
+#define COHBUF_STREAM_OVERRUN_STOP	2U	/* stop before the frame */
+
+/* Values of cohbuf_stream_create_data.flags: none yet */
+#define COHBUF_STREAM_CREATE_FLAGS_MASK	0x00000000U
+
+/* Limits of cohbuf_stream_create_data */
+#define COHBUF_STREAM_MAX_CHANNELS	16U
+#define COHBUF_STREAM_MAX_RATE_HZ	100000000U	/* frames per second */
+#define COHBUF_STREAM_MAX_BLOCK_BYTES	(16U << 20)	/* block_frames * frame size */
+#define COHBUF_STREAM_MAX_WATERMARK	COHBUF_STREAM_MAX_REGIONS
+
+/* Regions a stream holds at most, queued or completed but not dequeued. */
+#define COHBUF_STREAM_MAX_REGIONS	256U
+
+/* Largest cohbuf_stream_advance_data.frames of one call. */
+#define COHBUF_STREAM_MAX_ADVANCE	16777216U	/* 2^24 */
+
+/**
+ * struct cohbuf_stream_create_data - argument of COHBUF_IMP_IOCTL_STREAM_CREATE
+ * @flags:	in: COHBUF_STREAM_CREATE_* flags; none is defined: must be 0
+ * @fd_flags:	in: O_NONBLOCK or 0 (DEQUEUE and read() then fail with
+ *		EAGAIN instead of waiting; fcntl(F_SETFL) changes it later);
+ *		O_CLOEXEC is accepted and implied: the fd is always O_CLOEXEC
+ * @direction:	in: COHBUF_STREAM_DIR_*
+ * @mode:	in: COHBUF_STREAM_MODE_*
+ * @format:	in: COHBUF_STREAM_FMT_*; the sample size is 2 bytes for
+ *		ADC12 and S16, 4 for S32
+ * @channels:	in: samples per frame, 1 to %COHBUF_STREAM_MAX_CHANNELS
+ * @rate_hz:	in: frames per second, 1 to %COHBUF_STREAM_MAX_RATE_HZ;
+ *		with the MANUAL clock it only spaces the timestamps
+ * @block_frames: in: frames per block (per region), at least 1, and
+ *		@block_frames times the frame size at most
+ *		%COHBUF_STREAM_MAX_BLOCK_BYTES
+ * @clock:	in: COHBUF_STREAM_CLOCK_*
+ * @overrun:	in: COHBUF_STREAM_OVERRUN_*
+ * @watermark:	in: completed records from which poll() reports EPOLLIN,
+ *		1 to %COHBUF_STREAM_MAX_WATERMARK
+ * @pad:	must be 0
+ * @first_sequence: in: sequence number of the stream's first record; any
+ *		value (tests start near 2^32 to cross the 32-bit wrap)
+ * @fd:		out: the new stream fd (O_RDWR, O_CLOEXEC); must be 0 on input
+ * @pad2:	must be 0
+ */
+struct cohbuf_stream_create_data {
+	__u32 flags;
+	__u32 fd_flags;
+	__u32 direction;
+	__u32 mode;
+	__u32 format;
+	__u32 channels;
+	__u32 rate_hz;
+	__u32 block_frames;
+	__u32 clock;
+	__u32 overrun;
+	__u32 watermark;
+	__u32 pad;
+	__u64 first_sequence;
+	__s32 fd;
+	__u32 pad2;
+};
+
+#define COHBUF_STREAM_CREATE_DATA_SIZE_VER0	64
+
+/* Values of cohbuf_stream_queue_data.flags */
+#define COHBUF_STREAM_QUEUE_IN_FENCE	0x00000001U /* wait for @in_fence_fd */
+#define COHBUF_STREAM_QUEUE_OUT_FENCE	0x00000002U /* return @out_fence_fd */
+#define COHBUF_STREAM_QUEUE_FLAGS_MASK	0x00000003U
+
+/**
+ * struct cohbuf_stream_queue_data - argument of COHBUF_STREAM_IOCTL_QUEUE
+ * @dmabuf_fd:	in: a dma-buf fd, from any exporter, exported read-write
+ * @flags:	in: COHBUF_STREAM_QUEUE_*
+ * @offset:	in: first byte of the region in the dma-buf; a multiple of
+ *		the frame size
+ * @length:	in: bytes of the region; a multiple of the frame size, at
+ *		least one block; the region lies inside the dma-buf. The
+ *		device writes one block from @offset on; the rest of a
+ *		longer region is never written.
+ * @cookie:	in: any value, returned in the region's record
+ * @in_fence_fd: in: with %COHBUF_STREAM_QUEUE_IN_FENCE, a sync_file that
+ *		must signal before the device writes the region; else 0
+ * @out_fence_fd: out: with %COHBUF_STREAM_QUEUE_OUT_FENCE, a new sync_file
+ *		(O_CLOEXEC) of the region's fence; else -1
+ */
+struct cohbuf_stream_queue_data {
+	__s32 dmabuf_fd;
+	__u32 flags;
+	__u64 offset;
+	__u64 length;
+	__u64 cookie;
+	__s32 in_fence_fd;
+	__s32 out_fence_fd;
+};
+
+#define COHBUF_STREAM_QUEUE_DATA_SIZE_VER0	40
+
+/* Values of cohbuf_stream_record.flags */
+#define COHBUF_STREAM_REC_ERROR		0x00000001U /* not filled: @status */
+#define COHBUF_STREAM_REC_DISCONTINUITY	0x00000002U /* @lost_before > 0 */
+
+/**
+ * struct cohbuf_stream_record - the completion record of one region
+ * @cookie:	the region's cookie from QUEUE
+ * @sequence:	the record's number: @first_sequence for a stream's first
+ *		record, one more for each next one, modulo 2^64; records of
+ *		unfilled regions are numbered too
+ * @first_frame: index of the first frame in the region; with @frames 0,
+ *		the index of the next frame the stream would produce
+ * @lost_before: frames lost since the previous filled region ended (or
+ *		the stream began) up to @first_frame, so that @first_frame is
+ *		the previous filled record's @first_frame + @frames +
+ *		@lost_before; 0 for an unfilled region (its count goes to the
+ *		next filled one)
+ * @first_ns:	CLOCK_MONOTONIC time of the first frame in nanoseconds: its
+ *		nominal sampling time with the HRTIMER clock (START plus the
+ *		frame's offset at @rate_hz), the time of the ADVANCE that
+ *		produced it with the MANUAL clock; 0 if @frames is 0
+ * @last_ns:	the same for the last frame; 0 if @frames is 0
+ * @frames:	frames written, from the region's offset on: @block_frames,
+ *		fewer if the stream was stopped while it filled the region,
+ *		0 if it was not filled
+ * @bytes_used:	bytes written, @frames times the frame size
+ * @flags:	COHBUF_STREAM_REC_*
+ * @status:	0; for %COHBUF_STREAM_REC_ERROR, the negative errno the
+ *		region's fence signalled with: -ECANCELED if the stream was
+ *		stopped or closed before the region's turn, or the error of
+ *		its in-fence or of a fence of its dma-buf's reservation object
+ *
+ * A record is 64 bytes, %COHBUF_STREAM_RECORD_SIZE_VER0. It may grow at
+ * its end in a later version, but only for a stream whose creator asks for
+ * it through a field of &struct cohbuf_stream_create_data that is 0 today:
+ * every stream created as documented here keeps 64-byte records for good,
+ * in read() as in DEQUEUE.
+ */
+struct cohbuf_stream_record {
+	__u64 cookie;
+	__u64 sequence;
+	__u64 first_frame;
+	__u64 lost_before;
+	__u64 first_ns;
+	__u64 last_ns;
+	__u32 frames;
+	__u32 bytes_used;
+	__u32 flags;
+	__s32 status;
+};
+
+#define COHBUF_STREAM_RECORD_SIZE_VER0	64
+
+/**
+ * struct cohbuf_stream_dequeue_data - argument of COHBUF_STREAM_IOCTL_DEQUEUE
+ * @deadline_ns: in: absolute CLOCK_MONOTONIC time in nanoseconds until
+ *		which the call waits for a record; a deadline already
+ *		passed (such as 0) only polls
+ * @flags:	in: must be 0
+ * @pad:	must be 0
+ * @record:	out: the oldest completed record, which is removed
+ */
+struct cohbuf_stream_dequeue_data {
+	__u64 deadline_ns;
+	__u32 flags;
+	__u32 pad;
+	struct cohbuf_stream_record record;
+};
+
+#define COHBUF_STREAM_DEQUEUE_DATA_SIZE_VER0	80
+
+/**
+ * struct cohbuf_stream_start_data - argument of COHBUF_STREAM_IOCTL_START
+ * and COHBUF_STREAM_IOCTL_STOP
+ * @flags:	in: must be 0
+ * @pad:	must be 0
+ */
+struct cohbuf_stream_start_data {
+	__u32 flags;
+	__u32 pad;
+};
+
+#define COHBUF_STREAM_START_DATA_SIZE_VER0	8
+
+/**
+ * struct cohbuf_stream_advance_data - argument of COHBUF_STREAM_IOCTL_ADVANCE
+ * @frames:	in: frames to produce, 1 to %COHBUF_STREAM_MAX_ADVANCE
+ * @flags:	in: must be 0
+ * @pad:	must be 0
+ */
+struct cohbuf_stream_advance_data {
+	__u64 frames;
+	__u32 flags;
+	__u32 pad;
+};
+
+#define COHBUF_STREAM_ADVANCE_DATA_SIZE_VER0	16
+
+/* Values of cohbuf_stream_stats_data.state */
+#define COHBUF_STREAM_STATE_STOPPED	0U	/* created, or after STOP */
+#define COHBUF_STREAM_STATE_RUNNING	1U	/* between START and STOP */
+#define COHBUF_STREAM_STATE_OVERRUN	2U	/* stopped by OVERRUN_STOP */
+
+/**
+ * struct cohbuf_stream_stats_data - argument of COHBUF_STREAM_IOCTL_STATS
+ * @flags:	in: must be 0
+ * @state:	out: COHBUF_STREAM_STATE_*
+ * @produced:	out: frames the clock produced since creation, which is the
+ *		index of the next frame
+ * @delivered:	out: frames in completed records
+ * @lost:	out: frames lost (DROP policy only)
+ * @in_flight:	out: frames written into the region being filled, not yet
+ *		in a record; always @produced = @delivered + @lost + @in_flight
+ * @overruns:	out: overruns: runs of consecutive lost frames under DROP
+ *		(each counted once, when its first frame is lost), stops
+ *		under STOP
+ * @queued:	out: regions the device holds: queued or being filled
+ * @completed:	out: records not yet dequeued
+ * @records:	out: records created since creation
+ */
+struct cohbuf_stream_stats_data {
+	__u32 flags;
+	__u32 state;
+	__u64 produced;
+	__u64 delivered;
+	__u64 lost;
+	__u64 in_flight;
+	__u64 overruns;
+	__u32 queued;
+	__u32 completed;
+	__u64 records;
+};
+
+#define COHBUF_STREAM_STATS_DATA_SIZE_VER0	64
+
+/**
+ * DOC: cohbuf stream payload
+ *
+ * The samples are a pure function of the frame index *i* (a __u64 counted
+ * as in "cohbuf stream uapi") and the channel *c* (0 to @channels - 1), so
+ * that a consumer can check every sample it gets. With the splitmix64
+ * finaliser
+ *
+ *   z = i * 16 + c;
+ *   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+ *   z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+ *   z = z ^ (z >> 31);
+ *
+ * on __u64 (wrapping), sample (i, c) is stored at byte offset
+ * (i - first_frame) * frame size + c * sample size of its record's region,
+ * little-endian, as:
+ *
+ * %COHBUF_STREAM_FMT_ADC12
+ *   a __le16 word ((z >> 48) & 0xfff0) | (z & 0xf): the 12-bit signed
+ *   value in bits 15..4, which is the top 12 bits of z read as signed,
+ *   ((__s64)z >> 52), and 4 bits of noise (the low bits of z) in bits
+ *   3..0. A consumer takes the value as ((__s16)word >> 4), as the IIO
+ *   scan type ``le:s12/16>>4`` says; one that forgets the shift sees
+ *   16 times the value plus noise and fails the check.
+ * %COHBUF_STREAM_FMT_S16
+ *   a __le16, the top 16 bits of z, (__s16)(z >> 48).
+ * %COHBUF_STREAM_FMT_S32
+ *   a __le32, the top 32 bits of z, (__s32)(z >> 32).
+ */
+
+/**
+ * DOC: COHBUF_IMP_IOCTL_STREAM_CREATE
+ *
+ * Create a stream; issued on an open /dev/cohbuf-importer, the argument is
+ * &struct cohbuf_stream_create_data. The new fd is installed only after
+ * the result has been written back, so a failing call leaves no fd.
+ *
+ * Errors, besides those of every ioctl:
+ *
+ * ``EINVAL``
+ *   @flags has unknown bits; @fd_flags has bits other than O_NONBLOCK and
+ *   O_CLOEXEC; @direction, @mode, @format, @clock or @overrun is not a
+ *   value above; @channels, @rate_hz, @block_frames or @watermark is out
+ *   of its range (0 included); @pad, @pad2 or @fd is not 0.
+ * ``EOPNOTSUPP``
+ *   @direction is %COHBUF_STREAM_DIR_OUTPUT or @mode is
+ *   %COHBUF_STREAM_MODE_RING: defined, not implemented yet.
+ * ``ENOMEM``
+ *   out of memory.
+ * ``EMFILE``
+ *   the process has no free file descriptor.
+ * ``ENFILE``
+ *   the system file table is full.
+ */
+#define COHBUF_IMP_IOCTL_STREAM_CREATE	_IOWR(COHBUF_IOC_MAGIC, 0x15, \
+					      struct cohbuf_stream_create_data)
+
+/**
+ * DOC: COHBUF_STREAM_IOCTL_QUEUE
+ *
+ * Give the device a region to fill; the argument is
+ * &struct cohbuf_stream_queue_data. Allowed in every state.
+ *
+ * The stream takes its own reference to the dma-buf: closing
+ * @dmabuf_fd, or releasing an import of it, while the region is queued
+ * changes nothing. The region's fence is in the reservation object when
+ * the call returns; the out-fence fd is installed only after the result
+ * has been written back. If that write-back fails (``EFAULT``) the region
+ * stays queued, and its record comes as for any other.
+ *
+ * Errors, besides those of every ioctl:
+ *
+ * ``EBADF``
+ *   @dmabuf_fd is not an open file descriptor.
+ * ``EINVAL``
+ *   @dmabuf_fd is not a dma-buf; @flags has unknown bits; @in_fence_fd is
+ *   not 0 without %COHBUF_STREAM_QUEUE_IN_FENCE, or not a sync_file with
+ *   it; @offset or @length is not a multiple of the frame size; @length
+ *   is smaller than a block; the region does not lie inside the dma-buf
+ *   (or its end overflows).
+ * ``EACCES``
+ *   the dma-buf was exported read-only (O_RDONLY).
+ * ``EBUSY``
+ *   the region overlaps a region of the same dma-buf that the stream
+ *   holds (queued or being filled).
+ * ``ENOSPC``
+ *   the stream holds %COHBUF_STREAM_MAX_REGIONS regions, queued or with
+ *   records not yet dequeued.
+ * ``ENOMEM``
+ *   out of memory, including no file for the out-fence's sync_file.
+ * ``EMFILE``
+ *   the process has no free file descriptor for the out-fence.
+ * ``EINTR``
+ *   a signal arrived while the dma-buf's reservation object was being
+ *   locked, or a fatal one while it was being mapped for the device.
+ * other errors
+ *   those of mapping the dma-buf for the device, as listed for
+ *   %COHBUF_IMP_IOCTL_IMPORT (``EIO``, ``EOPNOTSUPP``, the exporter's).
+ */
+#define COHBUF_STREAM_IOCTL_QUEUE	_IOWR(COHBUF_IOC_MAGIC, 0x16, \
+					      struct cohbuf_stream_queue_data)
+
+/**
+ * DOC: COHBUF_STREAM_IOCTL_DEQUEUE
+ *
+ * Take the oldest completed record; the argument is
+ * &struct cohbuf_stream_dequeue_data. Records come in sequence order, one
+ * per queued region, by DEQUEUE and read() alike; each is returned once.
+ * When the call returns a record, its region belongs to user space again.
+ * A record whose write-back fails (``EFAULT``) is lost.
+ *
+ * A record with %COHBUF_STREAM_REC_DISCONTINUITY acknowledges the overruns
+ * before it, as STATS does: EPOLLPRI clears.
+ *
+ * @deadline_ns is read on the host's CLOCK_MONOTONIC, as for
+ * %COHBUF_IMP_IOCTL_WAIT.
+ *
+ * Errors, besides those of every ioctl:
+ *
+ * ``EAGAIN``
+ *   no record is ready, the stream is running and the fd is O_NONBLOCK.
+ * ``ETIME``
+ *   no record was ready by @deadline_ns.
+ * ``ENODATA``
+ *   no record is ready and the stream is not running (stopped, or stopped
+ *   by an overrun), so none will come until START; also with O_NONBLOCK.
+ * ``EINVAL``
+ *   @flags or @pad is not 0.
+ * ``EINTR``
+ *   a signal arrived and its handler was installed without SA_RESTART;
+ *   with SA_RESTART the call is restarted and ends at the same
+ *   @deadline_ns.
+ */
+#define COHBUF_STREAM_IOCTL_DEQUEUE	_IOWR(COHBUF_IOC_MAGIC, 0x17, \
+					      struct cohbuf_stream_dequeue_data)
+
+/**
+ * DOC: COHBUF_STREAM_IOCTL_START
+ *
+ * Start the stream's clock; the argument is
+ * &struct cohbuf_stream_start_data. Allowed when the state is STOPPED or
+ * OVERRUN; the HRTIMER clock counts time from this call.
+ *
+ * Errors, besides those of every ioctl:
+ *
+ * ``EBUSY``
+ *   the stream is already running.
+ * ``EINVAL``
+ *   @flags or @pad is not 0.
+ */
+#define COHBUF_STREAM_IOCTL_START	_IOW(COHBUF_IOC_MAGIC, 0x18, \
+					     struct cohbuf_stream_start_data)
+
+/**
+ * DOC: COHBUF_STREAM_IOCTL_STOP
+ *
+ * Stop the stream; the argument is &struct cohbuf_stream_start_data.
+ * With the HRTIMER clock the frames due by now are produced first. Then
+ * the region being filled is completed with the frames it has, and every
+ * other queued region is given back unfilled: its record has
+ * %COHBUF_STREAM_REC_ERROR, @status -ECANCELED and @frames 0, and its
+ * fence signals with -ECANCELED. So when STOP returns, the stream holds no
+ * region and every fence it published has signalled. A stopped stream can
+ * be stopped again (which gives back the regions queued since); the state
+ * becomes STOPPED also after an OVERRUN.
+ *
+ * Errors, besides those of every ioctl:
+ *
+ * ``EINVAL``
+ *   @flags or @pad is not 0.
+ */
+#define COHBUF_STREAM_IOCTL_STOP	_IOW(COHBUF_IOC_MAGIC, 0x19, \
+					     struct cohbuf_stream_start_data)
+
+/**
+ * DOC: COHBUF_STREAM_IOCTL_ADVANCE
+ *
+ * Produce frames now with the MANUAL clock; the argument is
+ * &struct cohbuf_stream_advance_data. When the call returns, all @frames
+ * have been written (or lost), and the records of the regions they
+ * filled are ready. Under %COHBUF_STREAM_OVERRUN_STOP the call produces
+ * fewer if the stream stops on an overrun meanwhile (the call still
+ * returns 0; STATS tells how many).
+ *
+ * Errors, besides those of every ioctl:
+ *
+ * ``EINVAL``
+ *   the stream's clock is not MANUAL; @frames is 0 or above
+ *   %COHBUF_STREAM_MAX_ADVANCE; @flags or @pad is not 0.
+ * ``EPIPE``
+ *   the stream is not running (STOPPED or OVERRUN).
+ * ``EINTR``
+ *   a fatal signal arrived; the frames produced until then stay produced.
+ */
+#define COHBUF_STREAM_IOCTL_ADVANCE	_IOW(COHBUF_IOC_MAGIC, 0x1a, \
+					     struct cohbuf_stream_advance_data)
+
+/**
+ * DOC: COHBUF_STREAM_IOCTL_STATS
+ *
+ * Read the stream's counters, all at one instant; the argument is
+ * &struct cohbuf_stream_stats_data. The call acknowledges the overruns
+ * counted so far: EPOLLPRI clears until the next one.
+ *
+ * Errors, besides those of every ioctl:
+ *
+ * ``EINVAL``
+ *   @flags is not 0.
+ */
+#define COHBUF_STREAM_IOCTL_STATS	_IOWR(COHBUF_IOC_MAGIC, 0x1b, \
+					      struct cohbuf_stream_stats_data)
+
+/*
+ * Numbers 0x1c-0x2f are free for later stream ioctls (ring mode, output).
+ */
+
+/**
+ * DOC: reading and polling a stream
+ *
+ * read() on a stream fd returns whole records (&struct
+ * cohbuf_stream_record), as many as are ready and fit in the count, the
+ * oldest first, each once, sharing one sequence with DEQUEUE. It waits for
+ * the first record unless the fd is O_NONBLOCK. The file position is not
+ * used (pread() fails with ``ESPIPE``). write() and mmap() are not
+ * supported (``EINVAL`` and ``ENODEV``).
+ *
+ * Errors and results of read():
+ *
+ * 0
+ *   no record is ready and the stream is not running (end of stream,
+ *   until START).
+ * ``EINVAL``
+ *   the count is smaller than one record.
+ * ``EAGAIN``
+ *   no record is ready, the stream is running and the fd is O_NONBLOCK.
+ * ``EINTR``
+ *   a signal arrived before the first record.
+ * ``EFAULT``
+ *   the buffer is not writable; records already copied are returned, the
+ *   record that failed to copy is lost.
+ *
+ * poll() reports:
+ *
+ * EPOLLIN | EPOLLRDNORM
+ *   at least @watermark records are ready, or at least one is and the
+ *   stream is not running.
+ * EPOLLPRI
+ *   an overrun happened that neither STATS nor a record with
+ *   %COHBUF_STREAM_REC_DISCONTINUITY has reported yet.
+ * EPOLLERR
+ *   the stream was stopped by an overrun (state OVERRUN), until START or
+ *   STOP.
+ */
+
+#endif /* _UAPI_LINUX_COHBUF_STREAM_H */
