@@ -9,6 +9,8 @@
  *       -> importer_job.c (jobs) -> importer_import.c (imports)
  *                                -> importer_engine.c (engines, fences)
  *     -> importer_debugfs.c (a leaf: reads jobs through the job file)
+ *     -> importer_stream.c (streams; its files share importer_stream.h)
+ *       -> ... -> importer_import.c (the shared mapping of a dma-buf)
  *
  * Lock order, outermost first:
  *   cohbuf_imp_contexts_lock -> ctx->lock -> ctx->done_lock
@@ -176,6 +178,10 @@ struct cohbuf_imp_stats {
 	atomic64_t succeeded;
 	atomic64_t timed_out;
 	atomic64_t cancelled;
+	atomic64_t streams;		/* live */
+	atomic64_t stream_regions;	/* live: held by a stream or awaiting
+					 * DEQUEUE
+					 */
 };
 
 extern struct cohbuf_imp_stats cohbuf_imp_stats;
@@ -187,6 +193,7 @@ long cohbuf_imp_ioctl(struct cohbuf_imp_ctx *ctx, unsigned int cmd,
 		      unsigned long arg);
 
 /* importer_import.c */
+struct cohbuf_imp_import *cohbuf_imp_import_create(struct device *dev, int fd);
 void cohbuf_imp_imports_init(struct cohbuf_imp_ctx *ctx);
 struct cohbuf_imp_import *cohbuf_imp_import(struct cohbuf_imp_ctx *ctx,
 					    struct cohbuf_imp_import_data *d);
@@ -226,6 +233,13 @@ int cohbuf_imp_engine_publish(struct cohbuf_imp_engine *eng,
 			      struct work_struct *work, u64 *id);
 u32 cohbuf_imp_engine_execute(const struct cohbuf_imp_op *op);
 const char *cohbuf_imp_op_name(u32 op);
+
+/* importer_stream.c */
+struct cohbuf_stream_create_data;
+struct file *cohbuf_imp_stream_create(struct device *dev,
+				      const struct cohbuf_stream_create_data *d);
+int cohbuf_imp_stream_init(void);
+void cohbuf_imp_stream_exit(void);
 
 /* importer_debugfs.c */
 void cohbuf_imp_debugfs_init(void);

@@ -6,7 +6,8 @@
  *   ctx=1 handle=1 size=8192 nents=2 exporter=cohbuf
  * jobs: one line per unreaped job of every open context:
  *   ctx=1 id=7 op=fill engine=0 state=done seqno=4 status=0
- * stats: one "key: value" line per counter of struct cohbuf_imp_stats.
+ * stats: one "key: value" line per counter of struct cohbuf_imp_stats,
+ *   streams and stream_regions included.
  *
  * No kernel or DMA addresses are ever printed here.
  *
@@ -92,6 +93,9 @@ static int cohbuf_imp_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "succeeded: %lld\n", atomic64_read(&st->succeeded));
 	seq_printf(m, "timed_out: %lld\n", atomic64_read(&st->timed_out));
 	seq_printf(m, "cancelled: %lld\n", atomic64_read(&st->cancelled));
+	seq_printf(m, "streams: %lld\n", atomic64_read(&st->streams));
+	seq_printf(m, "stream_regions: %lld\n",
+		   atomic64_read(&st->stream_regions));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(cohbuf_imp_stats);

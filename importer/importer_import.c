@@ -21,7 +21,7 @@
  *
  * Calls only the dma-buf core and the compat helpers; the ioctl file
  * calls it for IMPORT and RELEASE, the job file to look up and drop the
- * imports a job uses.
+ * imports a job uses, the stream queue file for the regions it holds.
  */
 
 #include <linux/dma-buf.h>
@@ -169,8 +169,18 @@ static void cohbuf_imp_mapping_put(struct cohbuf_imp_mapping *m)
 	kfree(m);
 }
 
-static struct cohbuf_imp_import *cohbuf_imp_import_create(struct device *dev,
-							  int fd)
+/**
+ * cohbuf_imp_import_create() - an import of a dma-buf fd, without a handle
+ * @dev: the importer device
+ * @fd: a dma-buf fd
+ *
+ * For IMPORT, and for streams, which hold their regions' dma-bufs this
+ * way.
+ *
+ * Return: the import, with one reference (cohbuf_imp_import_put()), or an
+ * ERR_PTR() with an errno as listed for COHBUF_IMP_IOCTL_IMPORT.
+ */
+struct cohbuf_imp_import *cohbuf_imp_import_create(struct device *dev, int fd)
 {
 	struct cohbuf_imp_import *imp;
 	struct dma_buf *dmabuf;

@@ -2,12 +2,14 @@
 /*
  * cohbuf importer: the ioctls of /dev/cohbuf-importer.
  *
- * This file owns every user pointer of the module: it copies each
- * argument in, calls the import or job file with kernel structures,
- * copies the result back and installs any new fd, only once nothing can
- * fail any more. Arguments are extensible structures (see the uapi header
- * and include/cohbuf_uarg.h). Called by importer_main.c; calls
- * importer_import.c and importer_job.c.
+ * This file owns every user pointer of the module but a stream fd's
+ * (importer_stream.c): it copies each argument in, calls the import or
+ * job file with kernel structures, copies the result back and installs
+ * any new fd, only once nothing can fail any more. Arguments are
+ * extensible structures (see the uapi header and include/cohbuf_uarg.h).
+ * Called by importer_main.c; calls
+ * importer_import.c, importer_job.c and, for STREAM_CREATE,
+ * importer_stream.c.
  */
 
 #include <linux/err.h>
@@ -17,6 +19,8 @@
 #include <linux/kernel.h>
 #include <linux/stddef.h>
 #include <linux/sync_file.h>
+
+#include <linux/cohbuf_stream.h>
 
 #include <cohbuf_uarg.h>
 #include "importer.h"
@@ -29,6 +33,33 @@ static_assert(offsetofend(struct cohbuf_imp_submit_data, pad) ==
 	      COHBUF_IMP_SUBMIT_DATA_SIZE_VER0);
 static_assert(offsetofend(struct cohbuf_imp_wait_data, pad) ==
 	      COHBUF_IMP_WAIT_DATA_SIZE_VER0);
+
+/* The fd is installed only after the write-back. */
+static int cohbuf_imp_ioctl_stream_create(struct cohbuf_imp_ctx *ctx,
+					  struct cohbuf_stream_create_data *d,
+					  void __user *uarg, size_t usize)
+{
+	struct file *file;
+	int fd, ret;
+
+	file = cohbuf_imp_stream_create(ctx->dev, d);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		fput(file);
+		return fd;
+	}
+	d->fd = fd;
+	ret = cohbuf_uarg_copy_out(uarg, usize, d, sizeof(*d));
+	if (ret) {
+		put_unused_fd(fd);
+		fput(file);
+		return ret;
+	}
+	fd_install(fd, file);
+	return 0;
+}
 
 /*
  * The handle is published before the write-back and withdrawn if that
@@ -124,6 +155,7 @@ static unsigned int cohbuf_imp_ioc_dir(unsigned int nr)
 	case _IOC_NR(COHBUF_IMP_IOCTL_IMPORT):
 	case _IOC_NR(COHBUF_IMP_IOCTL_SUBMIT):
 	case _IOC_NR(COHBUF_IMP_IOCTL_WAIT):
+	case _IOC_NR(COHBUF_IMP_IOCTL_STREAM_CREATE):
 		return _IOC_READ | _IOC_WRITE;
 	default:
 		return _IOC_NONE;
@@ -148,6 +180,7 @@ long cohbuf_imp_ioctl(struct cohbuf_imp_ctx *ctx, unsigned int cmd,
 		struct cohbuf_imp_release_data release;
 		struct cohbuf_imp_submit_data submit;
 		struct cohbuf_imp_wait_data wait;
+		struct cohbuf_stream_create_data stream_create;
 	} k;
 	int ret;
 
@@ -172,6 +205,12 @@ long cohbuf_imp_ioctl(struct cohbuf_imp_ctx *ctx, unsigned int cmd,
 		ret = cohbuf_uarg_copy_in(&k.wait, sizeof(k.wait), uarg,
 					  usize, COHBUF_IMP_WAIT_DATA_SIZE_VER0);
 		return ret ?: cohbuf_imp_ioctl_wait(ctx, &k.wait, uarg, usize);
+	case _IOC_NR(COHBUF_IMP_IOCTL_STREAM_CREATE):
+		ret = cohbuf_uarg_copy_in(&k.stream_create,
+					  sizeof(k.stream_create), uarg, usize,
+					  COHBUF_STREAM_CREATE_DATA_SIZE_VER0);
+		return ret ?: cohbuf_imp_ioctl_stream_create(ctx, &k.stream_create,
+							     uarg, usize);
 	default:
 		return -ENOTTY;
 	}

@@ -227,6 +227,9 @@ static int __init cohbuf_imp_init(void)
 	ret = cohbuf_imp_engine_init();
 	if (ret)
 		goto err_pdev;
+	ret = cohbuf_imp_stream_init();
+	if (ret)
+		goto err_engine;
 	cohbuf_imp_debugfs_init();
 
 	/* Last: from here on user space can import. */
@@ -237,6 +240,8 @@ static int __init cohbuf_imp_init(void)
 
 err_debugfs:
 	cohbuf_imp_debugfs_exit();
+	cohbuf_imp_stream_exit();
+err_engine:
 	cohbuf_imp_engine_exit();
 err_pdev:
 	cohbuf_imp_pdev_unregister();
@@ -248,6 +253,7 @@ static void __exit cohbuf_imp_exit(void)
 {
 	misc_deregister(&cohbuf_imp_dev.misc);
 	cohbuf_imp_debugfs_exit();
+	cohbuf_imp_stream_exit();
 	cohbuf_imp_engine_exit();
 	cohbuf_imp_pdev_unregister();
 }

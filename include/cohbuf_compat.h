@@ -13,6 +13,7 @@
 
 #include <linux/dma-buf.h>
 #include <linux/dma-fence.h>
+#include <linux/hrtimer.h>
 #include <linux/iosys-map.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -96,6 +97,19 @@ static inline void cohbuf_dma_buf_vunmap_unlocked(struct dma_buf *dmabuf,
 	dma_buf_vunmap_unlocked(dmabuf, map);
 #else
 	dma_buf_vunmap(dmabuf, map);
+#endif
+}
+
+/* hrtimer_setup() replaces hrtimer_init() and the function assignment from 6.13 on. */
+static inline void cohbuf_hrtimer_setup(struct hrtimer *timer,
+					enum hrtimer_restart (*fn)(struct hrtimer *),
+					clockid_t clock, enum hrtimer_mode mode)
+{
+#if COHBUF_KERNEL_AT_LEAST(6, 13)
+	hrtimer_setup(timer, fn, clock, mode);
+#else
+	hrtimer_init(timer, clock, mode);
+	timer->function = fn;
 #endif
 }
 

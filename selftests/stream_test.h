@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for the stream selftests: the stream ioctls with every field
+ * explicit (so that the error cases can set any of them), the debugfs
+ * counters of streams, and the reference payload function of
+ * "cohbuf stream payload" (linux/cohbuf_stream.h), written here once, from
+ * the uapi text and apart from the kernel's, to check every sample.
+ */
+#ifndef COHBUF_STREAM_TEST_H
+#define COHBUF_STREAM_TEST_H
+
+#include <endian.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include <linux/cohbuf_stream.h>
+
+#include "cohbuf_test.h"
+#include "importer_test.h"
+
+/* The parameters most tests use: the manual clock, ADC12, 4 channels. */
+static inline struct cohbuf_stream_create_data stream_params(__u32 block_frames)
+{
+	struct cohbuf_stream_create_data p = {
+		.direction = COHBUF_STREAM_DIR_INPUT,
+		.mode = COHBUF_STREAM_MODE_QUEUE,
+		.format = COHBUF_STREAM_FMT_ADC12,
+		.channels = 4,
+		.rate_hz = 48000,
+		.block_frames = block_frames,
+		.clock = COHBUF_STREAM_CLOCK_MANUAL,
+		.overrun = COHBUF_STREAM_OVERRUN_DROP,
+		.watermark = 1,
+	};
+	return p;
+}
+
+static inline __u32 stream_sample_bytes(__u32 format)
+{
+	return format == COHBUF_STREAM_FMT_S32 ? 4 : 2;
+}
+
+static inline __u32 stream_frame_bytes(const struct cohbuf_stream_create_data *p)
+{
+	return stream_sample_bytes(p->format) * p->channels;
+}
+
+static inline __u64 stream_block_bytes(const struct cohbuf_stream_create_data *p)
+{
+	return (__u64)p->block_frames * stream_frame_bytes(p);
+}
+
+/* STREAM_CREATE on an importer context: the stream fd, or -errno. */
+static inline int stream_create(int imp, struct cohbuf_stream_create_data *p)
+{
+	p->fd = 0;
+	if (ioctl(imp, COHBUF_IMP_IOCTL_STREAM_CREATE, p))
+		return -errno;
+	return p->fd;
+}
+
+/* QUEUE @d as it is: 0 or -errno. */
+static inline int stream_queue_full(int s, struct cohbuf_stream_queue_data *d)
+{
+	return ioctl(s, COHBUF_STREAM_IOCTL_QUEUE, d) ? -errno : 0;
+}
+
+/* QUEUE a region without fences: 0 or -errno. */
+static inline int stream_queue(int s, int buf, __u64 offset, __u64 length, __u64 cookie)
+{
+	struct cohbuf_stream_queue_data d = {
+		.dmabuf_fd = buf, .offset = offset, .length = length, .cookie = cookie,
+	};
+
+	return stream_queue_full(s, &d);
+}
+
+/* DEQUEUE until the absolute @deadline_ns: 0 with @rec filled, or -errno. */
+static inline int stream_dequeue(int s, __u64 deadline_ns, struct cohbuf_stream_record *rec)
+{
+	struct cohbuf_stream_dequeue_data d = { .deadline_ns = deadline_ns };
+
+	memset(rec, 0, sizeof(*rec));
+	if (ioctl(s, COHBUF_STREAM_IOCTL_DEQUEUE, &d))
+		return -errno;
+	*rec = d.record;
+	return 0;
+}
+
+static inline int stream_start(int s)
+{
+	struct cohbuf_stream_start_data d = { 0 };
+
+	return ioctl(s, COHBUF_STREAM_IOCTL_START, &d) ? -errno : 0;
+}
+
+static inline int stream_stop(int s)
+{
+	struct cohbuf_stream_start_data d = { 0 };
+
+	return ioctl(s, COHBUF_STREAM_IOCTL_STOP, &d) ? -errno : 0;
+}
+
+static inline int stream_advance(int s, __u64 frames)
+{
+	struct cohbuf_stream_advance_data d = { .frames = frames };
+
+	return ioctl(s, COHBUF_STREAM_IOCTL_ADVANCE, &d) ? -errno : 0;
+}
+
+static inline int stream_stats(int s, struct cohbuf_stream_stats_data *st)
+{
+	memset(st, 0, sizeof(*st));
+	return ioctl(s, COHBUF_STREAM_IOCTL_STATS, st) ? -errno : 0;
+}
+
+/* The poll() events of @fd among @events, right now. */
+static inline short stream_revents(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	return poll(&p, 1, 0) == 1 ? (p.revents & (events | POLLERR)) : 0;
+}
+
+/* A counter of the importer's debugfs stats (streams, stream_regions), or -1. */
+static inline long long stream_debugfs(const char *key)
+{
+	return read_number(IMPORTER_DEBUGFS "/stats", key);
+}
+
+/* The reference payload: z of frame @i, channel @c. */
+static inline __u64 stream_ref_z(__u64 i, __u32 c)
+{
+	__u64 z = i * 16 + c;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* The value sample (@i, @c) carries, as a consumer should decode it. */
+static inline long stream_ref_value(__u64 i, __u32 c, __u32 format)
+{
+	__u64 z = stream_ref_z(i, c);
+
+	switch (format) {
+	case COHBUF_STREAM_FMT_ADC12:
+		return (long)((__s64)z >> 52);
+	case COHBUF_STREAM_FMT_S16:
+		return (__s16)(z >> 48);
+	default:
+		return (__s32)(z >> 32);
+	}
+}
+
+/* The noise bits of an ADC12 sample: bits 3..0 of its word. */
+static inline unsigned int stream_ref_noise(__u64 i, __u32 c)
+{
+	return stream_ref_z(i, c) & 0xf;
+}
+
+/*
+ * Decode sample @n of @p as a consumer does: ADC12 shifted right by 4
+ * (arithmetic) unless @forget_shift, the mistake the format catches.
+ */
+static inline long stream_decode(const void *p, size_t n, __u32 format, int forget_shift)
+{
+	__u16 w16;
+	__u32 w32;
+
+	if (format == COHBUF_STREAM_FMT_S32) {
+		memcpy(&w32, (const char *)p + 4 * n, 4);
+		return (__s32)le32toh(w32);
+	}
+	memcpy(&w16, (const char *)p + 2 * n, 2);
+	w16 = le16toh(w16);
+	if (format == COHBUF_STREAM_FMT_ADC12 && !forget_shift)
+		return (__s16)w16 >> 4;
+	return (__s16)w16;
+}
+
+/*
+ * Check every sample of a record's region at @p (the region's first byte)
+ * against the reference: -1 if all are right, else the index of the
+ * first wrong sample. ADC12's noise bits are checked too.
+ */
+static inline long stream_verify(const void *p, const struct cohbuf_stream_record *rec,
+				 __u32 channels, __u32 format, int forget_shift)
+{
+	size_t n = 0;
+	__u32 f, c;
+	__u16 w;
+
+	for (f = 0; f < rec->frames; f++) {
+		for (c = 0; c < channels; c++, n++) {
+			__u64 i = rec->first_frame + f;
+
+			if (stream_decode(p, n, format, forget_shift) !=
+			    stream_ref_value(i, c, format))
+				return (long)n;
+			if (format != COHBUF_STREAM_FMT_ADC12)
+				continue;
+			memcpy(&w, (const char *)p + 2 * n, 2);
+			if ((le16toh(w) & 0xf) != stream_ref_noise(i, c))
+				return (long)n;
+		}
+	}
+	return -1;
+}
+
+/* produced = delivered + lost + in_flight, from one STATS: 1 if it holds. */
+static inline int stream_balanced(const struct cohbuf_stream_stats_data *st)
+{
+	return st->produced == st->delivered + st->lost + st->in_flight;
+}
+
+#endif /* COHBUF_STREAM_TEST_H */
