@@ -155,7 +155,7 @@ uint32_t cohbuf_stream_sample_bytes(uint32_t format);
 uint32_t cohbuf_stream_sample_word(uint64_t frame, uint32_t channel, uint32_t format);
 /* The value it carries (ADC12: the signed 12-bit value, without the noise). */
 int32_t cohbuf_stream_sample_value(uint64_t frame, uint32_t channel, uint32_t format);
-/* The value of sample @n (counted over channels and frames) of a block, as a consumer decodes it. */
+/* The value of sample @n of a block (frame n / channels), as a consumer decodes it. */
 int32_t cohbuf_stream_decode(const void *block, size_t n, uint32_t format);
 /*
  * Write @frames frames of @channels samples from frame @first_frame on, as
@@ -170,7 +170,7 @@ int cohbuf_stream_generate(void *block, uint64_t first_frame, uint32_t frames,
  * cohbuf_stream_generate().
  */
 int cohbuf_stream_verify(const void *block, uint64_t first_frame, uint32_t frames,
-			 uint32_t channels, uint32_t format, uint64_t *bad);
+			 uint32_t channels, uint32_t format, size_t *bad);
 
 #ifdef __cplusplus
 }

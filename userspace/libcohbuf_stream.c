@@ -183,11 +183,11 @@ int cohbuf_stream_generate(void *block, uint64_t first_frame, uint32_t frames,
 }
 
 int cohbuf_stream_verify(const void *block, uint64_t first_frame, uint32_t frames,
-			 uint32_t channels, uint32_t format, uint64_t *bad)
+			 uint32_t channels, uint32_t format, size_t *bad)
 {
 	uint32_t size = cohbuf_stream_sample_bytes(format), f, c, k, w;
 	const unsigned char *p = block;
-	uint64_t n = 0;
+	size_t n = 0;
 
 	if (!size || !channels || channels > COHBUF_STREAM_MAX_CHANNELS)
 		return -EINVAL;

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,8 +145,8 @@ int tool_stream_set_option(struct tool_stream_opts *o, int c, const char *arg)
 		return 0;
 	case TOOL_OPT_CORRUPT_BIT:
 		/* Below the block's bits: checked with the block's size. */
-		ret = tool_parse_u64("--corrupt-bit", arg, 0, 8ULL * COHBUF_STREAM_MAX_BLOCK_BYTES - 1,
-				     0, &v);
+		ret = tool_parse_u64("--corrupt-bit", arg, 0,
+				     8ULL * COHBUF_STREAM_MAX_BLOCK_BYTES - 1, 0, &v);
 		o->corrupt_bit = (int64_t)v;
 		return ret;
 	case TOOL_OPT_DIRECT:
@@ -195,12 +196,13 @@ struct run {
 	uint64_t tick_ns, tick_delivered;
 };
 
-static volatile sig_atomic_t interrupted;
+/* Set by SIGINT: the run ends early, with its summary (lock-free: signal-safe). */
+static atomic_int interrupted;
 
 static void on_sigint(int sig)
 {
 	(void)sig;
-	interrupted = 1;
+	atomic_store(&interrupted, 1);
 }
 
 /* A few errno names the summary gives with strerror(). */
@@ -275,7 +277,7 @@ static void free_regions(struct run *r)
 
 /* Remember the first wrong sample of a record. */
 static void note_corrupt(struct run *r, const struct region *g,
-			 const struct cohbuf_stream_record *rec, uint64_t n)
+			 const struct cohbuf_stream_record *rec, size_t n)
 {
 	uint32_t ch = r->o->params.channels, fmt = r->o->params.format;
 
@@ -319,7 +321,7 @@ static void check_filled(struct run *r, const struct cohbuf_stream_record *rec)
 {
 	const struct cohbuf_stream_create_data *p = &r->o->params;
 	struct region *g = &r->regions[rec->cookie];
-	uint64_t bad;
+	size_t bad;
 
 	if (rec->first_frame != r->next_frame + rec->lost_before)
 		r->bad_order++;
@@ -413,9 +415,10 @@ static void progress(struct run *r)
 
 	if (!r->tty || now - r->tick_ns < TICK_NS || get_stats(r, &st))
 		return;
-	printf("\r%10.0f samples/s %8.2f MB/s  delivered %llu  lost %llu  lag %.1f ms  queue %u/%u\033[K",
+	printf("\r%10.0f samples/s %8.2f MB/s",
 	       (double)(st.delivered - r->tick_delivered) * ch / dt,
-	       (double)(st.delivered - r->tick_delivered) * r->frame_bytes / dt / 1e6,
+	       (double)(st.delivered - r->tick_delivered) * r->frame_bytes / dt / 1e6);
+	printf("  delivered %llu  lost %llu  lag %.1f ms  queue %u/%u\033[K",
 	       (unsigned long long)st.delivered, (unsigned long long)st.lost,
 	       (double)r->lag_ns / 1e6, st.queued, r->o->depth);
 	fflush(stdout);
@@ -432,7 +435,7 @@ static int run_manual(struct run *r)
 	uint64_t step = o->advance ? o->advance : o->params.block_frames, done = 0, n;
 	int ret;
 
-	while (done < total && !interrupted) {
+	while (done < total && !atomic_load(&interrupted)) {
 		n = total - done < step ? total - done : step;
 		ret = cohbuf_stream_advance(r->stream, n);
 		if (ret == -EPIPE)
@@ -456,7 +459,7 @@ static int run_hrtimer(struct run *r)
 	uint64_t end = r->start_ns + r->o->duration_ns, now, until;
 	int ret;
 
-	while (!interrupted && (now = cohbuf_stream_now_ns()) < end) {
+	while (!atomic_load(&interrupted) && (now = cohbuf_stream_now_ns()) < end) {
 		until = now + TICK_NS < end ? now + TICK_NS : end;
 		ret = take_records(r, until, 1);
 		if (ret == -ENODATA)
@@ -468,24 +471,31 @@ static int run_hrtimer(struct run *r)
 	return 0;
 }
 
+static int balanced(const struct cohbuf_stream_stats_data *st)
+{
+	return st->produced == st->delivered + st->lost + st->in_flight;
+}
+
 static void print_summary(const struct run *r, const struct cohbuf_stream_stats_data *st,
 			  uint64_t elapsed_ns)
 {
 	const struct cohbuf_stream_create_data *p = &r->o->params;
 	double secs = (double)elapsed_ns / 1e9;
 
-	printf("stream: %u Hz, %u channel%s %s, %u-frame blocks of %llu bytes, %u %s regions, %s clock, %s policy\n",
+	printf("stream: %u Hz, %u channel%s %s, %u-frame blocks of %llu bytes, ",
 	       p->rate_hz, p->channels, p->channels == 1 ? "" : "s",
 	       value_name(formats, p->format), p->block_frames,
-	       (unsigned long long)r->block_bytes, r->o->depth, r->o->provider,
+	       (unsigned long long)r->block_bytes);
+	printf("%u %s regions, %s clock, %s policy\n", r->o->depth, r->o->provider,
 	       value_name(clocks, p->clock), value_name(policies, p->overrun));
 	printf("produced %llu = delivered %llu + lost %llu + in flight %llu frames: %s\n",
 	       (unsigned long long)st->produced, (unsigned long long)st->delivered,
 	       (unsigned long long)st->lost, (unsigned long long)st->in_flight,
-	       st->produced == st->delivered + st->lost + st->in_flight ? "balanced" : "UNBALANCED");
-	printf("records %llu: %llu filled, %llu given back, %llu failed; %llu overrun%s; records out of order %llu\n",
+	       balanced(st) ? "balanced" : "UNBALANCED");
+	printf("records %llu: %llu filled, %llu given back, %llu failed; ",
 	       (unsigned long long)r->records, (unsigned long long)r->filled,
-	       (unsigned long long)r->given_back, (unsigned long long)r->errors,
+	       (unsigned long long)r->given_back, (unsigned long long)r->errors);
+	printf("%llu overrun%s; records out of order %llu\n",
 	       (unsigned long long)st->overruns, st->overruns == 1 ? "" : "s",
 	       (unsigned long long)r->bad_order);
 	printf("verified %llu samples in %llu records: ",
@@ -529,7 +539,7 @@ static int verdict(const struct run *r, const struct cohbuf_stream_stats_data *s
 	const char *why[8];
 	int n = 0, i;
 
-	if (st->produced != st->delivered + st->lost + st->in_flight)
+	if (!balanced(st))
 		why[n++] = "counters unbalanced";
 	if (r->frames != st->delivered || r->lost > st->lost)
 		why[n++] = "records disagree with the counters";
@@ -604,7 +614,8 @@ static int stream_and_drain(struct run *r, struct cohbuf_stream_stats_data *st)
 		fprintf(stderr, "COHBUF_STREAM_IOCTL_START: %s\n", strerror(-ret));
 		return -1;
 	}
-	r->start_ns = r->tick_ns = cohbuf_stream_now_ns();
+	r->start_ns = cohbuf_stream_now_ns();
+	r->tick_ns = r->start_ns;
 	if (r->o->params.clock == COHBUF_STREAM_CLOCK_MANUAL)
 		ret = run_manual(r);
 	else
@@ -654,7 +665,7 @@ int tool_stream_run(const struct tool_stream_opts *o, const char *capture_path)
 	if (setup_regions(&r))
 		goto unmap_regions;
 	r.tty = isatty(STDOUT_FILENO);
-	interrupted = 0;
+	atomic_store(&interrupted, 0);
 	sigaction(SIGINT, &sa, NULL);
 	if (stream_and_drain(&r, &st))
 		goto unmap_regions;
@@ -669,7 +680,7 @@ int tool_stream_run(const struct tool_stream_opts *o, const char *capture_path)
 	print_summary(&r, &st, elapsed);
 	if (capture_path)
 		print_capture(&r, capture_path);
-	if (interrupted)
+	if (atomic_load(&interrupted))
 		printf("interrupted after %.3f s\n", (double)elapsed / 1e9);
 	ret = verdict(&r, &st) ? TOOL_FAILED : TOOL_OK;
 unmap_regions:
