@@ -363,6 +363,9 @@ static int handle_record(struct run *r, const struct cohbuf_stream_record *rec, 
 			r->given_back++;
 		else
 			r->errors++;
+	} else if (!rec->frames || rec->frames > r->o->params.block_frames ||
+		   rec->bytes_used != (uint64_t)rec->frames * r->frame_bytes) {
+		r->errors++;	/* a filled record that says something impossible */
 	} else {
 		if (rec->last_ns && now > rec->last_ns) {
 			r->lag_ns = now - rec->last_ns;
