@@ -104,7 +104,8 @@ help:
 	@echo "                    of KERNELS (default \"$(BENCH_KERNELS)\"), one guest at a time:"
 	@echo "                    build/bench/KVER.md (table), .csv and PNG plots"
 	@echo "  docs              build the HTML documentation into build/docs/html"
-	@echo "                    (Sphinx and kernel-doc; warnings fail)"
+	@echo "                    (Sphinx and kernel-doc; warnings fail); streams of the"
+	@echo "                    importer: Documentation/streaming.rst"
 	@echo "  clean             remove build output"
 	@echo "variables: KDIR, KERNELS (default \"$(KERNELS)\"; sid is the newest" \
 		"kernel of Debian unstable, SERIES-rt the PREEMPT_RT flavour," \

@@ -216,6 +216,7 @@ cohbuf_imp_stream_next(struct cohbuf_imp_stream *s, bool nonblock,
 		       u64 deadline_ns)
 {
 	struct cohbuf_imp_stream_region *r;
+	ktime_t left;
 	u64 now;
 	int ret;
 
@@ -234,9 +235,11 @@ cohbuf_imp_stream_next(struct cohbuf_imp_stream *s, bool nonblock,
 			now = ktime_get_ns();
 			if (deadline_ns <= now)
 				return ERR_PTR(-ETIME);
+			/* A deadline beyond what ktime_t holds is for ever. */
+			left = ns_to_ktime(min_t(u64, deadline_ns - now, KTIME_MAX));
 			ret = wait_event_interruptible_hrtimeout(s->wq,
 								 cohbuf_imp_stream_wait_over(s),
-								 ns_to_ktime(deadline_ns - now));
+								 left);
 		}
 		if (ret)
 			return ERR_PTR(ret);

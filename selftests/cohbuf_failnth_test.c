@@ -22,6 +22,7 @@
 #include "kselftest_harness.h"
 #include "cohbuf_test.h"
 #include "importer_test.h"
+#include "stream_test.h"
 #include "vgem_test.h"
 
 #define FAIL_NTH	"/proc/thread-self/fail-nth"
@@ -37,6 +38,7 @@ struct snapshot {
 	int maps;
 	long long live_buffers, live_bytes;
 	long long imports, releases, submitted;
+	long long streams, stream_regions;	/* live */
 	char buffers[SNAP_LEN];		/* cohbuf debugfs: every buffer */
 	char imp_imports[SNAP_LEN];	/* importer debugfs: every import */
 	char imp_jobs[SNAP_LEN];	/* importer debugfs: every job */
@@ -56,6 +58,7 @@ struct fn_state {
 	int newfd;			/* what a successful call made */
 	void *map;
 	__u32 new_handle;
+	int stream;			/* QUEUE: the stream, or -1 */
 	struct snapshot before, after;
 };
 
@@ -70,6 +73,8 @@ static void take_snapshot(struct snapshot *s)
 	s->imports = read_number(imp_stats, "imports");
 	s->releases = read_number(imp_stats, "releases");
 	s->submitted = read_number(imp_stats, "submitted");
+	s->streams = read_number(imp_stats, "streams");
+	s->stream_regions = read_number(imp_stats, "stream_regions");
 	read_text(COHBUF_DEBUGFS "/buffers", s->buffers, sizeof(s->buffers));
 	read_text(IMPORTER_DEBUGFS "/imports", s->imp_imports, sizeof(s->imp_imports));
 	read_text(IMPORTER_DEBUGFS "/jobs", s->imp_jobs, sizeof(s->imp_jobs));
@@ -89,6 +94,10 @@ struct fn_call {
 	void (*after_fail)(struct __test_metadata *_metadata, struct fn_state *self);
 	int errnos[4];			/* what the uapi allows it to fail with */
 	int allocates_nothing;		/* 0 points is right, not a dead injection */
+	int transient_import;		/* may import and release again when it
+					 * fails (a stream's QUEUE): only the
+					 * live imports must stay the same
+					 */
 };
 
 static int arm(int nth, int n)
@@ -117,18 +126,29 @@ static int allowed(const struct fn_call *c, int err)
 	return 0;
 }
 
-static void compare(struct __test_metadata *_metadata, const char *name, int n,
+static void compare(struct __test_metadata *_metadata, const struct fn_call *c, int n,
 		    const struct snapshot *a, const struct snapshot *b)
 {
+	const char *name = c->name;
+
 	EXPECT_EQ(a->fds, b->fds) TH_LOG("%s, point %d: a file descriptor was left", name, n);
 	EXPECT_EQ(a->maps, b->maps) TH_LOG("%s, point %d: a mapping was left", name, n);
 	EXPECT_EQ(a->live_buffers, b->live_buffers)
 		TH_LOG("%s, point %d: cohbuf live_buffers changed", name, n);
 	EXPECT_EQ(a->live_bytes, b->live_bytes)
 		TH_LOG("%s, point %d: cohbuf live_bytes changed", name, n);
-	EXPECT_EQ(a->imports, b->imports) TH_LOG("%s, point %d: importer imports changed", name, n);
-	EXPECT_EQ(a->releases, b->releases)
-		TH_LOG("%s, point %d: importer releases changed", name, n);
+	if (c->transient_import) {
+		EXPECT_EQ(a->imports - a->releases, b->imports - b->releases)
+			TH_LOG("%s, point %d: an import was left", name, n);
+	} else {
+		EXPECT_EQ(a->imports, b->imports)
+			TH_LOG("%s, point %d: importer imports changed", name, n);
+		EXPECT_EQ(a->releases, b->releases)
+			TH_LOG("%s, point %d: importer releases changed", name, n);
+	}
+	EXPECT_EQ(a->streams, b->streams) TH_LOG("%s, point %d: a stream was left", name, n);
+	EXPECT_EQ(a->stream_regions, b->stream_regions)
+		TH_LOG("%s, point %d: a stream region was left", name, n);
 	EXPECT_EQ(a->submitted, b->submitted)
 		TH_LOG("%s, point %d: importer submitted changed", name, n);
 	EXPECT_STREQ(a->buffers, b->buffers)
@@ -167,7 +187,7 @@ static void drive(struct __test_metadata *_metadata, struct fn_state *self,
 		ASSERT_TRUE(allowed(c, -ret))
 			TH_LOG("%s, point %d: undocumented error %s", c->name, n, strerror(-ret));
 		take_snapshot(&self->after);
-		compare(_metadata, c->name, n, &self->before, &self->after);
+		compare(_metadata, c, n, &self->before, &self->after);
 		if (c->after_fail)
 			c->after_fail(_metadata, self);
 		failed++;
@@ -429,6 +449,59 @@ static int wait_job(struct fn_state *self)
 	return ioctl(self->imp, COHBUF_IMP_IOCTL_WAIT, &w) ? -errno : 0;
 }
 
+/* ---- streams of cohbuf_importer.ko ---- */
+
+#define FN_BLOCK	256	/* frames of 8 bytes (ADC12, 4 channels) */
+
+static int create_stream(struct fn_state *self)
+{
+	struct cohbuf_stream_create_data p = stream_params(FN_BLOCK);
+	int s = stream_create(self->imp, &p);
+
+	self->newfd = s < 0 ? -1 : s;
+	return s < 0 ? s : 0;
+}
+
+/* QUEUE: on a stream of its own, made before the snapshot. */
+static void make_stream(struct __test_metadata *_metadata, struct fn_state *self)
+{
+	struct cohbuf_stream_create_data p = stream_params(FN_BLOCK);
+
+	self->stream = stream_create(self->imp, &p);
+	ASSERT_LE(0, self->stream);
+}
+
+/* A block of the imported 9 MiB buffer, with an out-fence. */
+static int queue_region_out_fence(struct fn_state *self)
+{
+	struct cohbuf_stream_queue_data d = {
+		.dmabuf_fd = self->buf, .flags = COHBUF_STREAM_QUEUE_OUT_FENCE,
+		.length = FN_BLOCK * 8, .cookie = 1,
+	};
+	int ret = stream_queue_full(self->stream, &d);
+
+	self->newfd = ret ? -1 : d.out_fence_fd;
+	return ret;
+}
+
+static void close_stream(struct __test_metadata *_metadata, struct fn_state *self)
+{
+	ASSERT_EQ(0, close(self->stream));
+	self->stream = -1;
+}
+
+/* STOP gives the queued region back, its fence cancelled. */
+static void stop_stream(struct __test_metadata *_metadata, struct fn_state *self)
+{
+	struct cohbuf_stream_record rec;
+
+	ASSERT_EQ(0, stream_stop(self->stream));
+	ASSERT_EQ(0, stream_dequeue(self->stream, 0, &rec));
+	EXPECT_EQ(-ECANCELED, rec.status);
+	close_newfd(_metadata, self);
+	close_stream(_metadata, self);
+}
+
 FIXTURE(fn) {
 	struct fn_state s;
 };
@@ -605,6 +678,27 @@ FIXTURE_VARIANT_ADD(fn, importer_wait)
 	},
 };
 
+FIXTURE_VARIANT_ADD(fn, stream_create)
+{
+	.c = { .name = "stream_create",
+		.call = create_stream,
+		.undo = close_newfd,
+		.errnos = { ENOMEM, ENFILE },
+	},
+};
+
+FIXTURE_VARIANT_ADD(fn, stream_queue_out_fence)
+{
+	.c = { .name = "stream_queue_out_fence",
+		.prepare = make_stream,
+		.call = queue_region_out_fence,
+		.undo = stop_stream,
+		.after_fail = close_stream,
+		.errnos = { ENOMEM, EMFILE },
+		.transient_import = 1,
+	},
+};
+
 FIXTURE_SETUP(fn)
 {
 	struct fn_state *st = &self->s;
@@ -649,6 +743,7 @@ FIXTURE_SETUP(fn)
 	ASSERT_LE(0, st->fresh_buf);
 	st->drm = cohbuf_vgem_open();
 	st->in_fence = -1;
+	st->stream = -1;
 	st->newfd = -1;
 	st->map = MAP_FAILED;
 	/* Last: the harness runs no teardown after a failed setup. */

@@ -584,6 +584,45 @@ TEST_F(stream, sigkill_mid_stream_signals_every_fence)
 	EXPECT_EQ(0, stream_debugfs("stream_regions"));
 }
 
+/*
+ * exec() mid-stream: the fd is close-on-exec, so the stream ends with the
+ * old program and its fences signal while the process lives on.
+ */
+TEST_F(stream, exec_mid_stream_signals_every_fence)
+{
+	struct pollfd p = { .events = POLLIN };
+	int sv[2], out, status;
+	pid_t pid;
+
+	if (access("/bin/sleep", X_OK))
+		SKIP(return, "no /bin/sleep to exec");
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(sv[0]);
+		self->s = stream_create(self->imp, &self->p);
+		if (self->s < 0 || queue_with_out_fence(self, 0, &out) ||
+		    stream_start(self->s) || stream_advance(self->s, BLOCK / 2) ||
+		    cohbuf_fd_send(sv[1], out))
+			_exit(2);
+		close(out);
+		execl("/bin/sleep", "sleep", "20", (char *)NULL);
+		_exit(3);
+	}
+	close(sv[1]);
+	out = cohbuf_fd_recv(sv[0]);
+	ASSERT_LE(0, out);
+	close(sv[0]);
+	p.fd = out;
+	EXPECT_EQ(1, poll(&p, 1, 10000));
+	EXPECT_EQ(1, sync_status(out));		/* the partial block completed */
+	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG));	/* still running: sleep */
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	close(out);
+}
+
 /* The fd is close-on-exec, and holds the module. */
 TEST_F(stream, fd_is_cloexec_and_holds_the_module)
 {
@@ -636,10 +675,12 @@ TEST_F(stream, read_returns_whole_records_and_poll_the_watermark)
 	close(self->s);
 }
 
-/* A DEQUEUE deadline is absolute and honoured. */
+/* A DEQUEUE deadline is absolute and honoured; a waiting DEQUEUE wakes for a record. */
 TEST_F(stream, dequeue_waits_until_its_deadline)
 {
 	struct cohbuf_stream_record rec;
+	int status;
+	pid_t pid;
 	__u64 t0;
 
 	CREATE();
@@ -649,6 +690,19 @@ TEST_F(stream, dequeue_waits_until_its_deadline)
 	t0 = monotonic_ns();
 	EXPECT_EQ(-ETIME, stream_dequeue(self->s, t0 + 50 * MS, &rec));
 	EXPECT_LE(t0 + 50 * MS, monotonic_ns());
+
+	/* One far beyond what ktime_t holds waits until a record comes. */
+	ASSERT_EQ(0, queue_region(self, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		usleep(100 * 1000);
+		_exit(stream_advance(self->s, BLOCK) ? 1 : 0);
+	}
+	EXPECT_EQ(0, stream_dequeue(self->s, ~0ULL - 1, &rec));
+	EXPECT_EQ(BLOCK, rec.frames);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 	close(self->s);
 }
 

@@ -455,12 +455,12 @@ struct cohbuf_stream_stats_data {
  * Errors, besides those of every ioctl:
  *
  * ``EAGAIN``
- *   no record is ready and the fd is O_NONBLOCK.
+ *   no record is ready, the stream is running and the fd is O_NONBLOCK.
  * ``ETIME``
  *   no record was ready by @deadline_ns.
  * ``ENODATA``
  *   no record is ready and the stream is not running (stopped, or stopped
- *   by an overrun), so none will come until START or QUEUE and START.
+ *   by an overrun), so none will come until START; also with O_NONBLOCK.
  * ``EINVAL``
  *   @flags or @pad is not 0.
  * ``EINTR``
@@ -569,7 +569,7 @@ struct cohbuf_stream_stats_data {
  * ``EINVAL``
  *   the count is smaller than one record.
  * ``EAGAIN``
- *   no record is ready and the fd is O_NONBLOCK.
+ *   no record is ready, the stream is running and the fd is O_NONBLOCK.
  * ``EINTR``
  *   a signal arrived before the first record.
  * ``EFAULT``
