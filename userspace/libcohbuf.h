@@ -126,13 +126,14 @@ int cohbuf_stream_queue(int stream, struct cohbuf_stream_queue_data *region);
  * CLOCK_MONOTONIC time @deadline_ns (0: only poll; see
  * cohbuf_stream_now_ns()): 0 with @rec filled, -ETIME when the deadline
  * passed, -ENODATA when the stream is not running and has no record,
- * -EAGAIN for an O_NONBLOCK fd.  A signal does not end the wait.
+ * -EAGAIN for an O_NONBLOCK fd of a running stream.  A signal does not
+ * end the wait.
  */
 int cohbuf_stream_dequeue(int stream, uint64_t deadline_ns, struct cohbuf_stream_record *rec);
 /*
  * read() up to @max records: how many came (0: none ready and the stream
  * is not running), or -EINTR if a signal came before the first one,
- * -EAGAIN for an O_NONBLOCK fd.
+ * -EAGAIN for an O_NONBLOCK fd of a running stream.
  */
 int cohbuf_stream_read(int stream, struct cohbuf_stream_record *recs, unsigned int max);
 int cohbuf_stream_start(int stream);
