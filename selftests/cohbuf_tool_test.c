@@ -279,6 +279,18 @@ static int parse_summary(const char *text, struct summary *s)
 	return 0;
 }
 
+/* Print the line of @text with @needle in it, for the log (the run's figures). */
+static void print_line(const char *text, const char *needle)
+{
+	const char *l = strstr(text, needle);
+
+	if (!l)
+		return;
+	while (l > text && l[-1] != '\n')
+		l--;
+	ksft_print_msg("%.*s\n", (int)strcspn(l, "\n"), l);
+}
+
 /* Run "cohbuf stream|capture @args": its exit code, the summary in @s. */
 static int run_stream(const char *args, struct summary *s)
 {
@@ -385,6 +397,8 @@ TEST(stream_hrtimer_clock_balances)
 	EXPECT_EQ(0, s.out_of_order) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "all correct\n")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "balanced\n")) TH_LOG("%s", out);
+	print_line(out, "produced ");
+	print_line(out, " samples/s, ");
 }
 
 /* One flipped bit anywhere in the first block fails the run and is found. */
@@ -601,6 +615,7 @@ TEST(capture_writes_exactly_the_stream)
 		if (!*modes[i]) {
 			EXPECT_NE(NULL, strstr(out, "capture: buffered write() from the mapping"))
 				TH_LOG("%s", out);
+			print_line(out, " MB/s in write()");
 			continue;
 		}
 		/* What O_DIRECT did, as the tool reports it. */
