@@ -2,14 +2,14 @@
 /*
  * Helpers for the stream selftests: the stream ioctls with every field
  * explicit (so that the error cases can set any of them), the debugfs
- * counters of streams, and the reference payload function of
- * "cohbuf stream payload" (linux/cohbuf_stream.h), written here once, from
- * the uapi text and apart from the kernel's, to check every sample.
+ * counters of streams, and the check of every sample against the
+ * reference payload function of "cohbuf stream payload"
+ * (linux/cohbuf_stream.h): libcohbuf's, written from the uapi text apart
+ * from the kernel's, the one user programs and the cohbuf tool use.
  */
 #ifndef COHBUF_STREAM_TEST_H
 #define COHBUF_STREAM_TEST_H
 
-#include <endian.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
@@ -19,7 +19,7 @@
 #include <linux/cohbuf_stream.h>
 
 #include "cohbuf_test.h"
-#include "importer_test.h"
+#include "importer_test.h"	/* libcohbuf.h */
 
 /* The parameters most tests use: the manual clock, ADC12, 4 channels. */
 static inline struct cohbuf_stream_create_data stream_params(__u32 block_frames)
@@ -38,14 +38,9 @@ static inline struct cohbuf_stream_create_data stream_params(__u32 block_frames)
 	return p;
 }
 
-static inline __u32 stream_sample_bytes(__u32 format)
-{
-	return format == COHBUF_STREAM_FMT_S32 ? 4 : 2;
-}
-
 static inline __u32 stream_frame_bytes(const struct cohbuf_stream_create_data *p)
 {
-	return stream_sample_bytes(p->format) * p->channels;
+	return cohbuf_stream_sample_bytes(p->format) * p->channels;
 }
 
 static inline __u64 stream_block_bytes(const struct cohbuf_stream_create_data *p)
@@ -131,83 +126,30 @@ static inline long long stream_debugfs(const char *key)
 	return read_number(IMPORTER_DEBUGFS "/stats", key);
 }
 
-/* The reference payload: z of frame @i, channel @c. */
-static inline __u64 stream_ref_z(__u64 i, __u32 c)
-{
-	__u64 z = i * 16 + c;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* The value sample (@i, @c) carries, as a consumer should decode it. */
-static inline long stream_ref_value(__u64 i, __u32 c, __u32 format)
-{
-	__u64 z = stream_ref_z(i, c);
-
-	switch (format) {
-	case COHBUF_STREAM_FMT_ADC12:
-		return (long)((__s64)z >> 52);
-	case COHBUF_STREAM_FMT_S16:
-		return (__s16)(z >> 48);
-	default:
-		return (__s32)(z >> 32);
-	}
-}
-
-/* The noise bits of an ADC12 sample: bits 3..0 of its word. */
-static inline unsigned int stream_ref_noise(__u64 i, __u32 c)
-{
-	return stream_ref_z(i, c) & 0xf;
-}
-
-/*
- * Decode sample @n of @p as a consumer does: ADC12 shifted right by 4
- * (arithmetic) unless @forget_shift, the mistake the format catches.
- */
-static inline long stream_decode(const void *p, size_t n, __u32 format, int forget_shift)
-{
-	__u16 w16;
-	__u32 w32;
-
-	if (format == COHBUF_STREAM_FMT_S32) {
-		memcpy(&w32, (const char *)p + 4 * n, 4);
-		return (__s32)le32toh(w32);
-	}
-	memcpy(&w16, (const char *)p + 2 * n, 2);
-	w16 = le16toh(w16);
-	if (format == COHBUF_STREAM_FMT_ADC12 && !forget_shift)
-		return (__s16)w16 >> 4;
-	return (__s16)w16;
-}
-
 /*
  * Check every sample of a record's region at @p (the region's first byte)
- * against the reference: -1 if all are right, else the index of the
- * first wrong sample. ADC12's noise bits are checked too.
+ * with libcohbuf's reference payload (cohbuf_stream_verify(): the value
+ * and ADC12's noise bits): -1 if all are right, else the index of the
+ * first wrong sample. With @forget_shift, as a consumer that takes
+ * ADC12's words for values without the shift, the mistake the format
+ * catches.
  */
 static inline long stream_verify(const void *p, const struct cohbuf_stream_record *rec,
 				 __u32 channels, __u32 format, int forget_shift)
 {
-	size_t n = 0;
-	__u32 f, c;
-	__u16 w;
+	size_t bad = 0, n;
 
-	for (f = 0; f < rec->frames; f++) {
-		for (c = 0; c < channels; c++, n++) {
-			__u64 i = rec->first_frame + f;
+	if (!forget_shift || format != COHBUF_STREAM_FMT_ADC12) {
+		int ret = cohbuf_stream_verify(p, rec->first_frame, rec->frames, channels,
+					       format, &bad);
 
-			if (stream_decode(p, n, format, forget_shift) !=
-			    stream_ref_value(i, c, format))
-				return (long)n;
-			if (format != COHBUF_STREAM_FMT_ADC12)
-				continue;
-			memcpy(&w, (const char *)p + 2 * n, 2);
-			if ((le16toh(w) & 0xf) != stream_ref_noise(i, c))
-				return (long)n;
-		}
+		return !ret ? -1 : ret == -EBADMSG ? (long)bad : 0;
 	}
+	for (n = 0; n < (size_t)rec->frames * channels; n++)
+		if (cohbuf_stream_decode(p, n, COHBUF_STREAM_FMT_S16) !=
+		    cohbuf_stream_sample_value(rec->first_frame + n / channels,
+					       (__u32)(n % channels), format))
+			return (long)n;
 	return -1;
 }
 

@@ -27,6 +27,8 @@ enum {
 	OPT_FILL	= 1 << 3,
 	OPT_DUMP	= 1 << 4,
 	OPT_SEED	= 1 << 5,
+	OPT_STREAM	= 1 << 6,	/* every TOOL_OPT_* but --direct */
+	OPT_DIRECT	= 1 << 7,
 };
 
 /* What the command line said. */
@@ -35,6 +37,7 @@ struct options {
 	int fill;			/* --fill BYTE; -1: do not fill */
 	size_t dump;			/* --dump N */
 	uint64_t seed;			/* --seed N */
+	struct tool_stream_opts stream;	/* stream and capture */
 	char **pos;			/* positional arguments after SIZE */
 };
 
@@ -45,6 +48,8 @@ struct tool_cmd {
 	unsigned int opts;	/* OPT_* */
 	const char *args;	/* synopsis after the name */
 	const char *help;	/* what it does, one line */
+	int no_size;		/* the first positional argument is not SIZE */
+	const char *details;	/* NULL, or more lines for COMMAND --help */
 };
 
 /* The long options, each with the OPT_* bit that allows it. */
@@ -55,6 +60,19 @@ static const struct option long_opts[] = {
 	{ "fill", required_argument, NULL, 'f' },
 	{ "dump", required_argument, NULL, 'd' },
 	{ "seed", required_argument, NULL, 's' },
+	{ "rate", required_argument, NULL, TOOL_OPT_RATE },
+	{ "channels", required_argument, NULL, TOOL_OPT_CHANNELS },
+	{ "format", required_argument, NULL, TOOL_OPT_FORMAT },
+	{ "block-frames", required_argument, NULL, TOOL_OPT_BLOCK_FRAMES },
+	{ "depth", required_argument, NULL, TOOL_OPT_DEPTH },
+	{ "duration", required_argument, NULL, TOOL_OPT_DURATION },
+	{ "clock", required_argument, NULL, TOOL_OPT_CLOCK },
+	{ "policy", required_argument, NULL, TOOL_OPT_POLICY },
+	{ "provider", required_argument, NULL, TOOL_OPT_PROVIDER },
+	{ "advance", required_argument, NULL, TOOL_OPT_ADVANCE },
+	{ "allow-loss", no_argument, NULL, TOOL_OPT_ALLOW_LOSS },
+	{ "corrupt-bit", required_argument, NULL, TOOL_OPT_CORRUPT_BIT },
+	{ "direct", no_argument, NULL, TOOL_OPT_DIRECT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -68,8 +86,9 @@ static unsigned int opt_bit(int c)
 	case 'f': return OPT_FILL;
 	case 'd': return OPT_DUMP;
 	case 's': return OPT_SEED;
+	case TOOL_OPT_DIRECT: return OPT_DIRECT;
 	}
-	return 0;
+	return c >= TOOL_OPT_RATE && c < TOOL_OPT_DIRECT ? OPT_STREAM : 0;
 }
 
 static const char *opt_name(int c)
@@ -295,24 +314,56 @@ static int cmd_share(const struct options *o)
 	return tool_share() ? TOOL_FAILED : TOOL_OK;
 }
 
+static int cmd_stream(const struct options *o)
+{
+	return tool_stream_run(&o->stream, NULL);
+}
+
+static int cmd_capture(const struct options *o)
+{
+	return tool_stream_run(&o->stream, o->pos[0]);
+}
+
 static int cmd_help(const struct options *o);
+
+#define STREAM_HELP \
+	"Stream options (defaults in brackets):\n" \
+	"  --rate HZ          frames per second [48000]\n" \
+	"  --channels N       samples per frame, 1-16 [2]\n" \
+	"  --format F         adc12, s16 or s32 [adc12]\n" \
+	"  --block-frames N   frames per block, one block per buffer [1024]\n" \
+	"  --depth N          buffers queued, 1-256 [8]\n" \
+	"  --duration S       seconds, decimals allowed [1]; manual clock: RATE*S frames\n" \
+	"  --clock C          hrtimer (real time) or manual (ADVANCE, exact) [hrtimer]\n" \
+	"  --policy P         on an overrun: drop (count) or stop [drop]\n" \
+	"  --provider P       cohbuf, udmabuf or heap:NAME (/dev/dma_heap/NAME) [cohbuf]\n" \
+	"  --advance N        manual clock: frames per ADVANCE [one block]\n" \
+	"  --allow-loss       lost frames or an overrun stop do not fail the run\n" \
+	"  --corrupt-bit N    flip bit N of the first filled block before checking it\n"
 
 static const struct tool_cmd cmds[] = {
 	{ "alloc", cmd_alloc, 1, OPT_WC | OPT_CONTIGUOUS | OPT_NAME | OPT_FILL | OPT_DUMP,
 	  "SIZE [--wc] [--contiguous] [--name NAME] [--fill BYTE] [--dump N]",
-	  "allocate, show the chunks; fill through one mapping, dump through another" },
+	  "allocate, show the chunks; fill through one mapping, dump through another", 0, NULL },
 	{ "fill", cmd_fill, 2, OPT_WC | OPT_DUMP, "SIZE PATTERN [--wc] [--dump N]",
-	  "the importer fills with a 32-bit pattern; the CPU waits for its fence" },
+	  "the importer fills with a 32-bit pattern; the CPU waits for its fence", 0, NULL },
 	{ "checksum", cmd_checksum, 1, OPT_WC | OPT_SEED, "SIZE [--wc] [--seed N]",
-	  "the CPU writes splitmix64 bytes; the importer's CRC-32 must agree" },
+	  "the CPU writes splitmix64 bytes; the importer's CRC-32 must agree", 0, NULL },
 	{ "info", cmd_info, 1, OPT_WC | OPT_CONTIGUOUS | OPT_NAME,
 	  "SIZE [--wc] [--contiguous] [--name NAME]",
-	  "allocate a buffer and print all of COHBUF_IOCTL_INFO" },
+	  "allocate a buffer and print all of COHBUF_IOCTL_INFO", 0, NULL },
 	{ "dump", cmd_dump, 3, OPT_SEED, "SIZE OFFSET LEN [--seed N]",
-	  "the importer fills from seed N; dump [OFFSET, OFFSET + LEN) via a window" },
+	  "the importer fills from seed N; dump [OFFSET, OFFSET + LEN) via a window", 0, NULL },
 	{ "share", cmd_share, 0, 0, "",
-	  "two processes and vgem share a buffer and their fences" },
-	{ "help", cmd_help, 0, 0, "", "this text" },
+	  "two processes and vgem share a buffer and their fences", 0, NULL },
+	{ "stream", cmd_stream, 0, OPT_STREAM, "[STREAM OPTIONS]",
+	  "the importer's ADC streams into queued buffers; every sample is checked", 0,
+	  STREAM_HELP },
+	{ "capture", cmd_capture, 1, OPT_STREAM | OPT_DIRECT, "FILE [STREAM OPTIONS] [--direct]",
+	  "stream as above and write() every filled block to FILE; the write rate", 1,
+	  STREAM_HELP "  --direct           open FILE O_DIRECT and write from the mapping\n"
+	  "                     (the summary says why not if the kernel refuses)\n" },
+	{ "help", cmd_help, 0, 0, "", "this text", 0, NULL },
 };
 
 #define NR_CMDS	ARRAY_SIZE(cmds)
@@ -386,7 +437,7 @@ static int set_option(struct options *o, int c, const char *arg)
 	case 's':
 		return tool_parse_u64("--seed", arg, 0, UINT64_MAX, 0, &o->seed);
 	}
-	return -1;
+	return tool_stream_set_option(&o->stream, c, arg);
 }
 
 /*
@@ -421,10 +472,11 @@ static int parse_cmdline(const struct tool_cmd *c, int argc, char **argv, struct
 			c->nr_pos, c->nr_pos == 1 ? "" : "s", argc - optind);
 		return -1;
 	}
-	if (c->nr_pos && tool_parse_u64("SIZE", argv[optind], 1, SIZE_MAX, 1, &o->desc.size))
-		return -1;
-	o->pos = argv + optind + 1;
-	return 0;
+	o->pos = argv + optind;
+	if (c->no_size || !c->nr_pos)
+		return 0;
+	o->pos++;
+	return tool_parse_u64("SIZE", argv[optind], 1, SIZE_MAX, 1, &o->desc.size);
 }
 
 int main(int argc, char **argv)
@@ -433,6 +485,7 @@ int main(int argc, char **argv)
 	const struct tool_cmd *c;
 	int ret;
 
+	tool_stream_defaults(&o.stream);
 	if (argc < 2) {
 		usage(stderr);
 		return TOOL_USAGE;
@@ -448,7 +501,7 @@ int main(int argc, char **argv)
 	ret = parse_cmdline(c, argc - 1, argv + 1, &o);
 	if (ret > 0) {
 		cmd_usage(stdout, c, 1);
-		printf("%s\n", c->help);
+		printf("%s\n%s", c->help, c->details ?: "");
 		return TOOL_OK;
 	}
 	if (!ret)

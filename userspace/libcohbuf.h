@@ -11,11 +11,13 @@
  *    calls that create one;
  *  - handles, ids and job ids come back through pointer arguments;
  *  - cohbuf_dmabuf_map() alone is mmap-like: NULL with errno set;
- *  - the two computations, cohbuf_importer_crc32() and
- *    cohbuf_importer_random_fill(), cannot fail and return their result.
+ *  - the computations, cohbuf_importer_crc32(),
+ *    cohbuf_importer_random_fill(), cohbuf_stream_now_ns() and the stream
+ *    payload's sample functions, cannot fail and return their result;
+ *  - cohbuf_stream_read() returns a count of records.
  *
  * Names: every symbol is cohbuf_<group>_<what>, the group one of exporter,
- * importer, dmabuf, fd (and drm, vgem in libcohbuf-drm).  The kernel
+ * importer, stream, dmabuf, fd (and drm, vgem in libcohbuf-drm).  The kernel
  * modules use none of these groups; "make -C userspace" fails if a library
  * symbol equals a function name in exporter/, importer/ or include/.
  */
@@ -27,6 +29,7 @@
 
 #include <linux/cohbuf.h>
 #include <linux/cohbuf_importer.h>
+#include <linux/cohbuf_stream.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -116,6 +119,67 @@ int cohbuf_importer_wait(int ctx, uint64_t job_id, uint64_t timeout_ns,
 uint32_t cohbuf_importer_crc32(const void *p, size_t len);
 /* The bytes a FILL with COHBUF_IMP_SUBMIT_RANDOM writes: the uapi's splitmix64 stream of @seed. */
 void cohbuf_importer_random_fill(void *p, size_t len, uint64_t seed);
+
+/* --- streams of the importer (linux/cohbuf_stream.h) -------------------- */
+
+/*
+ * Create a stream on importer context @ctx as @params says (its .fd is
+ * ignored): the stream fd (always close-on-exec).
+ */
+int cohbuf_stream_create(int ctx, const struct cohbuf_stream_create_data *params);
+/* Give the device a region; @region->out_fence_fd is filled in. */
+int cohbuf_stream_queue(int stream, struct cohbuf_stream_queue_data *region);
+/*
+ * Take the oldest completed record, waiting until the absolute
+ * CLOCK_MONOTONIC time @deadline_ns (0: only poll; see
+ * cohbuf_stream_now_ns()): 0 with @rec filled, -ETIME when the deadline
+ * passed, -ENODATA when the stream is not running and has no record,
+ * -EAGAIN for an O_NONBLOCK fd of a running stream.  A signal does not
+ * end the wait.
+ */
+int cohbuf_stream_dequeue(int stream, uint64_t deadline_ns, struct cohbuf_stream_record *rec);
+/*
+ * read() up to @max records: how many came (0: none ready and the stream
+ * is not running), or -EINTR if a signal came before the first one,
+ * -EAGAIN for an O_NONBLOCK fd of a running stream.
+ */
+int cohbuf_stream_read(int stream, struct cohbuf_stream_record *recs, unsigned int max);
+int cohbuf_stream_start(int stream);
+int cohbuf_stream_stop(int stream);
+/* Produce @frames frames now (the MANUAL clock). */
+int cohbuf_stream_advance(int stream, uint64_t frames);
+/* All counters at one instant: produced = delivered + lost + in_flight. */
+int cohbuf_stream_stats(int stream, struct cohbuf_stream_stats_data *stats);
+/* CLOCK_MONOTONIC now in ns, the clock of deadlines and record timestamps. */
+uint64_t cohbuf_stream_now_ns(void);
+
+/*
+ * The payload of "cohbuf stream payload": sample (@frame, @channel) of a
+ * stream of format @format (COHBUF_STREAM_FMT_*).  These cannot fail and
+ * return their result; for an unknown format, 0.
+ */
+/* Bytes of one sample: 2 or 4. */
+uint32_t cohbuf_stream_sample_bytes(uint32_t format);
+/* The sample as stored (the __le16 or __le32 word in CPU order, noise included). */
+uint32_t cohbuf_stream_sample_word(uint64_t frame, uint32_t channel, uint32_t format);
+/* The value it carries (ADC12: the signed 12-bit value, without the noise). */
+int32_t cohbuf_stream_sample_value(uint64_t frame, uint32_t channel, uint32_t format);
+/* The value of sample @n of a block (frame n / channels), as a consumer decodes it. */
+int32_t cohbuf_stream_decode(const void *block, size_t n, uint32_t format);
+/*
+ * Write @frames frames of @channels samples from frame @first_frame on, as
+ * the device does: 0, or -EINVAL for an unknown format or channel count.
+ */
+int cohbuf_stream_generate(void *block, uint64_t first_frame, uint32_t frames,
+			   uint32_t channels, uint32_t format);
+/*
+ * Check every sample of a block (value and noise): 0 when all are right,
+ * -EBADMSG with the index of the first wrong sample (counted as for
+ * cohbuf_stream_decode()) at @bad (may be NULL), -EINVAL as for
+ * cohbuf_stream_generate().
+ */
+int cohbuf_stream_verify(const void *block, uint64_t first_frame, uint32_t frames,
+			 uint32_t channels, uint32_t format, size_t *bad);
 
 #ifdef __cplusplus
 }

@@ -56,6 +56,41 @@ range:
 	return -1;
 }
 
+int tool_parse_seconds(const char *what, const char *s, uint64_t min_ns, uint64_t max_ns,
+		       uint64_t *out)
+{
+	uint64_t ns = 0, scale = 1000000000u;
+	const char *p = s;
+	int digits = 0;
+
+	for (; isdigit((unsigned char)*p); p++, digits++) {
+		ns = ns * 10 + (uint64_t)(*p - '0');	/* no overflow: checked below */
+		if (ns > max_ns / scale)
+			goto range;
+	}
+	ns *= scale;
+	if (*p == '.') {
+		for (p++; isdigit((unsigned char)*p) && scale > 1; p++, digits++) {
+			scale /= 10;
+			ns += scale * (uint64_t)(*p - '0');
+		}
+	}
+	if (*p || !digits)
+		goto bad;
+	if (ns < min_ns || ns > max_ns)
+		goto range;
+	*out = ns;
+	return 0;
+
+bad:
+	fprintf(stderr, "cohbuf: %s: '%s' is not a number of seconds\n", what, s);
+	return -1;
+range:
+	fprintf(stderr, "cohbuf: %s: '%s' is out of range [%.3f, %.3f] s\n", what, s,
+		(double)min_ns / 1e9, (double)max_ns / 1e9);
+	return -1;
+}
+
 void tool_dump(const char *who, const unsigned char *p, size_t n)
 {
 	size_t i;

@@ -1,0 +1,701 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cohbuf stream and cohbuf capture: run a stream of the importer's
+ * simulated ADC (linux/cohbuf_stream.h) into @depth dma-bufs, one region
+ * each, and check everything it says: every sample against the library's
+ * reference payload, every record's sequence and first frame, and the
+ * counters (produced = delivered + lost + in flight).  On a terminal a
+ * progress line is redrawn four times a second; a summary ends the run.
+ * capture also write()s every filled region to a file from its mapping.
+ *
+ * The MANUAL clock makes a run exact: the tool ADVANCEs rate * duration
+ * frames, one block (or --advance frames) at a time, as fast as it can.
+ */
+
+#define _GNU_SOURCE	/* O_DIRECT */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/dma-buf.h>
+
+#include "cohbuf_tool.h"
+
+#define NS_PER_S	1000000000ULL
+#define NS_PER_MS	1000000ULL
+#define TICK_NS		(250 * NS_PER_MS)	/* progress line, SIGINT check */
+#define MAX_DURATION_NS	(24 * 3600 * NS_PER_S)
+
+struct name_value {
+	const char *name;
+	uint32_t value;
+};
+
+static const struct name_value formats[] = {
+	{ "adc12", COHBUF_STREAM_FMT_ADC12 },
+	{ "s16", COHBUF_STREAM_FMT_S16 },
+	{ "s32", COHBUF_STREAM_FMT_S32 },
+	{ NULL, 0 },
+};
+
+static const struct name_value clocks[] = {
+	{ "hrtimer", COHBUF_STREAM_CLOCK_HRTIMER },
+	{ "manual", COHBUF_STREAM_CLOCK_MANUAL },
+	{ NULL, 0 },
+};
+
+static const struct name_value policies[] = {
+	{ "drop", COHBUF_STREAM_OVERRUN_DROP },
+	{ "stop", COHBUF_STREAM_OVERRUN_STOP },
+	{ NULL, 0 },
+};
+
+/* @arg as one of @table into @out: 0, or -1 after a message. */
+static int parse_name(const char *what, const struct name_value *table, const char *arg,
+		      uint32_t *out)
+{
+	const struct name_value *t;
+
+	for (t = table; t->name; t++) {
+		if (!strcmp(arg, t->name)) {
+			*out = t->value;
+			return 0;
+		}
+	}
+	fprintf(stderr, "cohbuf: %s: '%s' is none of", what, arg);
+	for (t = table; t->name; t++)
+		fprintf(stderr, " %s", t->name);
+	fprintf(stderr, "\n");
+	return -1;
+}
+
+static const char *value_name(const struct name_value *table, uint32_t value)
+{
+	for (; table->name; table++)
+		if (table->value == value)
+			return table->name;
+	return "?";
+}
+
+void tool_stream_defaults(struct tool_stream_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->params.direction = COHBUF_STREAM_DIR_INPUT;
+	o->params.mode = COHBUF_STREAM_MODE_QUEUE;
+	o->params.format = COHBUF_STREAM_FMT_ADC12;
+	o->params.channels = 2;
+	o->params.rate_hz = 48000;
+	o->params.block_frames = 1024;
+	o->params.clock = COHBUF_STREAM_CLOCK_HRTIMER;
+	o->params.overrun = COHBUF_STREAM_OVERRUN_DROP;
+	o->params.watermark = 1;
+	o->depth = 8;
+	o->duration_ns = NS_PER_S;
+	o->provider = "cohbuf";
+	o->corrupt_bit = -1;
+}
+
+int tool_stream_set_option(struct tool_stream_opts *o, int c, const char *arg)
+{
+	struct cohbuf_stream_create_data *p = &o->params;
+	uint64_t v;
+	int ret;
+
+	switch (c) {
+	case TOOL_OPT_RATE:
+		ret = tool_parse_u64("--rate", arg, 1, COHBUF_STREAM_MAX_RATE_HZ, 0, &v);
+		p->rate_hz = (uint32_t)v;
+		return ret;
+	case TOOL_OPT_CHANNELS:
+		ret = tool_parse_u64("--channels", arg, 1, COHBUF_STREAM_MAX_CHANNELS, 0, &v);
+		p->channels = (uint32_t)v;
+		return ret;
+	case TOOL_OPT_FORMAT:
+		return parse_name("--format", formats, arg, &p->format);
+	case TOOL_OPT_BLOCK_FRAMES:
+		/* The block's bytes are checked with the format and channels. */
+		ret = tool_parse_u64("--block-frames", arg, 1, COHBUF_STREAM_MAX_BLOCK_BYTES / 2,
+				     0, &v);
+		p->block_frames = (uint32_t)v;
+		return ret;
+	case TOOL_OPT_DEPTH:
+		ret = tool_parse_u64("--depth", arg, 1, COHBUF_STREAM_MAX_REGIONS, 0, &v);
+		o->depth = (uint32_t)v;
+		return ret;
+	case TOOL_OPT_DURATION:
+		return tool_parse_seconds("--duration", arg, NS_PER_MS, MAX_DURATION_NS,
+					  &o->duration_ns);
+	case TOOL_OPT_CLOCK:
+		return parse_name("--clock", clocks, arg, &p->clock);
+	case TOOL_OPT_POLICY:
+		return parse_name("--policy", policies, arg, &p->overrun);
+	case TOOL_OPT_PROVIDER:
+		o->provider = arg;
+		return tool_provider_parse(arg);
+	case TOOL_OPT_ADVANCE:
+		return tool_parse_u64("--advance", arg, 1, COHBUF_STREAM_MAX_ADVANCE, 0,
+				      &o->advance);
+	case TOOL_OPT_ALLOW_LOSS:
+		o->allow_loss = 1;
+		return 0;
+	case TOOL_OPT_CORRUPT_BIT:
+		/* Below the block's bits: checked with the block's size. */
+		ret = tool_parse_u64("--corrupt-bit", arg, 0,
+				     8ULL * COHBUF_STREAM_MAX_BLOCK_BYTES - 1, 0, &v);
+		o->corrupt_bit = (int64_t)v;
+		return ret;
+	case TOOL_OPT_DIRECT:
+		o->direct = 1;
+		return 0;
+	}
+	return -1;
+}
+
+/* One region: a whole dma-buf, mapped. */
+struct region {
+	int buf;
+	unsigned char *map;
+};
+
+/* A run: what it holds, and what it has seen. */
+struct run {
+	const struct tool_stream_opts *o;
+	struct tool_provider provider;
+	int ctx, stream;
+	struct region *regions;
+	uint32_t nr_regions;		/* allocated and mapped */
+	uint32_t frame_bytes;
+	uint64_t block_bytes, buf_bytes;
+	uint64_t start_ns;
+
+	/* Records */
+	uint64_t records, filled, given_back, errors, bad_order;
+	uint64_t next_sequence, next_frame;
+	uint64_t frames, lost;		/* in the records: frames, lost_before */
+	uint64_t max_lag_ns, lag_ns;	/* last_ns to DEQUEUE, the worst, the last */
+	uint64_t corrupt;		/* records with a wrong sample */
+	uint64_t bad_frame;		/* the first wrong sample */
+	uint32_t bad_channel;
+	int32_t bad_got, bad_want;
+	int corrupted;			/* --corrupt-bit done */
+
+	/* capture */
+	int out;			/* the file, or -1 */
+	uint64_t written, write_ns;
+	int direct_err;			/* 0 direct I/O worked, > 0 its errno, < 0 not tried */
+	int direct_open_err;		/* errno of open(O_DIRECT), or 0 */
+	int write_err;			/* errno of a failed buffered write */
+
+	/* The progress line */
+	int tty;
+	uint64_t tick_ns, tick_delivered;
+};
+
+/* Set by SIGINT: the run ends early, with its summary (lock-free: signal-safe). */
+static atomic_int interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	atomic_store(&interrupted, 1);
+}
+
+/* A few errno names the summary gives with strerror(). */
+static const char *errno_name(int err)
+{
+	switch (err) {
+	case EFAULT: return "EFAULT";
+	case EINVAL: return "EINVAL";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case EIO: return "EIO";
+	case ENOSPC: return "ENOSPC";
+	case EPERM: return "EPERM";
+	case EACCES: return "EACCES";
+	}
+	return "errno";
+}
+
+static int queue_region(struct run *r, uint32_t i)
+{
+	struct cohbuf_stream_queue_data q = {
+		.dmabuf_fd = r->regions[i].buf, .length = r->block_bytes, .cookie = i,
+	};
+	int ret = cohbuf_stream_queue(r->stream, &q);
+
+	if (ret)
+		fprintf(stderr, "COHBUF_STREAM_IOCTL_QUEUE of region %u: %s\n", i, strerror(-ret));
+	return ret;
+}
+
+/* The regions' dma-bufs, mapped and queued: 0, or -1 after a message. */
+static int setup_regions(struct run *r)
+{
+	struct region *g;
+	uint32_t i;
+
+	r->regions = calloc(r->o->depth, sizeof(*r->regions));
+	if (!r->regions) {
+		fprintf(stderr, "cohbuf: out of memory\n");
+		return -1;
+	}
+	for (i = 0; i < r->o->depth; i++) {
+		g = &r->regions[i];
+		g->buf = tool_provider_alloc(&r->provider, r->buf_bytes);
+		if (g->buf < 0) {
+			fprintf(stderr, "%s: a %llu-byte dma-buf: %s\n", r->o->provider,
+				(unsigned long long)r->buf_bytes, strerror(-g->buf));
+			return -1;
+		}
+		g->map = cohbuf_dmabuf_map(g->buf, 0, r->buf_bytes, 1);
+		if (!g->map) {
+			perror("mmap of a region");
+			close(g->buf);
+			return -1;
+		}
+		r->nr_regions++;	/* free_regions() undoes it from here on */
+		if (queue_region(r, i))
+			return -1;
+	}
+	return 0;
+}
+
+static void free_regions(struct run *r)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->nr_regions; i++) {
+		cohbuf_dmabuf_unmap(r->regions[i].map, r->buf_bytes);
+		close(r->regions[i].buf);
+	}
+	free(r->regions);
+}
+
+/* Remember the first wrong sample of a record. */
+static void note_corrupt(struct run *r, const struct region *g,
+			 const struct cohbuf_stream_record *rec, size_t n)
+{
+	uint32_t ch = r->o->params.channels, fmt = r->o->params.format;
+
+	if (r->corrupt++)
+		return;
+	r->bad_frame = rec->first_frame + n / ch;
+	r->bad_channel = (uint32_t)(n % ch);
+	r->bad_got = cohbuf_stream_decode(g->map, n, fmt);
+	r->bad_want = cohbuf_stream_sample_value(r->bad_frame, r->bad_channel, fmt);
+}
+
+/* write() @len bytes from @p, O_DIRECT as long as it works. */
+static void capture_write(struct run *r, const unsigned char *p, size_t len)
+{
+	uint64_t t = cohbuf_stream_now_ns();
+	ssize_t n;
+
+	while (len && !r->write_err) {
+		n = write(r->out, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && !r->direct_err && (fcntl(r->out, F_GETFL) & O_DIRECT)) {
+			/* Direct I/O refused this buffer: say why, go on buffered. */
+			r->direct_err = errno;
+			fcntl(r->out, F_SETFL, fcntl(r->out, F_GETFL) & ~O_DIRECT);
+			continue;
+		}
+		if (n <= 0) {
+			r->write_err = n < 0 ? errno : EIO;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+		r->written += (uint64_t)n;
+	}
+	r->write_ns += cohbuf_stream_now_ns() - t;
+}
+
+/* Check a filled region (and record it): its samples, from its mapping. */
+static void check_filled(struct run *r, const struct cohbuf_stream_record *rec)
+{
+	const struct cohbuf_stream_create_data *p = &r->o->params;
+	struct region *g = &r->regions[rec->cookie];
+	size_t bad;
+
+	if (rec->first_frame != r->next_frame + rec->lost_before)
+		r->bad_order++;
+	r->next_frame = rec->first_frame + rec->frames;
+	r->frames += rec->frames;
+	r->lost += rec->lost_before;
+	r->filled++;
+	cohbuf_dmabuf_cpu_access_begin(g->buf, DMA_BUF_SYNC_RW);
+	if (r->o->corrupt_bit >= 0 && !r->corrupted) {
+		/* The region is ours now: a bit flipped as a bad DMA would. */
+		g->map[r->o->corrupt_bit / 8] ^= (unsigned char)(1u << (r->o->corrupt_bit % 8));
+		r->corrupted = 1;
+	}
+	if (cohbuf_stream_verify(g->map, rec->first_frame, rec->frames, p->channels, p->format,
+				 &bad))
+		note_corrupt(r, g, rec, bad);
+	if (r->out >= 0)
+		capture_write(r, g->map, rec->bytes_used);
+	cohbuf_dmabuf_cpu_access_end(g->buf, DMA_BUF_SYNC_RW);
+}
+
+/* One record; the region goes back to the device if @requeue: 0 or -1. */
+static int handle_record(struct run *r, const struct cohbuf_stream_record *rec, int requeue)
+{
+	uint64_t now = cohbuf_stream_now_ns();
+
+	if (rec->cookie >= r->nr_regions) {
+		fprintf(stderr, "a record with cookie %llu, which no region has\n",
+			(unsigned long long)rec->cookie);
+		return -1;
+	}
+	r->records++;
+	if (rec->sequence != r->next_sequence)
+		r->bad_order++;
+	r->next_sequence = rec->sequence + 1;
+	if (rec->flags & COHBUF_STREAM_REC_ERROR) {
+		/* Given back unfilled by STOP is normal; any other error is not. */
+		if (rec->status == -ECANCELED && !rec->frames)
+			r->given_back++;
+		else
+			r->errors++;
+	} else if (!rec->frames || rec->frames > r->o->params.block_frames ||
+		   rec->bytes_used != (uint64_t)rec->frames * r->frame_bytes) {
+		r->errors++;	/* a filled record that says something impossible */
+	} else {
+		if (rec->last_ns && now > rec->last_ns) {
+			r->lag_ns = now - rec->last_ns;
+			if (r->lag_ns > r->max_lag_ns)
+				r->max_lag_ns = r->lag_ns;
+		}
+		check_filled(r, rec);
+	}
+	return requeue ? queue_region(r, (uint32_t)rec->cookie) : 0;
+}
+
+/* Every record ready by @deadline_ns (0: those ready now): 0, -ENODATA at the end, or -1. */
+static int take_records(struct run *r, uint64_t deadline_ns, int requeue)
+{
+	struct cohbuf_stream_record rec;
+	int ret;
+
+	for (;;) {
+		ret = cohbuf_stream_dequeue(r->stream, deadline_ns, &rec);
+		if (ret == -ETIME)
+			return 0;
+		if (ret == -ENODATA)
+			return ret;
+		if (ret) {
+			fprintf(stderr, "COHBUF_STREAM_IOCTL_DEQUEUE: %s\n", strerror(-ret));
+			return -1;
+		}
+		if (handle_record(r, &rec, requeue))
+			return -1;
+		deadline_ns = 0;	/* then only those ready already */
+	}
+}
+
+static int get_stats(struct run *r, struct cohbuf_stream_stats_data *st)
+{
+	int ret = cohbuf_stream_stats(r->stream, st);
+
+	if (ret)
+		fprintf(stderr, "COHBUF_STREAM_IOCTL_STATS: %s\n", strerror(-ret));
+	return ret;
+}
+
+/* Redraw the progress line if a tick has passed. */
+static void progress(struct run *r)
+{
+	uint32_t ch = r->o->params.channels;
+	struct cohbuf_stream_stats_data st;
+	uint64_t now = cohbuf_stream_now_ns();
+	double dt = (double)(now - r->tick_ns) / 1e9;
+
+	if (!r->tty || now - r->tick_ns < TICK_NS || get_stats(r, &st))
+		return;
+	printf("\r%10.0f samples/s %8.2f MB/s",
+	       (double)(st.delivered - r->tick_delivered) * ch / dt,
+	       (double)(st.delivered - r->tick_delivered) * r->frame_bytes / dt / 1e6);
+	printf("  delivered %llu  lost %llu  lag %.1f ms  queue %u/%u\033[K",
+	       (unsigned long long)st.delivered, (unsigned long long)st.lost,
+	       (double)r->lag_ns / 1e6, st.queued, r->o->depth);
+	fflush(stdout);
+	r->tick_ns = now;
+	r->tick_delivered = st.delivered;
+}
+
+/* The MANUAL clock: rate * duration frames, @advance at a time. */
+static int run_manual(struct run *r)
+{
+	const struct tool_stream_opts *o = r->o;
+	uint64_t total = o->params.rate_hz * (o->duration_ns / NS_PER_S) +
+			 o->params.rate_hz * (o->duration_ns % NS_PER_S) / NS_PER_S;
+	uint64_t step = o->advance ? o->advance : o->params.block_frames, done = 0, n;
+	int ret;
+
+	while (done < total && !atomic_load(&interrupted)) {
+		n = total - done < step ? total - done : step;
+		ret = cohbuf_stream_advance(r->stream, n);
+		if (ret == -EPIPE)
+			return 0;	/* stopped by an overrun (the STOP policy) */
+		if (ret) {
+			fprintf(stderr, "COHBUF_STREAM_IOCTL_ADVANCE: %s\n", strerror(-ret));
+			return -1;
+		}
+		done += n;
+		ret = take_records(r, 0, 1);
+		if (ret && ret != -ENODATA)
+			return -1;
+		progress(r);
+	}
+	return 0;
+}
+
+/* The HRTIMER clock: records as they come until the duration is over. */
+static int run_hrtimer(struct run *r)
+{
+	uint64_t end = r->start_ns + r->o->duration_ns, now, until;
+	int ret;
+
+	while (!atomic_load(&interrupted) && (now = cohbuf_stream_now_ns()) < end) {
+		until = now + TICK_NS < end ? now + TICK_NS : end;
+		ret = take_records(r, until, 1);
+		if (ret == -ENODATA)
+			return 0;	/* stopped by an overrun (the STOP policy) */
+		if (ret)
+			return -1;
+		progress(r);
+	}
+	return 0;
+}
+
+static int balanced(const struct cohbuf_stream_stats_data *st)
+{
+	return st->produced == st->delivered + st->lost + st->in_flight;
+}
+
+static void print_summary(const struct run *r, const struct cohbuf_stream_stats_data *st,
+			  uint64_t elapsed_ns)
+{
+	const struct cohbuf_stream_create_data *p = &r->o->params;
+	double secs = (double)elapsed_ns / 1e9;
+
+	printf("stream: %u Hz, %u channel%s %s, %u-frame blocks of %llu bytes, ",
+	       p->rate_hz, p->channels, p->channels == 1 ? "" : "s",
+	       value_name(formats, p->format), p->block_frames,
+	       (unsigned long long)r->block_bytes);
+	printf("%u %s regions, %s clock, %s policy\n", r->o->depth, r->o->provider,
+	       value_name(clocks, p->clock), value_name(policies, p->overrun));
+	printf("produced %llu = delivered %llu + lost %llu + in flight %llu frames: %s\n",
+	       (unsigned long long)st->produced, (unsigned long long)st->delivered,
+	       (unsigned long long)st->lost, (unsigned long long)st->in_flight,
+	       balanced(st) ? "balanced" : "UNBALANCED");
+	printf("records %llu: %llu filled, %llu given back, %llu failed; ",
+	       (unsigned long long)r->records, (unsigned long long)r->filled,
+	       (unsigned long long)r->given_back, (unsigned long long)r->errors);
+	printf("%llu overrun%s; records out of order %llu\n",
+	       (unsigned long long)st->overruns, st->overruns == 1 ? "" : "s",
+	       (unsigned long long)r->bad_order);
+	printf("verified %llu samples in %llu records: ",
+	       (unsigned long long)(r->frames * p->channels), (unsigned long long)r->filled);
+	if (r->corrupt)
+		printf("%llu record%s CORRUPT, the first at frame %llu channel %u: %d, want %d\n",
+		       (unsigned long long)r->corrupt, r->corrupt == 1 ? "" : "s",
+		       (unsigned long long)r->bad_frame, r->bad_channel, r->bad_got, r->bad_want);
+	else
+		printf("all correct\n");
+	printf("%.0f samples/s, %.2f MB/s over %.3f s; lag at most %.1f ms\n",
+	       (double)r->frames * p->channels / secs,
+	       (double)r->frames * r->frame_bytes / secs / 1e6, secs,
+	       (double)r->max_lag_ns / 1e6);
+}
+
+static void print_capture(const struct run *r, const char *path)
+{
+	double secs = (double)r->write_ns / 1e9;
+
+	printf("capture: %llu bytes to %s, %.2f MB/s in write() and fsync() (%.3f s)\n",
+	       (unsigned long long)r->written, path,
+	       secs > 0 ? (double)r->written / secs / 1e6 : 0.0, secs);
+	if (r->direct_open_err)
+		printf("capture: open(O_DIRECT) failed: %s (%s); written buffered\n",
+		       strerror(r->direct_open_err), errno_name(r->direct_open_err));
+	else if (r->direct_err < 0)
+		printf("capture: buffered write() from the mapping\n");
+	else if (r->direct_err)
+		printf("capture: O_DIRECT from the mapping failed: %s (%s); written buffered\n",
+		       strerror(r->direct_err), errno_name(r->direct_err));
+	else
+		printf("capture: O_DIRECT from the mapping worked\n");
+	if (r->write_err)
+		printf("capture: write() FAILED: %s\n", strerror(r->write_err));
+}
+
+/* The reasons a finished run failed, on one line; 0 if there are none. */
+static int verdict(const struct run *r, const struct cohbuf_stream_stats_data *st)
+{
+	const char *why[8];
+	int n = 0, i;
+
+	if (!balanced(st))
+		why[n++] = "counters unbalanced";
+	if (r->frames != st->delivered || r->lost > st->lost)
+		why[n++] = "records disagree with the counters";
+	if (r->bad_order)
+		why[n++] = "records out of order";
+	if (r->corrupt)
+		why[n++] = "corrupt samples";
+	if (r->errors)
+		why[n++] = "failed records";
+	if (!r->o->allow_loss && st->lost)
+		why[n++] = "lost frames";
+	if (!r->o->allow_loss && st->overruns && r->o->params.overrun == COHBUF_STREAM_OVERRUN_STOP)
+		why[n++] = "stopped by an overrun";
+	if (r->write_err)
+		why[n++] = "capture write failed";
+	printf("result: %s", n ? "FAILED (" : "ok");
+	for (i = 0; i < n; i++)
+		printf("%s%s", i ? ", " : "", why[i]);
+	printf("%s\n", n ? ")" : "");
+	return n;
+}
+
+/* Open the capture file: O_DIRECT first if asked (0), or -1 after a message. */
+static int open_capture(struct run *r, const char *path)
+{
+	int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+
+	r->direct_err = -1;
+	if (r->o->direct) {
+		r->out = open(path, flags | O_DIRECT, 0644);
+		if (r->out >= 0) {
+			r->direct_err = 0;
+			return 0;
+		}
+		r->direct_open_err = errno;	/* the filesystem refuses O_DIRECT */
+	}
+	r->out = open(path, flags, 0644);
+	if (r->out < 0) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The block's size checked against the uapi's limits: 0, or -1 after a message. */
+static int check_sizes(struct run *r)
+{
+	const struct tool_stream_opts *o = r->o;
+
+	r->frame_bytes = cohbuf_stream_sample_bytes(o->params.format) * o->params.channels;
+	r->block_bytes = (uint64_t)o->params.block_frames * r->frame_bytes;
+	if (r->block_bytes > COHBUF_STREAM_MAX_BLOCK_BYTES) {
+		fprintf(stderr, "cohbuf: --block-frames: %u frames of %u bytes exceed %u bytes\n",
+			o->params.block_frames, r->frame_bytes, COHBUF_STREAM_MAX_BLOCK_BYTES);
+		return -1;
+	}
+	if (o->corrupt_bit >= 0 && (uint64_t)o->corrupt_bit >= 8 * r->block_bytes) {
+		fprintf(stderr, "cohbuf: --corrupt-bit: %lld is past the block's %llu bits\n",
+			(long long)o->corrupt_bit, (unsigned long long)(8 * r->block_bytes));
+		return -1;
+	}
+	r->buf_bytes = (r->block_bytes + tool_page_size() - 1) & ~(tool_page_size() - 1);
+	return 0;
+}
+
+/* Start, run, stop and drain: 0, or -1 after a message. */
+static int stream_and_drain(struct run *r, struct cohbuf_stream_stats_data *st)
+{
+	int ret = cohbuf_stream_start(r->stream);
+
+	if (ret) {
+		fprintf(stderr, "COHBUF_STREAM_IOCTL_START: %s\n", strerror(-ret));
+		return -1;
+	}
+	r->start_ns = cohbuf_stream_now_ns();
+	r->tick_ns = r->start_ns;
+	if (r->o->params.clock == COHBUF_STREAM_CLOCK_MANUAL)
+		ret = run_manual(r);
+	else
+		ret = run_hrtimer(r);
+	if (ret)
+		return -1;
+	ret = cohbuf_stream_stop(r->stream);
+	if (ret) {
+		fprintf(stderr, "COHBUF_STREAM_IOCTL_STOP: %s\n", strerror(-ret));
+		return -1;
+	}
+	/* STOP completed the region being filled and gave back the others. */
+	ret = take_records(r, 0, 0);
+	if (ret && ret != -ENODATA)
+		return -1;
+	if (r->tty)
+		printf("\n");
+	return get_stats(r, st);
+}
+
+int tool_stream_run(const struct tool_stream_opts *o, const char *capture_path)
+{
+	struct sigaction sa = { .sa_handler = on_sigint };
+	struct run r = {
+		.o = o, .out = -1, .direct_err = -1, .next_sequence = o->params.first_sequence,
+	};
+	struct cohbuf_stream_stats_data st;
+	uint64_t elapsed;
+	int ret = TOOL_FAILED;
+
+	if (check_sizes(&r))
+		return TOOL_USAGE;
+	if (tool_provider_open(&r.provider, o->provider))
+		return TOOL_FAILED;
+	r.ctx = cohbuf_importer_open();
+	if (r.ctx < 0) {
+		fprintf(stderr, "/dev/cohbuf-importer: %s\n", strerror(-r.ctx));
+		goto close_provider;
+	}
+	r.stream = cohbuf_stream_create(r.ctx, &o->params);
+	if (r.stream < 0) {
+		fprintf(stderr, "COHBUF_IMP_IOCTL_STREAM_CREATE: %s\n", strerror(-r.stream));
+		goto close_ctx;
+	}
+	if (capture_path && open_capture(&r, capture_path))
+		goto close_stream;
+	if (setup_regions(&r))
+		goto unmap_regions;
+	r.tty = isatty(STDOUT_FILENO);
+	atomic_store(&interrupted, 0);
+	sigaction(SIGINT, &sa, NULL);
+	if (stream_and_drain(&r, &st))
+		goto unmap_regions;
+	elapsed = cohbuf_stream_now_ns() - r.start_ns;
+	if (r.out >= 0) {
+		uint64_t t = cohbuf_stream_now_ns();
+
+		if (fsync(r.out) && !r.write_err && errno != EINVAL)
+			r.write_err = errno;
+		r.write_ns += cohbuf_stream_now_ns() - t;
+	}
+	print_summary(&r, &st, elapsed);
+	if (capture_path)
+		print_capture(&r, capture_path);
+	if (atomic_load(&interrupted))
+		printf("interrupted after %.3f s\n", (double)elapsed / 1e9);
+	ret = verdict(&r, &st) ? TOOL_FAILED : TOOL_OK;
+unmap_regions:
+	signal(SIGINT, SIG_DFL);
+	free_regions(&r);
+	if (r.out >= 0)
+		close(r.out);
+close_stream:
+	close(r.stream);
+close_ctx:
+	close(r.ctx);
+close_provider:
+	tool_provider_close(&r.provider);
+	return ret;
+}
