@@ -9,6 +9,7 @@
  * was produced and is a finite positive number; it never judges speed.
  *
  * Files: stats.c (repetitions, medians, the BENCH lines, the TAP results),
+ * providers.c (dma-bufs of the kernel's providers), p1_transfer.c,
  * p2_bandwidth.c, p3_lifecycle.c, p4_sync.c, p5_large.c (one figure group
  * each) and main.c (the plan).
  */
@@ -79,12 +80,22 @@ double bench_now(void);
 size_t bench_page(void);
 void *bench_anon(size_t len);
 
+/*
+ * A udmabuf of @len bytes over a new sealed memfd, from /dev/udmabuf
+ * open at @dev: its fd, or -1.  The memfd goes to @memfd_out if not
+ * NULL, else it is closed (the udmabuf keeps its pages).
+ */
+int bench_udmabuf(int dev, size_t len, int *memfd_out);
+
 /* The figure groups; each adds its number of figures to the plan. */
+#define P1_SIZES	5
+#define P1_FIGURES	(2 * P1_SIZES)
 #define P2_FIGURES	12
 #define P3_FIGURES	12
 #define P4_FIGURES	6
 #define P5_FIGURES	2
 
+void bench_p1(void);
 void bench_p2(void);
 void bench_p3(void);
 void bench_p4(void);
