@@ -6,7 +6,7 @@
 # every target.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
-KERNELS ?= 6.1 6.12 6.12-rt sid sid-rt debug
+KERNELS ?= 6.1 6.12 6.12-rt sid sid-rt debug 6.1-arm64 6.12-arm64
 NEGATIVE_KERNELS ?= 6.1 6.12 sid debug
 DEMO_KERNEL ?= 6.12
 BENCH_KERNELS ?= 6.12 sid
@@ -108,7 +108,8 @@ help:
 	@echo "  clean             remove build output"
 	@echo "variables: KDIR, KERNELS (default \"$(KERNELS)\"; sid is the newest" \
 		"kernel of Debian unstable, SERIES-rt the PREEMPT_RT flavour," \
-		"debug a KASAN/lockdep/kmemleak/fault-injection kernel built from linux-source-6.12),"
+		"debug a KASAN/lockdep/kmemleak/fault-injection kernel built from linux-source-6.12," \
+		"SERIES-arm64 Debian's arm64 kernel under qemu-system-aarch64),"
 	@echo "  NEGATIVE_KERNELS (default \"$(NEGATIVE_KERNELS)\"), JOBS (guests, and the static" \
 		"checks, at once; default: cores), DEBUG_TIMEOUT (debug guest, default 900 s), DEMO_KERNEL" \
 		"(default $(DEMO_KERNEL)),"
@@ -116,7 +117,8 @@ help:
 		"(e.g. \"6.1=6.1.0-55-amd64\"),"
 	@echo "  ONLY (check, check-vm: only these selftest programs), TEST_ENV" \
 		"(\"NAME=VALUE ...\" for them in the guests), DEBUG_FUZZ_SECONDS" \
-		"(per fuzz run on the debug kernel, default 10)"
+		"(per fuzz run on the debug kernel, default 10), ARM64_FUZZ_SECONDS" \
+		"(per fuzz run in the arm64 guests, default 20)"
 
 .PHONY: all modules userspace install-userspace selftests load unload install-udev check check-static check-vm \
 	check-selftest-negative demo bench docs clean help

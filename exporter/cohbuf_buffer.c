@@ -101,12 +101,14 @@ static struct cohbuf_buffer *cohbuf_buffer_create(struct device *dev,
 	buf->size = req->size;
 	buf->flags = req->flags;
 	buf->cache_mode = req->cache_mode;
+	cohbuf_sync_init(buf);
 	if (req->cache_mode == COHBUF_CACHE_WC)
 		buf->dma_attrs |= DMA_ATTR_WRITE_COMBINE;
 	if (req->flags & COHBUF_ALLOC_CONTIGUOUS)
 		buf->dma_attrs |= DMA_ATTR_FORCE_CONTIGUOUS;
 	ret = cohbuf_chunks_alloc(buf);
 	if (ret) {
+		mutex_destroy(&buf->maps_lock);
 		kfree(buf);
 		return ERR_PTR(ret);
 	}
@@ -117,6 +119,7 @@ static struct cohbuf_buffer *cohbuf_buffer_create(struct device *dev,
 static void cohbuf_buffer_destroy(struct cohbuf_buffer *buf)
 {
 	cohbuf_chunks_free(buf);
+	mutex_destroy(&buf->maps_lock);
 	kfree(buf);
 }
 

@@ -1,19 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cohbuf: building a buffer out of DMA-coherent chunks.
+ * cohbuf: building a buffer out of physically contiguous chunks.
  *
- * Without CMA (Debian kernels are built without it) dma_alloc_attrs() gets
- * its memory from the page allocator, which hands out at most one
- * MAX_PAGE_ORDER block (4 MiB on x86) at a time. Larger buffers are built
- * from several chunks of at most chunk_size bytes. Each chunk is a power
- * of two pages, because dma-direct rounds every allocation up to a whole
- * order anyway. When a chunk of some order cannot be had, that chunk and
- * all later ones are tried with smaller orders, down to single pages.
+ * Without CMA (Debian's x86 kernels are built without it; the arm64 ones
+ * and the rig's debug kernel have it) the DMA API gets its memory from
+ * the page allocator, which hands out at most one MAX_PAGE_ORDER block
+ * (4 MiB with 4 KiB pages) at a time. Larger buffers are built from
+ * several chunks of at most chunk_size bytes. Each chunk is a power of two
+ * pages, because dma-direct rounds every allocation up to a whole order
+ * anyway. When a chunk of some order cannot be had, that chunk and all
+ * later ones are tried with smaller orders, down to single pages.
  *
- * Each chunk also records its pages as an sg_table obtained with
- * dma_get_sgtable_attrs(), the DMA API's portable way back from a
- * coherent allocation to struct pages. Importer mappings and vmap() are
- * built from those tables.
+ * The two cache modes allocate differently:
+ *
+ * - COHBUF_CACHE_WC: dma_alloc_attrs(DMA_ATTR_WRITE_COMBINE), coherent
+ *   memory. On a non-coherent device the DMA API remaps it uncached and
+ *   returns that remap as the kernel address, so the pages cannot be found
+ *   from the address (virt_to_page() of a vmalloc address is wrong); the
+ *   chunk's sg_table comes from dma_get_sgtable_attrs(), which finds them
+ *   from the DMA address.
+ * - COHBUF_CACHE_CACHED: dma_alloc_pages(), normal cacheable memory in the
+ *   kernel's linear map, which stays mapped for the cohbuf device
+ *   (DMA_BIDIRECTIONAL) until it is freed; the chunk's sg_table is its one
+ *   run of pages. The memory is zeroed through the cache and written back
+ *   (synced for the device) before anyone else can see it.
  *
  * Every allocation here is sized by user space and made with COHBUF_GFP.
  * Large orders are expected to fail (we fall back), so without a warning;
@@ -88,15 +98,12 @@ static int cohbuf_chunks_reserve(struct cohbuf_buffer *buf,
 	return 0;
 }
 
-/* Allocate one chunk of @size bytes and append it; room must exist. */
-static int cohbuf_chunk_add(struct cohbuf_buffer *buf, size_t size)
+/* Coherent memory and the table of its pages; zeroed. */
+static int cohbuf_chunk_alloc_coherent(struct cohbuf_buffer *buf,
+				       struct cohbuf_chunk *c, size_t size)
 {
-	struct cohbuf_chunk *c = &buf->chunks[buf->nr_chunks];
 	int ret;
 
-	ret = cohbuf_reserve_check(size);
-	if (ret)
-		return ret;
 	c->vaddr = dma_alloc_attrs(buf->dev, size, &c->dma_addr, COHBUF_GFP,
 				   buf->dma_attrs);
 	if (!c->vaddr)
@@ -110,6 +117,61 @@ static int cohbuf_chunk_add(struct cohbuf_buffer *buf, size_t size)
 	}
 	/* Every DMA backend zeroes today, but the API does not promise it. */
 	memset(c->vaddr, 0, size);
+	return 0;
+}
+
+/* Cacheable pages mapped for the cohbuf device; zeroed in memory. */
+static int cohbuf_chunk_alloc_pages(struct cohbuf_buffer *buf,
+				    struct cohbuf_chunk *c, size_t size)
+{
+	int ret;
+
+	c->page = dma_alloc_pages(buf->dev, size, &c->dma_addr,
+				  DMA_BIDIRECTIONAL, COHBUF_GFP);
+	if (!c->page)
+		return -ENOMEM;
+	ret = sg_alloc_table(&c->sgt, 1, COHBUF_GFP);
+	if (ret) {
+		dma_free_pages(buf->dev, size, c->page, c->dma_addr,
+			       DMA_BIDIRECTIONAL);
+		c->page = NULL;
+		return ret;
+	}
+	sg_set_page(c->sgt.sgl, c->page, size, 0);
+	c->vaddr = page_address(c->page);
+	memset(c->vaddr, 0, size);
+	/* The zeroes may still sit in the CPU's cache: write them back. */
+	dma_sync_single_for_device(buf->dev, c->dma_addr, size, DMA_TO_DEVICE);
+	return 0;
+}
+
+/* Free what cohbuf_chunk_alloc_*() allocated. */
+static void cohbuf_chunk_free(struct cohbuf_buffer *buf, struct cohbuf_chunk *c)
+{
+	sg_free_table(&c->sgt);
+	if (c->page)
+		dma_free_pages(buf->dev, c->size, c->page, c->dma_addr,
+			       DMA_BIDIRECTIONAL);
+	else
+		dma_free_attrs(buf->dev, c->size, c->vaddr, c->dma_addr,
+			       buf->dma_attrs);
+}
+
+/* Allocate one chunk of @size bytes and append it; room must exist. */
+static int cohbuf_chunk_add(struct cohbuf_buffer *buf, size_t size)
+{
+	struct cohbuf_chunk *c = &buf->chunks[buf->nr_chunks];
+	int ret;
+
+	ret = cohbuf_reserve_check(size);
+	if (ret)
+		return ret;
+	if (cohbuf_buffer_streaming(buf))
+		ret = cohbuf_chunk_alloc_pages(buf, c, size);
+	else
+		ret = cohbuf_chunk_alloc_coherent(buf, c, size);
+	if (ret)
+		return ret;
 	c->size = size;
 	c->pgoff = 0;
 	if (buf->nr_chunks)
@@ -187,9 +249,7 @@ void cohbuf_chunks_free(struct cohbuf_buffer *buf)
 
 	for (i = 0; i < buf->nr_chunks; i++) {
 		c = &buf->chunks[i];
-		sg_free_table(&c->sgt);
-		dma_free_attrs(buf->dev, c->size, c->vaddr, c->dma_addr,
-			       buf->dma_attrs);
+		cohbuf_chunk_free(buf, c);
 		cond_resched();
 	}
 	kvfree(buf->chunks);
@@ -256,14 +316,16 @@ static unsigned int cohbuf_sgt_walk(const struct cohbuf_buffer *buf,
  * cohbuf_chunks_sgt() - describe all pages of a buffer in one table
  * @buf: exported buffer
  * @dev: the device the table will be mapped for
+ * @sgt: the table to fill in
  *
- * Return: a new, not DMA-mapped sg_table with the chunks' segments in
- * buffer order, each split into entries that keep to @dev's maximum
- * segment size (rounded down to whole pages, at least one page) and
- * segment boundary, or an ERR_PTR(). Free with cohbuf_chunks_sgt_free().
+ * Fills @sgt with the chunks' segments in buffer order, each split into
+ * entries that keep to @dev's maximum segment size (rounded down to whole
+ * pages, at least one page) and segment boundary; not DMA-mapped.
+ *
+ * Return: 0 or -ENOMEM. Free with sg_free_table().
  */
-struct sg_table *cohbuf_chunks_sgt(const struct cohbuf_buffer *buf,
-				   struct device *dev)
+int cohbuf_chunks_sgt(const struct cohbuf_buffer *buf, struct device *dev,
+		      struct sg_table *sgt)
 {
 	struct cohbuf_seg_limits lim = {
 		.max_seg = max_t(unsigned int,
@@ -271,27 +333,11 @@ struct sg_table *cohbuf_chunks_sgt(const struct cohbuf_buffer *buf,
 				 PAGE_SIZE),
 		.boundary = dma_get_seg_boundary(dev),
 	};
-	struct sg_table *sgt;
 	int ret;
 
-	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
-	if (!sgt)
-		return ERR_PTR(-ENOMEM);
 	ret = sg_alloc_table(sgt, cohbuf_sgt_walk(buf, &lim, NULL), COHBUF_GFP);
-	if (ret) {
-		kfree(sgt);
-		return ERR_PTR(ret);
-	}
+	if (ret)
+		return ret;
 	cohbuf_sgt_walk(buf, &lim, sgt->sgl);
-	return sgt;
-}
-
-/**
- * cohbuf_chunks_sgt_free() - free a table from cohbuf_chunks_sgt()
- * @sgt: the table, already DMA-unmapped
- */
-void cohbuf_chunks_sgt_free(struct sg_table *sgt)
-{
-	sg_free_table(sgt);
-	kfree(sgt);
+	return 0;
 }

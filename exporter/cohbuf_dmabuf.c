@@ -6,10 +6,13 @@
  * Locking: the dma-buf core calls map_dma_buf, unmap_dma_buf, vmap and
  * vunmap with the reservation lock held on 6.2+, and on 6.1 with or
  * without it depending on the path. None of these callbacks takes or
- * asserts that lock, and none needs a lock of its own: everything they
- * read is immutable once the buffer is exported, the counters are atomic,
- * and the core serialises vmap/vunmap itself (it calls vmap only for the
- * first kernel mapping and vunmap only for the last).
+ * asserts that lock. Everything they read is immutable once the buffer
+ * is exported, the counters are atomic, and the core serialises
+ * vmap/vunmap itself (it calls vmap only for the first kernel mapping and
+ * vunmap only for the last). The one thing that changes is the list of a
+ * cached buffer's importer mappings, which map/unmap_dma_buf and the
+ * syncs share under the buffer's maps_lock (cohbuf_sync.c); it nests
+ * inside the reservation lock and never around it.
  *
  * Lifetime: the dma-buf file is referenced by every fd, by every VMA
  * (vm_file) and by every importer (dma_buf_get() or an fd it holds); the
@@ -52,64 +55,92 @@ static void cohbuf_detach(struct dma_buf *dmabuf,
 }
 
 /*
- * Coherent memory is shared as it is: a device that would reach it through
- * a bounce buffer, or only after cache maintenance, would never see what
- * the CPU writes (and the CPU would not see what it writes), because nobody
- * syncs coherent memory. Such an importer is refused.
+ * Coherent (COHBUF_CACHE_WC) memory is shared as it is and never synced.
+ * Does @dev need no sync to use it? If the DMA API says it needs none,
+ * yes. If it needs syncs for its caches alone, they would have nothing to
+ * do when every CPU mapping of the memory is uncached: the DMA API mapped
+ * the memory uncached because the cohbuf device is not coherent, and
+ * cohbuf's own user and kernel mappings use the same protection
+ * (cohbuf_pgprot()); no CPU cache ever holds a dirty or stale line of it.
+ * That leaves bounce buffers (SWIOTLB), which need syncs whatever the
+ * caches do: a coherent device needs syncs for nothing else, and a device
+ * that cannot address all of memory may have been given one. Those are
+ * refused, as is any device needing syncs for memory the CPU caches
+ * (a coherent cohbuf device, a non-coherent importer).
  */
-static bool cohbuf_sgt_needs_sync(struct device *dev, struct sg_table *sgt)
+static bool cohbuf_coherent_dev_ok(const struct cohbuf_buffer *buf,
+				   struct device *dev, struct sg_table *sgt)
 {
 	struct scatterlist *sg;
 	unsigned int i;
+	bool need = false;
 
 	for_each_sgtable_dma_sg(sgt, sg, i)
-		if (dma_need_sync(dev, sg_dma_address(sg)))
-			return true;
-	return false;
+		need |= dma_need_sync(dev, sg_dma_address(sg));
+	if (!need)
+		return true;
+	return !dev_is_dma_coherent(buf->dev) && !dev_is_dma_coherent(dev) &&
+	       !dma_addressing_limited(dev);
 }
 
 /*
  * A fresh table per call, mapped for the importer's own device.
  *
- * The memory is DMA-coherent and, as above, never synced: the mapping
- * skips CPU cache maintenance (DMA_ATTR_SKIP_CPU_SYNC), on map and unmap.
- * This also tells DMA-API debugging that the mapping may overlap others
- * of the same memory: the coherent allocation itself, and the mappings of
- * every other importer. Overlaps of streaming mappings are reported
- * because their cache maintenance would destroy each other's data; there
- * is none here.
+ * Coherent buffers (COHBUF_CACHE_WC): mapped with DMA_ATTR_SKIP_CPU_SYNC,
+ * on map and unmap, because there is no cache maintenance to do (see
+ * cohbuf_coherent_dev_ok()). This also tells DMA-API debugging that the
+ * mapping may overlap others of the same memory: the coherent allocation
+ * itself, and the mappings of every other importer.
+ *
+ * Cached buffers (COHBUF_CACHE_CACHED): streaming mappings. The table is
+ * synced for the device here, for the CPU at unmap, and both ways at
+ * every begin/end_cpu_access and COHBUF_IOCTL_SYNC (cohbuf_sync.c). The
+ * map and unmap calls themselves skip the sync and cohbuf_sync_track()
+ * and cohbuf_sync_untrack() do it, exactly as dma_map_sgtable() would
+ * have: the memory is also mapped for the cohbuf device and maybe for
+ * other importers, and DMA-API debugging reports overlapping mappings
+ * that do their own cache maintenance, because one's could destroy
+ * another's data. Here all of them are synced together.
  */
 static struct sg_table *cohbuf_map_dma_buf(struct dma_buf_attachment *attach,
 					   enum dma_data_direction dir)
 {
 	struct cohbuf_buffer *buf = attach->dmabuf->priv;
-	struct sg_table *sgt;
+	struct cohbuf_mapping *m;
 	int ret;
 
-	sgt = cohbuf_chunks_sgt(buf, attach->dev);
-	if (IS_ERR(sgt))
-		return sgt;
-	ret = dma_map_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	m->dev = attach->dev;
+	m->dir = dir;
+	ret = cohbuf_chunks_sgt(buf, attach->dev, &m->sgt);
 	if (ret)
 		goto err_free;
-	if (cohbuf_sgt_needs_sync(attach->dev, sgt)) {
-		ret = -EOPNOTSUPP;
-		goto err_unmap;
-	}
+	ret = dma_map_sgtable(attach->dev, &m->sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+	if (ret)
+		goto err_free_table;
 	/*
 	 * The table was split by physical address; check the DMA view, in
 	 * case the bus offsets addresses so that an entry crosses a boundary.
 	 */
-	if (!cohbuf_dma_sgt_fits(sgt, attach->dev, buf->size)) {
-		ret = -EIO;
+	ret = -EIO;
+	if (!cohbuf_dma_sgt_fits(&m->sgt, attach->dev, buf->size))
+		goto err_unmap;
+	if (cohbuf_buffer_streaming(buf)) {
+		cohbuf_sync_track(buf, m);
+	} else if (!cohbuf_coherent_dev_ok(buf, attach->dev, &m->sgt)) {
+		ret = -EOPNOTSUPP;
 		goto err_unmap;
 	}
-	return sgt;
+	return &m->sgt;
 
 err_unmap:
-	dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+	dma_unmap_sgtable(attach->dev, &m->sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
+err_free_table:
+	sg_free_table(&m->sgt);
 err_free:
-	cohbuf_chunks_sgt_free(sgt);
+	kfree(m);
 	return ERR_PTR(ret);
 }
 
@@ -117,8 +148,27 @@ static void cohbuf_unmap_dma_buf(struct dma_buf_attachment *attach,
 				 struct sg_table *sgt,
 				 enum dma_data_direction dir)
 {
+	struct cohbuf_mapping *m = container_of(sgt, struct cohbuf_mapping, sgt);
+	struct cohbuf_buffer *buf = attach->dmabuf->priv;
+
+	if (cohbuf_buffer_streaming(buf))
+		cohbuf_sync_untrack(buf, m);
 	dma_unmap_sgtable(attach->dev, sgt, dir, DMA_ATTR_SKIP_CPU_SYNC);
-	cohbuf_chunks_sgt_free(sgt);
+	sg_free_table(sgt);
+	kfree(m);
+}
+
+/* Protection of @buf's CPU mappings, before memory encryption. */
+static pgprot_t cohbuf_cache_pgprot(const struct cohbuf_buffer *buf,
+				    pgprot_t prot)
+{
+	/* Cacheable pages from dma_alloc_pages(): mapped as they are. */
+	if (cohbuf_buffer_streaming(buf) || dev_is_dma_coherent(buf->dev))
+		return prot;
+	/* What dma_pgprot() gives DMA_ATTR_WRITE_COMBINE allocations. */
+	if (IS_ENABLED(CONFIG_ARCH_HAS_DMA_WRITE_COMBINE))
+		return pgprot_writecombine(prot);
+	return pgprot_dmacoherent(prot);
 }
 
 /**
@@ -126,24 +176,46 @@ static void cohbuf_unmap_dma_buf(struct dma_buf_attachment *attach,
  * @buf: the buffer
  * @prot: protection the mapping would have for ordinary memory
  *
- * What the DMA API gives its own mappings of coherent memory: unchanged
- * for a cache-coherent device (so write-combine is a no-op on x86), else
- * write-combined or the architecture's coherent protection; decrypted in
- * a memory-encrypted guest, where dma-direct shares DMA memory in clear.
+ * What the DMA API gives its own mappings of the same memory, so that no
+ * page is ever mapped with two different cache attributes. Cached buffers
+ * are ordinary cacheable pages (dma_mmap_pages() maps them with @prot
+ * unchanged). Coherent buffers are unchanged for a cache-coherent device
+ * (x86), else mapped as dma_pgprot() maps DMA_ATTR_WRITE_COMBINE memory:
+ * write-combined, or the architecture's coherent protection where it has
+ * no DMA write-combining (arm64, where both are Normal Non-cacheable).
+ * Decrypted in a memory-encrypted guest, where dma-direct shares DMA
+ * memory in clear.
  *
  * Return: the protection for kernel (vmap) and user (mmap) mappings.
  */
 static pgprot_t cohbuf_pgprot(const struct cohbuf_buffer *buf, pgprot_t prot)
 {
-	if (!dev_is_dma_coherent(buf->dev)) {
-		if (buf->cache_mode == COHBUF_CACHE_WC)
-			prot = pgprot_writecombine(prot);
-		else
-			prot = pgprot_dmacoherent(prot);
-	}
+	prot = cohbuf_cache_pgprot(buf, prot);
 	if (cc_platform_has(CC_ATTR_GUEST_MEM_ENCRYPT))
 		prot = pgprot_decrypted(prot);
 	return prot;
+}
+
+/**
+ * cohbuf_cpu_map_name() - how the CPU maps a buffer, for debugfs
+ * @buf: the buffer
+ *
+ * Classifies the protection of every user (mmap) and kernel (vmap) mapping
+ * of @buf, which cohbuf_pgprot() chooses: the DMA API's own kernel mapping
+ * of a one-chunk coherent buffer gets the same protection from dma_pgprot().
+ *
+ * Return: "cached", "wc" (write-combined or Normal Non-cacheable: the
+ * same on arm64) or "uncached".
+ */
+const char *cohbuf_cpu_map_name(const struct cohbuf_buffer *buf)
+{
+	pgprot_t prot = cohbuf_cache_pgprot(buf, PAGE_KERNEL);
+
+	if (pgprot_val(prot) == pgprot_val(PAGE_KERNEL))
+		return "cached";
+	if (pgprot_val(prot) == pgprot_val(pgprot_writecombine(PAGE_KERNEL)))
+		return "wc";
+	return "uncached";
 }
 
 /* Called for every new VMA: mmap, split, fork, mremap. */
@@ -241,28 +313,29 @@ static int cohbuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 }
 
 /*
- * The memory comes from dma_alloc_attrs(), so CPU and device views are
- * coherent by contract and there is no cache to clean or invalidate.
+ * DMA_BUF_IOCTL_SYNC START (after the core waited for the fences) and
+ * dma_buf_begin_cpu_access(): a cached buffer is synced for the CPU in
+ * all its mappings. Coherent memory has nothing to sync.
  */
 static int cohbuf_begin_cpu_access(struct dma_buf *dmabuf,
 				   enum dma_data_direction dir)
 {
+	struct cohbuf_buffer *buf = dmabuf->priv;
+
+	cohbuf_sync_range(buf, 0, buf->size, dir, true);
 	return 0;
 }
 
 /*
- * A write-combined CPU mapping may still hold stores in the CPU's WC
- * buffers; drain them before a device is told to look at the data.
+ * DMA_BUF_IOCTL_SYNC END: a cached buffer is synced for the devices in
+ * all its mappings; a coherent one has its write-combining buffers drained.
  */
 static int cohbuf_end_cpu_access(struct dma_buf *dmabuf,
 				 enum dma_data_direction dir)
 {
 	struct cohbuf_buffer *buf = dmabuf->priv;
 
-	if (buf->cache_mode != COHBUF_CACHE_WC)
-		return 0;
-	/* Drain this CPU's write-combining buffers (sfence on x86). */
-	wmb();
+	cohbuf_sync_range(buf, 0, buf->size, dir, false);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #define COHBUF_DRV_H
 
 #include <linux/atomic.h>
+#include <linux/dma-direction.h>
 #include <linux/gfp.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
@@ -26,18 +27,39 @@ struct page;
  */
 #define COHBUF_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 
-/* One dma_alloc_attrs() allocation; a buffer is a sequence of them. */
+/*
+ * One physically contiguous allocation; a buffer is a sequence of them.
+ * COHBUF_CACHE_WC: dma_alloc_attrs(), coherent memory. COHBUF_CACHE_CACHED:
+ * dma_alloc_pages(), cacheable memory that the DMA API keeps mapped for
+ * the cohbuf device (DMA_BIDIRECTIONAL) and that is synced explicitly.
+ */
 struct cohbuf_chunk {
-	void *vaddr;		/* kernel address from dma_alloc_attrs() */
+	void *vaddr;		/* kernel address: the DMA API's own mapping
+				 * (WC), or page_address() (CACHED)
+				 */
+	struct page *page;	/* CACHED: from dma_alloc_pages(); else NULL */
 	dma_addr_t dma_addr;	/* address for the cohbuf device */
 	size_t size;		/* bytes, a multiple of PAGE_SIZE */
 	pgoff_t pgoff;		/* index of the chunk's first page in buffer */
-	struct sg_table sgt;	/* backing pages, from dma_get_sgtable_attrs() */
+	struct sg_table sgt;	/* backing pages: from dma_get_sgtable_attrs()
+				 * (WC) or one entry of @page (CACHED)
+				 */
 };
 
 /*
- * A buffer. Everything but the atomic counters and @node is written only
- * before the buffer is exported and is read-only afterwards.
+ * One map_dma_buf() result: the table handed to the importer, and what
+ * begin/end_cpu_access and COHBUF_IOCTL_SYNC need to sync it.
+ */
+struct cohbuf_mapping {
+	struct list_head node;	/* in cohbuf_buffer.maps, under maps_lock */
+	struct sg_table sgt;	/* mapped for @dev */
+	struct device *dev;	/* the importer's device */
+	enum dma_data_direction dir; /* of the dma_map_sgtable() call */
+};
+
+/*
+ * A buffer. Everything but the atomic counters, @node and @maps is written
+ * only before the buffer is exported and is read-only afterwards.
  */
 struct cohbuf_buffer {
 	struct list_head node;	/* in cohbuf_state.buffers, under its lock */
@@ -53,6 +75,13 @@ struct cohbuf_buffer {
 	unsigned int cap_chunks; /* allocated length of @chunks */
 	atomic_t attachments;	/* live dma-buf attachments */
 	atomic_t mmaps;		/* user VMAs mapping the buffer */
+	struct mutex maps_lock;	/* protects @maps; never held while taking
+				 * the reservation lock (map_dma_buf may
+				 * run under it)
+				 */
+	struct list_head maps;	/* live struct cohbuf_mapping */
+	atomic64_t synced_cpu;	/* bytes passed to dma_sync_*_for_cpu() */
+	atomic64_t synced_dev;	/* bytes passed to dma_sync_*_for_device() */
 };
 
 /* Validated ALLOC request, from the ioctl or cohbuf_alloc_dmabuf(). */
@@ -100,12 +129,20 @@ int cohbuf_reserve_check(size_t bytes);
 /* cohbuf_chunks.c */
 int cohbuf_chunks_alloc(struct cohbuf_buffer *buf);
 void cohbuf_chunks_free(struct cohbuf_buffer *buf);
-struct sg_table *cohbuf_chunks_sgt(const struct cohbuf_buffer *buf,
-				   struct device *dev);
-void cohbuf_chunks_sgt_free(struct sg_table *sgt);
+int cohbuf_chunks_sgt(const struct cohbuf_buffer *buf, struct device *dev,
+		      struct sg_table *sgt);
+
+/* cohbuf_sync.c */
+bool cohbuf_buffer_streaming(const struct cohbuf_buffer *buf);
+void cohbuf_sync_init(struct cohbuf_buffer *buf);
+void cohbuf_sync_track(struct cohbuf_buffer *buf, struct cohbuf_mapping *m);
+void cohbuf_sync_untrack(struct cohbuf_buffer *buf, struct cohbuf_mapping *m);
+void cohbuf_sync_range(struct cohbuf_buffer *buf, u64 offset, u64 len,
+		       enum dma_data_direction dir, bool for_cpu);
 
 /* cohbuf_dmabuf.c */
 struct cohbuf_buffer *cohbuf_buffer_from_dmabuf(struct dma_buf *dmabuf);
+const char *cohbuf_cpu_map_name(const struct cohbuf_buffer *buf);
 
 /* cohbuf_ioctl.c */
 int cohbuf_alloc_check(u64 len, u32 fd_flags, u32 flags, u32 cache_mode,
@@ -113,7 +150,7 @@ int cohbuf_alloc_check(u64 len, u32 fd_flags, u32 flags, u32 cache_mode,
 long cohbuf_ioctl(struct device *dev, unsigned int cmd, unsigned long arg);
 
 /* cohbuf_debugfs.c */
-void cohbuf_debugfs_init(void);
+void cohbuf_debugfs_init(struct device *dev);
 void cohbuf_debugfs_exit(void);
 
 #endif /* COHBUF_DRV_H */

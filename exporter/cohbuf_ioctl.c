@@ -9,6 +9,7 @@
 
 #include <linux/capability.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-direction.h>
 #include <linux/err.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
@@ -41,6 +42,12 @@ static_assert(offsetofend(struct cohbuf_alloc_data, name) ==
 	      COHBUF_ALLOC_DATA_SIZE_VER0);
 static_assert(offsetofend(struct cohbuf_info_data, info_flags) ==
 	      COHBUF_INFO_DATA_SIZE_VER0);
+static_assert(offsetofend(struct cohbuf_sync_data, len) ==
+	      COHBUF_SYNC_DATA_SIZE_VER0);
+/* The flags are those of DMA_BUF_IOCTL_SYNC, so programs can share them. */
+static_assert(DMA_BUF_SYNC_READ == COHBUF_SYNC_READ);
+static_assert(DMA_BUF_SYNC_WRITE == COHBUF_SYNC_WRITE);
+static_assert(DMA_BUF_SYNC_END == COHBUF_SYNC_END);
 
 /**
  * cohbuf_size_check() - validate and round a requested buffer size
@@ -220,6 +227,45 @@ out_put:
 	return ret;
 }
 
+/* The CPU access of a sync, as the dma-buf core maps its own flags. */
+static enum dma_data_direction cohbuf_sync_dir(u32 flags)
+{
+	switch (flags & COHBUF_SYNC_RW) {
+	case COHBUF_SYNC_READ:
+		return DMA_FROM_DEVICE;
+	case COHBUF_SYNC_WRITE:
+		return DMA_TO_DEVICE;
+	default:
+		return DMA_BIDIRECTIONAL;
+	}
+}
+
+static int cohbuf_ioctl_sync(const struct cohbuf_sync_data *data)
+{
+	struct cohbuf_buffer *buf;
+	struct dma_buf *dmabuf;
+	u64 end;
+	int ret = -EINVAL;
+
+	if (data->flags & ~COHBUF_SYNC_FLAGS_MASK ||
+	    !(data->flags & COHBUF_SYNC_RW) || !data->len ||
+	    check_add_overflow(data->offset, data->len, &end))
+		return -EINVAL;
+	dmabuf = dma_buf_get(data->fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	buf = cohbuf_buffer_from_dmabuf(dmabuf);
+	if (!buf || end > buf->size)
+		goto out_put;
+	cohbuf_sync_range(buf, data->offset, data->len,
+			  cohbuf_sync_dir(data->flags),
+			  !(data->flags & COHBUF_SYNC_END));
+	ret = 0;
+out_put:
+	dma_buf_put(dmabuf);
+	return ret;
+}
+
 /**
  * cohbuf_ioctl() - dispatch an ioctl issued on /dev/cohbuf
  * @dev: device buffers are allocated for
@@ -235,6 +281,7 @@ long cohbuf_ioctl(struct device *dev, unsigned int cmd, unsigned long arg)
 	union {
 		struct cohbuf_alloc_data alloc;
 		struct cohbuf_info_data info;
+		struct cohbuf_sync_data sync;
 	} k;
 	int ret;
 
@@ -251,6 +298,10 @@ long cohbuf_ioctl(struct device *dev, unsigned int cmd, unsigned long arg)
 		ret = cohbuf_uarg_copy_in(&k.info, sizeof(k.info), uarg,
 					  usize, COHBUF_INFO_DATA_SIZE_VER0);
 		return ret ?: cohbuf_ioctl_info(&k.info, uarg, usize);
+	case _IOC_NR(COHBUF_IOCTL_SYNC):
+		ret = cohbuf_uarg_copy_in(&k.sync, sizeof(k.sync), uarg,
+					  usize, COHBUF_SYNC_DATA_SIZE_VER0);
+		return ret ?: cohbuf_ioctl_sync(&k.sync);
 	default:
 		return -ENOTTY;
 	}

@@ -72,7 +72,7 @@ static struct cohbuf_device cohbuf_dev = {
  * @flags: COHBUF_ALLOC_* flags, as for COHBUF_IOCTL_ALLOC
  * @cache_mode: one of COHBUF_CACHE_*, as for COHBUF_IOCTL_ALLOC
  *
- * Allocates a zeroed buffer of DMA-coherent memory exactly as the ALLOC
+ * Allocates a zeroed buffer of DMA memory exactly as the ALLOC
  * ioctl does, with the same checks and limits (max_buffer_size,
  * max_total_bytes), and counts it in the same statistics and debugfs
  * files. The buffer has no name and no fd: the caller owns the only
@@ -114,7 +114,7 @@ static int __init cohbuf_init(void)
 	cohbuf_dev.pdev = pdev;
 	cohbuf_dev.misc.parent = &pdev->dev;
 
-	cohbuf_debugfs_init();
+	cohbuf_debugfs_init(&pdev->dev);
 
 	/* Last: from here on user space can allocate. */
 	ret = misc_register(&cohbuf_dev.misc);

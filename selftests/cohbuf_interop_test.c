@@ -366,16 +366,24 @@ TEST_F(foreign, out_fence_crosses_processes)
 	ASSERT_LE(0, fd);
 	ASSERT_LE(0, other);
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
-	pid = fork();
+	/*
+	 * The child keeps no copy of sv[0], so it reads EOF if the parent
+	 * fails before it sent both fds; and it dies with the test, so a
+	 * failing parent never leaves it blocked or holding buffers.
+	 */
+	pid = test_fork_child();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		struct dma_buf_import_sync_file in = { .flags = DMA_BUF_SYNC_WRITE };
-		int imp = cohbuf_importer_open(), buf = cohbuf_fd_recv(sv[1]);
-		int sf = cohbuf_fd_recv(sv[1]);
 		unsigned char want[4096];
 		__u32 csum = 0, bh;
+		int imp, buf, sf;
 		int st = 1;
 
+		close(sv[0]);
+		imp = cohbuf_importer_open();
+		buf = cohbuf_fd_recv(sv[1]);
+		sf = cohbuf_fd_recv(sv[1]);
 		if (imp < 0 || buf < 0 || sf < 0)
 			_exit(1);
 		/* Imported onto another buffer, the fence makes it busy. */

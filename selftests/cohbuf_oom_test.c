@@ -14,7 +14,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -28,19 +27,6 @@
 #define BYSTANDER_FRESH		(4 * MIB)	/* newly faulted in per ping */
 #define PING_MS			20000
 #define SETTLE_SECONDS		10
-
-/* A line of /proc/meminfo in bytes, or -1. */
-static long long meminfo_bytes(const char *key)
-{
-	char line[256];
-	long long kib;
-
-	if (find_line("/proc/meminfo", key, line, sizeof(line)))
-		return -1;
-	if (sscanf(line + strlen(key), ": %lld kB", &kib) != 1)
-		return -1;
-	return kib * KIB;
-}
 
 /* /dev/kmsg positioned at its end: what the kernel logs from now on. */
 static int kmsg_open_at_end(void)
@@ -136,9 +122,8 @@ static int bystander_start(struct bystander *b)
 		close(down[1]);
 		return -1;
 	}
-	b->pid = fork();
+	b->pid = test_fork_child();
 	if (b->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(down[1]);
 		close(up[0]);
 		bystander(down[0], up[1]);
@@ -388,7 +373,6 @@ static void allocator(int dev, int go, int out, int hold)
 	struct hoard_report r;
 	char c;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (read(go, &c, 1) != 0)
 		_exit(1);
 	r.err = hoard_until_enomem(&h, dev);
@@ -422,7 +406,7 @@ TEST_F_TIMEOUT(oom, concurrent_allocators_stop_at_the_reserve, 150)
 	ASSERT_EQ(0, pipe2(up, O_CLOEXEC));
 	ASSERT_EQ(0, pipe2(hold, O_CLOEXEC));
 	for (i = 0; i < ALLOCATORS; i++) {
-		pids[i] = fork();
+		pids[i] = test_fork_child();
 		ASSERT_LE(0, pids[i]);
 		if (pids[i] == 0) {
 			close(go[1]);

@@ -30,7 +30,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -314,16 +313,6 @@ static int mixed_threads(struct shared *s, int n, __u64 seed)
 	return started == n ? 0 : -1;
 }
 
-/* A child of the test that dies with it, whatever kills the test. */
-static pid_t fork_child(void)
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-	return pid;
-}
-
 FIXTURE(stress) {
 	struct held base;
 };
@@ -363,7 +352,7 @@ TEST_F_TIMEOUT(stress, mixed_load, 90)
 	start = monotonic_s();
 	s->deadline = start + MIXED_SECONDS;
 	for (i = 0; i < MIXED_PROCS; i++) {
-		pids[i] = fork_child();
+		pids[i] = test_fork_child();
 		ASSERT_LE(0, pids[i]);
 		if (pids[i] == 0)
 			_exit(mixed_threads(s, MIXED_PROC_THREADS, getpid()) ? 1 : 0);
@@ -468,7 +457,7 @@ TEST_F_TIMEOUT(stress, sigkill_mid_job, 120)
 
 		for (i = 0; i < KILL_VICTIMS; i++) {
 			ASSERT_EQ(0, pipe2(pipes[i], O_CLOEXEC));
-			pids[i] = fork_child();
+			pids[i] = test_fork_child();
 			ASSERT_LE(0, pids[i]);
 			if (pids[i] == 0) {
 				close(pipes[i][0]);

@@ -11,12 +11,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -218,11 +220,12 @@ static inline long long cohbuf_stat(const char *key)
 	return read_number(COHBUF_DEBUGFS "/stats", key);
 }
 
-/* Field @key of buffer @id's line in the exporter's debugfs, or -1. */
-static inline long long cohbuf_buffer_field(__u64 id, const char *key)
+/* Word @key=... of buffer @id's line in the exporter's debugfs into @out; 0 or -1. */
+static inline int cohbuf_buffer_word(__u64 id, const char *key, char *out, size_t len)
 {
 	static char text[1 << 16];
 	char needle[64], *line, *p;
+	size_t n;
 
 	if (read_text(COHBUF_DEBUGFS "/buffers", text, sizeof(text)) < 0)
 		return -1;
@@ -232,9 +235,27 @@ static inline long long cohbuf_buffer_field(__u64 id, const char *key)
 			continue;
 		snprintf(needle, sizeof(needle), " %s=", key);
 		p = strstr(line, needle);
-		return p ? strtoll(p + strlen(needle), NULL, 10) : -1;
+		if (!p || !len)
+			return -1;
+		p += strlen(needle);
+		n = strcspn(p, "\n ");
+		if (n >= len)
+			n = len - 1;
+		memcpy(out, p, n);
+		out[n] = '\0';
+		return 0;
 	}
 	return -1;
+}
+
+/* Field @key of buffer @id's line in the exporter's debugfs, or -1. */
+static inline long long cohbuf_buffer_field(__u64 id, const char *key)
+{
+	char word[64];
+
+	if (cohbuf_buffer_word(id, key, word, sizeof(word)))
+		return -1;
+	return strtoll(word, NULL, 10);
 }
 
 static inline long long cohbuf_param(const char *name)
@@ -261,6 +282,19 @@ static inline int find_line(const char *path, const char *needle, char *line, si
 	end = strchr(p, '\n');
 	snprintf(line, len, "%.*s", (int)(end ? end - p : (long)strlen(p)), p);
 	return 0;
+}
+
+/* A line of /proc/meminfo in bytes, or -1 (CmaTotal: no CMA in the kernel). */
+static inline long long meminfo_bytes(const char *key)
+{
+	char line[256];
+	long long kib;
+
+	if (find_line("/proc/meminfo", key, line, sizeof(line)))
+		return -1;
+	if (sscanf(line + strlen(key), ": %lld kB", &kib) != 1)
+		return -1;
+	return kib * KIB;
 }
 
 /* cohbuf.ko: $COHBUF_KO, or where the test guests install it. */
@@ -291,6 +325,24 @@ static inline void *test_shared_memory(size_t len)
 		exit(1);
 	}
 	return p;
+}
+
+/*
+ * fork() for a child that must not outlive the test: the child is killed
+ * (SIGKILL) when the process that forked it ends, so a test that fails
+ * between fork and waitpid never leaves it blocked and holding buffers.
+ * A child whose parent ended before it could ask for that exits at once.
+ */
+static inline pid_t test_fork_child(void)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(1);
+	}
+	return pid;
 }
 
 /* cohbuf's size limits, as a test found them. */

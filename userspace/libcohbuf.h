@@ -52,6 +52,14 @@ int cohbuf_exporter_alloc(int dev, const struct cohbuf_buffer_desc *desc, uint64
 int cohbuf_exporter_info(int dev, int buf, struct cohbuf_info_data *info,
 			 struct cohbuf_chunk_info *chunks, uint32_t cap);
 
+/*
+ * COHBUF_IOCTL_SYNC: sync [@offset, @offset + @len) of cohbuf dma-buf @buf;
+ * @flags is COHBUF_SYNC_START or _END with COHBUF_SYNC_READ, _WRITE or _RW.
+ * Does not wait for fences. 0 or -errno.
+ */
+int cohbuf_exporter_sync(int dev, int buf, uint64_t offset, uint64_t len,
+			 uint32_t flags);
+
 /* --- any dma-buf -------------------------------------------------------- */
 
 /* Map [@offset, @offset + @len) of a dma-buf, shared; NULL (errno) on failure. */

@@ -43,3 +43,16 @@ int cohbuf_exporter_info(int dev, int buf, struct cohbuf_info_data *info,
 	info->chunks_ptr = (uintptr_t)chunks;
 	return lib_ioctl(dev, COHBUF_IOCTL_INFO, info);
 }
+
+int cohbuf_exporter_sync(int dev, int buf, uint64_t offset, uint64_t len,
+			 uint32_t flags)
+{
+	struct cohbuf_sync_data d;
+
+	memset(&d, 0, sizeof(d));
+	d.fd = buf;
+	d.flags = flags;
+	d.offset = offset;
+	d.len = len;
+	return lib_ioctl(dev, COHBUF_IOCTL_SYNC, &d);
+}

@@ -25,53 +25,26 @@ SID_LISTS_MAX_AGE=${SID_LISTS_MAX_AGE:-720}
 
 is_sid_series() { case "$1" in sid|sid-rt) return 0 ;; *) return 1 ;; esac; }
 
-# The Debian mirror of the host's bookworm sources (deb822 or one-line).
+# The Debian mirror of the host's bookworm sources.
 sid_mirror() {
 	if [ -n "${COHBUF_SID_MIRROR:-}" ]; then
 		printf '%s\n' "$COHBUF_SID_MIRROR"
 		return
 	fi
-	m=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '
-		/^URIs:/ { uri = $2 }
-		/^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "bookworm") { print uri; exit } }')
-	[ -n "$m" ] || m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-		awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }')
-	[ -n "$m" ] || die "no bookworm mirror in the host's apt sources (set COHBUF_SID_MIRROR)"
-	printf '%s\n' "$m"
+	host_suite_uri bookworm || die "no bookworm mirror in the host's apt sources (set COHBUF_SID_MIRROR)"
 }
 
 # apt-get or apt-cache ($1) on the private sid configuration.
-sid_apt() {
-	tool=$1
-	shift
-	"$tool" -q -o Dir::Etc::SourceList="$SID_APT/sources.list" \
-		-o Dir::Etc::SourceParts="$SID_APT/none" \
-		-o Dir::Etc::Preferences="$SID_APT/none" \
-		-o Dir::Etc::PreferencesParts="$SID_APT/none" -o Dir::State="$SID_APT/state" \
-		-o Dir::Cache="$SID_APT/cache" -o APT::Architecture=amd64 \
-		-o APT::Sandbox::User=root "$@"
-}
+sid_apt() { private_apt "$SID_APT" amd64 "$@"; }
 
 # Make sid's package lists present and not older than SID_LISTS_MAX_AGE.
 sid_lists() {
-	mkdir -p "$SID_APT/state/lists/partial" "$SID_APT/cache/archives/partial" "$SID_APT/none"
 	if [ ! -f "$SID_APT/sources.list" ]; then
+		mkdir -p "$SID_APT"
 		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(sid_mirror) sid main" \
 			> "$SID_APT/sources.list"
 	fi
-	stamp="$SID_APT/state/.updated"
-	if [ -f "$stamp" ] && [ -z "$(find "$stamp" -mmin +"$SID_LISTS_MAX_AGE")" ]; then
-		return 0
-	fi
-	(
-		flock 9
-		[ -f "$stamp" ] && [ -z "$(find "$stamp" -mmin +"$SID_LISTS_MAX_AGE")" ] && exit 0
-		if sid_apt apt-get update >"$SID_APT/update.log" 2>&1; then
-			touch "$stamp"
-		else
-			log "apt-get update for sid failed (see $SID_APT/update.log); using the lists there are"
-		fi
-	) 9>"$SID_APT/.lock"
+	private_lists "$SID_APT" sid_apt "$SID_LISTS_MAX_AGE" sid
 }
 
 # Newest sid kernel of a flavour in the private lists, or nothing.

@@ -13,7 +13,7 @@ static const fz_op fz_ops[K_MAX] = {
 	op_setname, op_export_sf, op_import_sf, op_poll, op_raw,
 	op_mmap, op_munmap, op_mprotect, op_mremap, op_madvise, op_touch,
 	op_import, op_release, op_submit, op_wait, op_reopen, op_fork,
-	op_mmap_fixed, op_rlimit, op_vgem_fence, op_chunk_size,
+	op_mmap_fixed, op_rlimit, op_vgem_fence, op_chunk_size, op_range_sync,
 };
 
 static int pick_kind(void)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Operations on cohbuf's and the dma-buf core's uapi: ALLOC, INFO, close
- * and dup games, DMA_BUF_IOCTL_SYNC, SET_NAME, EXPORT/IMPORT_SYNC_FILE,
+ * and dup games, DMA_BUF_IOCTL_SYNC, COHBUF_IOCTL_SYNC, SET_NAME, EXPORT/IMPORT_SYNC_FILE,
  * poll, raw ioctls, the chunk_size parameter and vgem fences.
  */
 
@@ -287,6 +287,33 @@ void op_sync(void)
 	ret = ioctl(fd, DMA_BUF_IOCTL_SYNC, fz_argp());
 	fz_result(ret, "DMA_BUF_IOCTL_SYNC",
 		  ERRS(EINVAL, EFAULT, ENOTTY, EBADF, EINTR, ENOMEM));
+}
+
+/* COHBUF_IOCTL_SYNC: a range of any fd, mostly valid flags. */
+void op_range_sync(void)
+{
+	struct cohbuf_sync_data *d = (void *)argbuf;
+	int slot, fd = some_fd(FK_COHBUF, &slot), out, ret;
+	__u64 size = slot >= 0 ? F.fds[slot].size : PAGE;
+
+	memset(d, 0, sizeof(*d));
+	d->fd = fd;
+	d->flags = chance(85) ? (below(2) ? COHBUF_SYNC_END : 0) | (1 + below(3)) :
+		(__u32)(r64() >> below(64));
+	pick_range(size, &d->offset, &d->len, &out);
+	if (chance(5))
+		d->len = 0;
+	if ((d->flags & ~COHBUF_SYNC_FLAGS_MASK) || !(d->flags & COHBUF_SYNC_RW))
+		bad("invalid range sync flags");
+	if (!d->len)
+		bad("empty range");
+	/* Sizes are known only for pool fds (not for the templates). */
+	if (slot >= 0 && out)
+		bad("range outside the buffer");
+	if (slot >= 0 && F.fds[slot].kind != FK_COHBUF)
+		bad("not a cohbuf dma-buf");
+	ret = ioctl(F.dev, fz_cmd(COHBUF_IOCTL_SYNC, COHBUF_SYNC_DATA_SIZE_VER0), fz_argp());
+	fz_result(ret, "COHBUF_IOCTL_SYNC", ERRS(EBADF, EINVAL, EFAULT, ENOTTY));
 }
 
 void op_setname(void)

@@ -92,7 +92,7 @@ enum fz_kind {
 	K_SETNAME, K_EXPORT_SF, K_IMPORT_SF, K_POLL, K_RAW,
 	K_MMAP, K_MUNMAP, K_MPROTECT, K_MREMAP, K_MADVISE, K_TOUCH,
 	K_IMPORT, K_RELEASE, K_SUBMIT, K_WAIT, K_REOPEN, K_FORK,
-	K_MMAP_FIXED, K_RLIMIT, K_VGEM_FENCE, K_CHUNK_SIZE,
+	K_MMAP_FIXED, K_RLIMIT, K_VGEM_FENCE, K_CHUNK_SIZE, K_RANGE_SYNC,
 	K_MAX
 };
 
@@ -234,6 +234,7 @@ void op_import_sf(void);
 void op_info(void);
 void op_otherfd(void);
 void op_poll(void);
+void op_range_sync(void);
 void op_raw(void);
 void op_setname(void);
 void op_sync(void);

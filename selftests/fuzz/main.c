@@ -228,6 +228,7 @@ static const unsigned int w_exporter[K_MAX] = {
 	[K_ALLOC] = 14, [K_INFO] = 25, [K_CLOSE] = 10, [K_DUP] = 8, [K_OTHERFD] = 2,
 	[K_FOREIGN] = 2, [K_SYNC] = 15, [K_SETNAME] = 8, [K_EXPORT_SF] = 6,
 	[K_IMPORT_SF] = 6, [K_POLL] = 8, [K_RAW] = 10, [K_RLIMIT] = 1, [K_CHUNK_SIZE] = 1,
+	[K_RANGE_SYNC] = 10,
 };
 
 static const unsigned int w_mmap[K_MAX] = {
@@ -242,6 +243,7 @@ static const unsigned int w_importer[K_MAX] = {
 	[K_FOREIGN] = 6, [K_SYNC] = 8, [K_EXPORT_SF] = 8, [K_IMPORT_SF] = 8,
 	[K_POLL] = 8, [K_RAW] = 12, [K_IMPORT] = 30, [K_RELEASE] = 20, [K_SUBMIT] = 50,
 	[K_WAIT] = 50, [K_REOPEN] = 1, [K_RLIMIT] = 1, [K_VGEM_FENCE] = 2, [K_CHUNK_SIZE] = 1,
+	[K_RANGE_SYNC] = 8,
 };
 
 static const unsigned int w_mixed[K_MAX] = {
@@ -251,6 +253,7 @@ static const unsigned int w_mixed[K_MAX] = {
 	[K_MPROTECT] = 6, [K_MREMAP] = 6, [K_MADVISE] = 6, [K_TOUCH] = 12,
 	[K_IMPORT] = 12, [K_RELEASE] = 8, [K_SUBMIT] = 16, [K_WAIT] = 16, [K_REOPEN] = 1,
 	[K_FORK] = 1, [K_MMAP_FIXED] = 4, [K_RLIMIT] = 1, [K_CHUNK_SIZE] = 1,
+	[K_RANGE_SYNC] = 4,
 };
 
 TEST_F_TIMEOUT(fuzz, exporter_uapi, FZ_TIMEOUT)

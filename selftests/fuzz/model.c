@@ -11,7 +11,7 @@ const char *const fz_kind_names[K_MAX] = {
 	"setname", "export_sf", "import_sf", "poll", "raw_ioctl",
 	"mmap", "munmap", "mprotect", "mremap", "madvise", "touch",
 	"import", "release", "submit", "wait", "reopen_ctx", "fork",
-	"mmap_fixed", "rlimit", "vgem_fence", "chunk_size",
+	"mmap_fixed", "rlimit", "vgem_fence", "chunk_size", "range_sync",
 };
 
 struct fz F;

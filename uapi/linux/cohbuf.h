@@ -58,9 +58,20 @@
 #define COHBUF_ALLOC_CONTIGUOUS	0x00000001U	/* one chunk or -ENOMEM */
 #define COHBUF_ALLOC_FLAGS_MASK	(COHBUF_ALLOC_CONTIGUOUS)
 
-/* Values of cohbuf_alloc_data.cache_mode and cohbuf_info_data.cache_mode */
-#define COHBUF_CACHE_CACHED	0U	/* dma_alloc_coherent() semantics */
-#define COHBUF_CACHE_WC		1U	/* dma_alloc_wc() semantics */
+/*
+ * Values of cohbuf_alloc_data.cache_mode and cohbuf_info_data.cache_mode;
+ * see "cohbuf cache modes".
+ */
+#define COHBUF_CACHE_CACHED	0U	/* cacheable, synced by SYNC ioctls */
+#define COHBUF_CACHE_WC		1U	/* dma_alloc_wc(): coherent, never synced */
+
+/* Values of cohbuf_sync_data.flags: those of DMA_BUF_IOCTL_SYNC */
+#define COHBUF_SYNC_READ	0x00000001U	/* the CPU reads the range */
+#define COHBUF_SYNC_WRITE	0x00000002U	/* the CPU writes the range */
+#define COHBUF_SYNC_RW		(COHBUF_SYNC_READ | COHBUF_SYNC_WRITE)
+#define COHBUF_SYNC_START	0x00000000U	/* before the CPU accesses it */
+#define COHBUF_SYNC_END		0x00000004U	/* after the CPU accessed it */
+#define COHBUF_SYNC_FLAGS_MASK	(COHBUF_SYNC_RW | COHBUF_SYNC_END)
 
 /* Values of cohbuf_info_data.info_flags */
 #define COHBUF_INFO_DMA_ADDR_VALID 0x00000001U	/* dma_addr fields are set */
@@ -128,6 +139,23 @@ struct cohbuf_info_data {
 
 #define COHBUF_INFO_DATA_SIZE_VER0	48
 
+/**
+ * struct cohbuf_sync_data - argument of COHBUF_IOCTL_SYNC
+ * @fd:		in: a dma-buf file descriptor exported by cohbuf
+ * @flags:	in: %COHBUF_SYNC_START or %COHBUF_SYNC_END, ORed with
+ *		%COHBUF_SYNC_READ, %COHBUF_SYNC_WRITE or both
+ * @offset:	in: first byte of the range, from the start of the buffer
+ * @len:	in: bytes in the range, not 0
+ */
+struct cohbuf_sync_data {
+	__s32 fd;
+	__u32 flags;
+	__u64 offset;
+	__u64 len;
+};
+
+#define COHBUF_SYNC_DATA_SIZE_VER0	24
+
 /* The one ioctl magic of both devices; see "cohbuf uapi conventions". */
 #define COHBUF_IOC_MAGIC	'J'
 
@@ -137,8 +165,10 @@ struct cohbuf_info_data {
  * Allocate a buffer and export it as a dma-buf; the argument is
  * &struct cohbuf_alloc_data.
  *
- * The buffer is zeroed. It is made of one or more chunks of DMA-coherent
- * memory; with %COHBUF_ALLOC_CONTIGUOUS it is exactly one chunk. The new
+ * The buffer is zeroed. It is made of one or more physically contiguous
+ * chunks of memory of the kind @cache_mode names (see "cohbuf cache
+ * modes"); with %COHBUF_ALLOC_CONTIGUOUS it is exactly one chunk, which
+ * beyond the page allocator's largest block (4 MiB) only CMA can give. The new
  * fd is installed only after the result has been written back, so a
  * failing call never leaves an fd behind.
  *
@@ -192,6 +222,62 @@ struct cohbuf_info_data {
  */
 #define COHBUF_IOCTL_INFO	_IOWR(COHBUF_IOC_MAGIC, 0x01, \
 				      struct cohbuf_info_data)
+
+/**
+ * DOC: COHBUF_IOCTL_SYNC
+ *
+ * Sync one range of a buffer for the CPU or for the devices, as
+ * DMA_BUF_IOCTL_SYNC on the dma-buf fd does for the whole buffer; the
+ * argument is &struct cohbuf_sync_data. For a device that hands buffers
+ * over a block at a time: after the device filled a block, START with
+ * %COHBUF_SYNC_READ makes that block, and only that block, valid for the
+ * CPU; after the CPU filled one, END with %COHBUF_SYNC_WRITE makes it
+ * valid for the devices.
+ *
+ * For a %COHBUF_CACHE_CACHED buffer the range is synced in cohbuf's own
+ * mapping and in every importer's, with the DMA API's cache maintenance
+ * (which works in whole cache lines: a line the CPU and a device share is
+ * the caller's problem, as with any DMA). For a %COHBUF_CACHE_WC buffer
+ * it does nothing but check its argument; END also drains the CPU's
+ * write-combining buffers.
+ *
+ * Unlike DMA_BUF_IOCTL_SYNC it does not wait for the buffer's fences: the
+ * caller knows from its own protocol (a sync_file, a fence, a completion
+ * count) that the device is done with the range. Nothing is written back.
+ *
+ * Errors, besides those of every ioctl:
+ *
+ * ``EBADF``
+ *   @fd is not an open file descriptor.
+ * ``EINVAL``
+ *   @fd is not a dma-buf, or is a dma-buf of another exporter; @flags has
+ *   unknown bits, or neither %COHBUF_SYNC_READ nor %COHBUF_SYNC_WRITE;
+ *   @len is 0; @offset + @len overflows or is beyond the end of the
+ *   buffer.
+ */
+#define COHBUF_IOCTL_SYNC	_IOWR(COHBUF_IOC_MAGIC, 0x02, \
+				      struct cohbuf_sync_data)
+
+/**
+ * DOC: cohbuf cache modes
+ *
+ * %COHBUF_CACHE_CACHED buffers are ordinary cacheable memory, allocated
+ * with dma_alloc_pages() and mapped cached by the CPU everywhere (user
+ * mmap, kernel vmap). On a device that is not DMA-coherent (arm64 without
+ * a cache-coherent interconnect) the CPU's caches and memory disagree
+ * until someone syncs: DMA_BUF_IOCTL_SYNC (the whole buffer, after
+ * waiting for the fences) or %COHBUF_IOCTL_SYNC (one range) on the CPU's
+ * side, map and unmap for importers. Each sync reaches the DMA API for
+ * cohbuf's own mapping and for every importer's. On a coherent device
+ * (x86) the syncs do nothing and cost a system call.
+ *
+ * %COHBUF_CACHE_WC buffers are coherent memory from dma_alloc_wc(). On a
+ * non-coherent device the DMA API maps it write-combined (Normal
+ * Non-cacheable on arm64), and every CPU mapping of it is made the same
+ * way, so nothing is ever synced and importers on any device read what the
+ * CPU wrote; CPU reads are uncached and slow. On a coherent device it is
+ * cached memory, exactly like %COHBUF_CACHE_CACHED without the syncs.
+ */
 
 /**
  * DOC: mapping a cohbuf dma-buf

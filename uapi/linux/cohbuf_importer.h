@@ -175,8 +175,13 @@ struct cohbuf_imp_wait_data {
  *   (module parameters).
  * ``EOPNOTSUPP``
  *   the exporter's kernel mapping is I/O memory; or the exporter cannot
- *   map the buffer for a device that is not DMA-coherent (cohbuf's own
- *   buffers on such a device, as on Debian's arm64 kernels today).
+ *   map the buffer for this device without cache maintenance it will
+ *   never do: cohbuf refuses a %COHBUF_CACHE_WC buffer for a
+ *   non-coherent device where the CPU caches that memory (a coherent
+ *   cohbuf device), and for a device that may be given a bounce buffer;
+ *   its %COHBUF_CACHE_CACHED buffers import on every device, and on a
+ *   non-coherent platform such as arm64 so do its %COHBUF_CACHE_WC ones
+ *   for a device that reaches all of memory.
  * ``ENOMEM``
  *   out of memory.
  * ``EBUSY``
