@@ -9,8 +9,9 @@
  * was produced and is a finite positive number; it never judges speed.
  *
  * Files: stats.c (repetitions, medians, the BENCH lines, the TAP results),
- * p2_bandwidth.c, p3_lifecycle.c, p4_sync.c, p5_large.c (one figure group
- * each) and main.c (the plan).
+ * providers.c (dma-bufs of the kernel's providers), p1_transfer.c,
+ * p2_bandwidth.c, p3_lifecycle.c, p4_sync.c, p5_large.c and p5_largest.c
+ * (one figure group each; P5 in two) and main.c (the plan).
  */
 #ifndef COHBUF_BENCH_H
 #define COHBUF_BENCH_H
@@ -79,15 +80,26 @@ double bench_now(void);
 size_t bench_page(void);
 void *bench_anon(size_t len);
 
+/*
+ * A udmabuf of @len bytes over a new sealed memfd, from /dev/udmabuf
+ * open at @dev: its fd, or -1.  The memfd goes to @memfd_out if not
+ * NULL, else it is closed (the udmabuf keeps its pages).
+ */
+int bench_udmabuf(int dev, size_t len, int *memfd_out);
+
 /* The figure groups; each adds its number of figures to the plan. */
+#define P1_SIZES	5
+#define P1_FIGURES	(2 * P1_SIZES)
 #define P2_FIGURES	12
 #define P3_FIGURES	12
 #define P4_FIGURES	6
-#define P5_FIGURES	2
+#define P5_FIGURES	(2 + 4)
 
+void bench_p1(void);
 void bench_p2(void);
 void bench_p3(void);
 void bench_p4(void);
 void bench_p5(void);
+void bench_p5_largest(void);
 
 #endif /* COHBUF_BENCH_H */

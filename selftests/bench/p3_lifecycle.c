@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include <linux/dma-heap.h>
-#include <linux/udmabuf.h>
 
 #include <libcohbuf.h>
 
@@ -41,8 +40,6 @@ static int p3_dmabuf(const struct p3_side *s)
 	struct dma_heap_allocation_data heap = {
 		.len = s->len, .fd_flags = O_RDWR | O_CLOEXEC,
 	};
-	struct udmabuf_create create = { .size = s->len };
-	int memfd, fd;
 
 	switch (s->kind) {
 	case P3_COHBUF:
@@ -51,19 +48,7 @@ static int p3_dmabuf(const struct p3_side *s)
 	case P3_HEAP_CMA_DEFAULT:
 		return ioctl(s->dev, DMA_HEAP_IOCTL_ALLOC, &heap) ? -1 : (int)heap.fd;
 	case P3_UDMABUF_MEMFD:
-		memfd = memfd_create("cohbuf-bench", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-		if (memfd < 0)
-			return -1;
-		if (ftruncate(memfd, s->len) ||
-		    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
-			close(memfd);
-			return -1;
-		}
-		create.memfd = memfd;
-		create.flags = UDMABUF_FLAGS_CLOEXEC;
-		fd = ioctl(s->dev, UDMABUF_CREATE, &create);
-		close(memfd);
-		return fd;
+		return bench_udmabuf(s->dev, s->len, NULL);
 	case P3_ANON:
 		break;
 	}
