@@ -189,8 +189,10 @@ out_unlock:
  */
 int cohbuf_imp_stream_clock_init_wq(void)
 {
+	/* Unbound, as 7.x wants every workqueue to say (or WQ_PERCPU). */
 	cohbuf_imp_stream_wq = alloc_workqueue("cohbuf-importer-stream",
-					       WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+					       WQ_UNBOUND | WQ_MEM_RECLAIM |
+					       WQ_HIGHPRI, 0);
 	return cohbuf_imp_stream_wq ? 0 : -ENOMEM;
 }
 
