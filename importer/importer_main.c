@@ -50,7 +50,9 @@ static atomic64_t cohbuf_imp_last_ctx_id = ATOMIC64_INIT(0);
 /*
  * Frees closed contexts. Not ordered, and not an engine's: a reaper may
  * wait for a reservation lock whose holder waits for a fence of any
- * engine, or for another reaper.
+ * engine, or for another reaper. Not WQ_MEM_RECLAIM: no fence waits for
+ * a reaper (close signals them all), and a reaper flushes the kernel's
+ * delayed fput work, which a WQ_MEM_RECLAIM worker must not (7.2 warns).
  */
 static struct workqueue_struct *cohbuf_imp_reap_wq;
 
@@ -272,7 +274,7 @@ static int __init cohbuf_imp_init(void)
 		goto err_pdev;
 	ret = -ENOMEM;
 	cohbuf_imp_reap_wq = alloc_workqueue("cohbuf-importer-reap",
-					     WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+					     WQ_UNBOUND, 0);
 	if (!cohbuf_imp_reap_wq)
 		goto err_engines;
 	ret = cohbuf_imp_stream_init();
