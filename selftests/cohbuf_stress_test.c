@@ -632,7 +632,7 @@ TEST_F_TIMEOUT(behind, killed_process_exits_at_once, 90)
 	ASSERT_EQ(0, submit(ctx, &sum, 0, -1, 0));
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
-	pid = fork_child();
+	pid = test_fork_child();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		close(sv[0]);
