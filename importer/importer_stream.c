@@ -54,6 +54,8 @@ static_assert(offsetofend(struct cohbuf_stream_advance_data, pad) ==
 	      COHBUF_STREAM_ADVANCE_DATA_SIZE_VER0);
 static_assert(offsetofend(struct cohbuf_stream_stats_data, records) ==
 	      COHBUF_STREAM_STATS_DATA_SIZE_VER0);
+static_assert(sizeof(struct cohbuf_stream_stats_data) ==
+	      COHBUF_STREAM_STATS_DATA_SIZE_VER1);
 
 /* Bytes per sample of a format, or 0 if the format is unknown. */
 static u32 cohbuf_imp_stream_sample_bytes(u32 format)
@@ -190,6 +192,7 @@ static void cohbuf_imp_stream_stats(struct cohbuf_imp_stream *s,
 	d->queued = s->nr_held;
 	d->completed = s->nr_done;
 	d->records = s->records;
+	d->timeouts = s->timeouts;
 	s->acked_overruns = s->overruns;
 	spin_unlock(&s->rec_lock);
 }
@@ -278,15 +281,17 @@ static int cohbuf_imp_stream_ioctl_queue(struct cohbuf_imp_stream *s,
 	bool out = d->flags & COHBUF_STREAM_QUEUE_OUT_FENCE;
 	struct sync_file *sync = NULL;
 	int fd = -1, ret;
+	u64 deadline;
 
 	if (out) {
 		fd = get_unused_fd_flags(O_CLOEXEC);
 		if (fd < 0)
 			return fd;
 	}
-	ret = cohbuf_imp_stream_queue(s, d, out ? &sync : NULL);
+	ret = cohbuf_imp_stream_queue(s, d, out ? &sync : NULL, &deadline);
 	if (ret)
 		goto err_fd;
+	cohbuf_imp_stream_timeout_arm(s, deadline);
 	d->out_fence_fd = fd;
 	ret = cohbuf_uarg_copy_out(uarg, usize, d, sizeof(*d));
 	if (ret)

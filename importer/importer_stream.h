@@ -53,6 +53,9 @@ struct cohbuf_imp_stream_region {
 					 * dma-buf's fences at QUEUE
 					 */
 	unsigned int nr_deps;
+	u64 deadline_ns;		/* CLOCK_MONOTONIC: completed with
+					 * -ETIMEDOUT if still held then
+					 */
 	u32 filled;			/* frames written so far */
 	u64 overruns;			/* the stream's count at completion */
 	struct cohbuf_stream_record rec;	/* filled in on completion */
@@ -79,6 +82,7 @@ struct cohbuf_imp_stream {
 					 * QUEUE may allocate under it.
 					 */
 	u64 seqno;			/* last fence seqno handed out */
+	u64 last_deadline_ns;		/* of the last region queued */
 	/* the device's side */
 	struct mutex lock;		/* the device: protects @held, @active,
 					 * the clock fields and the loss run;
@@ -117,11 +121,16 @@ struct cohbuf_imp_stream {
 	u64 in_flight;
 	u64 overruns;
 	u64 records;
+	u64 timeouts;
 	wait_queue_head_t wq;		/* records and state changes */
 
 	struct hrtimer timer;		/* HRTIMER clock: queues @work */
 	u64 period_ns;
 	struct work_struct work;	/* produces the frames due */
+	struct delayed_work timeout;	/* times out the oldest held region;
+					 * pending, or running, whenever
+					 * @held is not empty
+					 */
 };
 
 /* importer_stream_clock.c */
@@ -130,6 +139,8 @@ void cohbuf_imp_stream_clock_start(struct cohbuf_imp_stream *s);
 void cohbuf_imp_stream_clock_catch_up(struct cohbuf_imp_stream *s);
 void cohbuf_imp_stream_clock_sync(struct cohbuf_imp_stream *s);
 int cohbuf_imp_stream_advance(struct cohbuf_imp_stream *s, u64 frames);
+void cohbuf_imp_stream_timeout_arm(struct cohbuf_imp_stream *s,
+				   u64 deadline_ns);
 int cohbuf_imp_stream_clock_init_wq(void);
 void cohbuf_imp_stream_clock_exit_wq(void);
 
@@ -138,9 +149,10 @@ void cohbuf_imp_stream_queue_init(struct cohbuf_imp_stream *s);
 struct sync_file;
 int cohbuf_imp_stream_queue(struct cohbuf_imp_stream *s,
 			    const struct cohbuf_stream_queue_data *d,
-			    struct sync_file **sync);
+			    struct sync_file **sync, u64 *deadline_ns);
 u64 cohbuf_imp_stream_produce(struct cohbuf_imp_stream *s, u64 frames);
 void cohbuf_imp_stream_flush(struct cohbuf_imp_stream *s);
+u64 cohbuf_imp_stream_expire(struct cohbuf_imp_stream *s, u64 now);
 struct cohbuf_imp_stream_region *
 cohbuf_imp_stream_pop(struct cohbuf_imp_stream *s);
 void cohbuf_imp_stream_region_free(struct cohbuf_imp_stream_region *r);

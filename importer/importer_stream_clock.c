@@ -18,6 +18,12 @@
  *
  * MANUAL: ADVANCE produces its frames itself, in the caller's context.
  *
+ * Either clock: the timeout work gives back the held regions whose
+ * deadline passed (cohbuf_imp_stream_expire()). QUEUE arms it for the new
+ * region's deadline if it is idle; the work re-arms itself, under the
+ * lock, for the oldest region left. It may fire early (the oldest region
+ * completed meanwhile), never late.
+ *
  * The workqueue has WQ_MEM_RECLAIM: the work item signals fences.
  */
 
@@ -76,6 +82,44 @@ static void cohbuf_imp_stream_work(struct work_struct *work)
 		queue_work(cohbuf_imp_stream_wq, &s->work);
 }
 
+/* The delay until @deadline_ns, in jiffies, rounded up. */
+static unsigned long cohbuf_imp_stream_delay(u64 deadline_ns)
+{
+	u64 now = ktime_get_ns();
+
+	return deadline_ns > now ? nsecs_to_jiffies(deadline_ns - now) + 1 : 0;
+}
+
+static void cohbuf_imp_stream_timeout_work(struct work_struct *work)
+{
+	struct cohbuf_imp_stream *s = container_of(to_delayed_work(work),
+						   struct cohbuf_imp_stream,
+						   timeout);
+	u64 next;
+
+	mutex_lock(&s->lock);
+	next = cohbuf_imp_stream_expire(s, ktime_get_ns());
+	/* Under the lock, so a QUEUE's arm cannot come after it and win. */
+	if (next)
+		mod_delayed_work(cohbuf_imp_stream_wq, &s->timeout,
+				 cohbuf_imp_stream_delay(next));
+	mutex_unlock(&s->lock);
+}
+
+/**
+ * cohbuf_imp_stream_timeout_arm() - time out a region just queued
+ * @s: the stream; the caller does not hold its lock
+ * @deadline_ns: the region's deadline
+ *
+ * A no-op if the timeout work is pending: it is then due no later.
+ */
+void cohbuf_imp_stream_timeout_arm(struct cohbuf_imp_stream *s,
+				   u64 deadline_ns)
+{
+	queue_delayed_work(cohbuf_imp_stream_wq, &s->timeout,
+			   cohbuf_imp_stream_delay(deadline_ns));
+}
+
 /* Interrupt context (soft on PREEMPT_RT): only queue the work item. */
 static enum hrtimer_restart cohbuf_imp_stream_tick(struct hrtimer *timer)
 {
@@ -100,6 +144,7 @@ void cohbuf_imp_stream_clock_init(struct cohbuf_imp_stream *s)
 
 	s->period_ns = max_t(u64, block_ns, COHBUF_IMP_STREAM_MIN_PERIOD_NS);
 	INIT_WORK(&s->work, cohbuf_imp_stream_work);
+	INIT_DELAYED_WORK(&s->timeout, cohbuf_imp_stream_timeout_work);
 	cohbuf_hrtimer_setup(&s->timer, cohbuf_imp_stream_tick,
 			     CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 }
@@ -134,15 +179,17 @@ void cohbuf_imp_stream_clock_catch_up(struct cohbuf_imp_stream *s)
 }
 
 /**
- * cohbuf_imp_stream_clock_sync() - wait until the timer and work are idle
+ * cohbuf_imp_stream_clock_sync() - wait until the timers and work are idle
  * @s: the stream; the caller does not hold its lock
  *
- * Afterwards neither runs until the next START.
+ * Afterwards neither the timer nor the production work runs until the
+ * next START, nor the timeout work until the next QUEUE.
  */
 void cohbuf_imp_stream_clock_sync(struct cohbuf_imp_stream *s)
 {
 	hrtimer_cancel(&s->timer);
 	cancel_work_sync(&s->work);
+	cancel_delayed_work_sync(&s->timeout);
 }
 
 /**

@@ -21,6 +21,13 @@
  *     region (under lock) and add the fence to the reservation object.
  * Nothing after the region is listed allocates or fails.
  *
+ * Every published fence signals in bounded time: a region gets a deadline
+ * at QUEUE, stream_timeout_ms later, never earlier than the last one, and
+ * cohbuf_imp_stream_expire(), which the clock file's timeout work calls,
+ * completes the oldest held regions whose deadline has passed as STOP
+ * would, but with -ETIMEDOUT. Regions complete in queue order, so the
+ * oldest has the earliest deadline.
+ *
  * Producing runs under lock inside a fence-signalling section and never
  * allocates, waits for a fence or takes a reservation lock: a region is
  * taken only if its dependencies have already signalled (otherwise the
@@ -49,6 +56,27 @@
 #include <cohbuf_compat.h>
 #include "importer.h"
 #include "importer_stream.h"
+
+#define COHBUF_IMP_STREAM_TIMEOUT_MIN_MS	100
+#define COHBUF_IMP_STREAM_TIMEOUT_MAX_MS	600000
+
+static unsigned int stream_timeout_ms = 10000;
+
+static int cohbuf_imp_set_stream_timeout(const char *val,
+					 const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, COHBUF_IMP_STREAM_TIMEOUT_MIN_MS,
+				     COHBUF_IMP_STREAM_TIMEOUT_MAX_MS);
+}
+
+static const struct kernel_param_ops cohbuf_imp_stream_timeout_ops = {
+	.set = cohbuf_imp_set_stream_timeout,
+	.get = param_get_uint,
+};
+module_param_cb(stream_timeout_ms, &cohbuf_imp_stream_timeout_ops,
+		&stream_timeout_ms, 0644);
+MODULE_PARM_DESC(stream_timeout_ms,
+		 "Longest time a stream holds a queued region before giving it back with -ETIMEDOUT, in ms (default 10000, 100 to 600000)");
 
 /* Frames written between two cond_resched() calls, at most. */
 #define COHBUF_IMP_STREAM_STEP	SZ_64K
@@ -306,6 +334,11 @@ static int cohbuf_imp_stream_publish(struct cohbuf_imp_stream *s,
 			goto out_unlock;
 		}
 	}
+	/* Never before the last one: the oldest region expires first. */
+	r->deadline_ns = max(ktime_get_ns() +
+			     (u64)READ_ONCE(stream_timeout_ms) * NSEC_PER_MSEC,
+			     s->last_deadline_ns);
+	s->last_deadline_ns = r->deadline_ns;
 	cohbuf_imp_stream_list(s, r);
 	dma_resv_add_fence(resv, r->fence, DMA_RESV_USAGE_WRITE);
 out_unlock:
@@ -318,13 +351,14 @@ out_unlock:
  * @s: the stream
  * @d: the argument, already copied in
  * @sync: where to put the out-fence's sync_file, or NULL for none
+ * @deadline_ns: set to the region's deadline, for the timeout work
  *
  * Return: 0, the region being queued and its fence published, or a
  * negative errno as listed in the uapi header, with nothing changed.
  */
 int cohbuf_imp_stream_queue(struct cohbuf_imp_stream *s,
 			    const struct cohbuf_stream_queue_data *d,
-			    struct sync_file **sync)
+			    struct sync_file **sync, u64 *deadline_ns)
 {
 	struct cohbuf_imp_stream_region *r;
 	struct dma_resv *resv;
@@ -349,6 +383,7 @@ int cohbuf_imp_stream_queue(struct cohbuf_imp_stream *s,
 	dma_resv_unlock(resv);
 	if (ret)
 		goto err_free;
+	*deadline_ns = r->deadline_ns;
 	return 0;
 
 err_free:
@@ -563,6 +598,36 @@ void cohbuf_imp_stream_flush(struct cohbuf_imp_stream *s)
 					     node)))
 		cohbuf_imp_stream_complete(s, r, -ECANCELED);
 	dma_fence_end_signalling(cookie);
+}
+
+/**
+ * cohbuf_imp_stream_expire() - give back the regions held too long
+ * @s: the stream; the caller holds its lock
+ * @now: CLOCK_MONOTONIC ns
+ *
+ * Each held region whose deadline is @now or earlier completes as on
+ * STOP, with the frames written so far, but with -ETIMEDOUT. A
+ * fence-signalling section, as cohbuf_imp_stream_produce().
+ *
+ * Return: the deadline of the oldest region still held, or 0 if none is.
+ */
+u64 cohbuf_imp_stream_expire(struct cohbuf_imp_stream *s, u64 now)
+{
+	struct cohbuf_imp_stream_region *r;
+	bool cookie;
+
+	lockdep_assert_held(&s->lock);
+	cookie = dma_fence_begin_signalling();
+	while ((r = list_first_entry_or_null(&s->held,
+					     struct cohbuf_imp_stream_region,
+					     node)) && r->deadline_ns <= now) {
+		cohbuf_imp_stream_complete(s, r, -ETIMEDOUT);
+		spin_lock(&s->rec_lock);
+		s->timeouts++;
+		spin_unlock(&s->rec_lock);
+	}
+	dma_fence_end_signalling(cookie);
+	return r ? r->deadline_ns : 0;
 }
 
 /**

@@ -5,7 +5,8 @@
  * minimum depth, starvation, the stop policy, sequence numbers across
  * 2^32), every sample of every record is checked against the reference
  * payload, implicit sync is checked with CHECKSUM jobs, fences with
- * sync_files, the lifetime with STOP, close and SIGKILL, bad input with
+ * sync_files, the lifetime with STOP, close and SIGKILL, the bound on
+ * every fence (stream_timeout_ms) with a short timeout, bad input with
  * its documented errno, and a short run of the hrtimer clock balances its
  * counts. Every test ends with the importer's stream counters at zero.
  */
@@ -56,6 +57,7 @@ FIXTURE_TEARDOWN_PARENT(stream)
 {
 	EXPECT_EQ(0, stream_debugfs("streams"));
 	EXPECT_EQ(0, stream_debugfs("stream_regions"));
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 /* In a test: create the fixture's stream with self->p, or fail. */
@@ -506,6 +508,113 @@ TEST_F(stream, stop_completes_the_partial_block_and_cancels_the_rest)
 	close(self->s);
 }
 
+/*
+ * Wait up to WAIT_NS for the sync_file @fd to signal: the CLOCK_MONOTONIC
+ * time it was seen signalled, or 0 if it did not.
+ */
+static __u64 fence_signalled_ns(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, WAIT_NS / MS) != 1)
+		return 0;
+	return monotonic_ns();
+}
+
+#define SHORT_TIMEOUT_MS	600
+
+/*
+ * Bounded time: with stream_timeout_ms short, a region queued on a stopped
+ * stream, and one on a manual-clock stream after a partial ADVANCE, are
+ * given back at their deadline with -ETIMEDOUT, the second with its
+ * frames; the region queued after it keeps its own deadline, and the
+ * counts balance.
+ */
+TEST_F(stream, held_regions_time_out_at_their_own_deadline)
+{
+	const __u64 timeout = SHORT_TIMEOUT_MS * MS;
+	struct cohbuf_stream_stats_data st;
+	struct cohbuf_stream_record rec;
+	struct expect next = { 0 };
+	__u64 queued[3], seen;
+	int out[3];
+	unsigned int i;
+
+	ASSERT_EQ(0, setting_push_number(IMPORTER_PARAM("stream_timeout_ms"),
+					 SHORT_TIMEOUT_MS));
+	CREATE();
+
+	/* Stopped: nothing would ever complete region 0 but its deadline. */
+	queued[0] = monotonic_ns();
+	ASSERT_EQ(0, queue_with_out_fence(self, 0, &out[0]));
+	EXPECT_EQ(0, sync_status(out[0]));
+	seen = fence_signalled_ns(out[0]);
+	ASSERT_NE(0, seen) TH_LOG("region 0 not given back within %llu ms",
+				  (unsigned long long)(WAIT_NS / MS));
+	EXPECT_LE(queued[0] + timeout, seen);
+	EXPECT_EQ(-ETIMEDOUT, sync_status(out[0]));
+	ASSERT_EQ(0, stream_dequeue(self->s, 0, &rec));
+	EXPECT_EQ(0, rec.cookie);
+	EXPECT_EQ(0, rec.sequence);
+	EXPECT_EQ(COHBUF_STREAM_REC_ERROR, rec.flags);
+	EXPECT_EQ(-ETIMEDOUT, rec.status);
+	EXPECT_EQ(0, rec.frames);
+	EXPECT_EQ(0, rec.first_frame);
+
+	/* Manual clock, half a block written into region 1, then nothing. */
+	ASSERT_EQ(0, stream_start(self->s));
+	queued[1] = monotonic_ns();
+	ASSERT_EQ(0, queue_with_out_fence(self, 1, &out[1]));
+	ASSERT_EQ(0, stream_advance(self->s, BLOCK / 2));
+	usleep(SHORT_TIMEOUT_MS / 2 * 1000);
+	queued[2] = monotonic_ns();
+	ASSERT_EQ(0, queue_with_out_fence(self, 2, &out[2]));
+	seen = fence_signalled_ns(out[1]);
+	ASSERT_NE(0, seen);
+	EXPECT_LE(queued[1] + timeout, seen);
+	EXPECT_EQ(-ETIMEDOUT, sync_status(out[1]));
+	/* Region 2 is not given back with region 1, but at its own deadline. */
+	EXPECT_EQ(0, sync_status(out[2]));
+	ASSERT_EQ(0, stream_dequeue(self->s, 0, &rec));
+	EXPECT_EQ(1, rec.cookie);
+	EXPECT_EQ(1, rec.sequence);
+	EXPECT_EQ(COHBUF_STREAM_REC_ERROR, rec.flags);
+	EXPECT_EQ(-ETIMEDOUT, rec.status);
+	EXPECT_EQ(BLOCK / 2, rec.frames);
+	EXPECT_EQ(0, rec.first_frame);
+	EXPECT_EQ(-1, stream_verify(self->map + self->block, &rec,
+				    self->p.channels, self->p.format, 0));
+	seen = fence_signalled_ns(out[2]);
+	ASSERT_NE(0, seen);
+	EXPECT_LE(queued[2] + timeout, seen);
+	EXPECT_EQ(-ETIMEDOUT, sync_status(out[2]));
+	ASSERT_EQ(0, stream_dequeue(self->s, 0, &rec));
+	EXPECT_EQ(2, rec.cookie);
+	EXPECT_EQ(-ETIMEDOUT, rec.status);
+	EXPECT_EQ(0, rec.frames);
+	EXPECT_EQ(BLOCK / 2, rec.first_frame);
+
+	expect_balanced(_metadata, self->s, &st);
+	EXPECT_EQ(BLOCK / 2, st.delivered);
+	EXPECT_EQ(0, st.lost);
+	EXPECT_EQ(0, st.queued);
+	EXPECT_EQ(3, st.records);
+	EXPECT_EQ(3, st.timeouts);
+	EXPECT_EQ(COHBUF_STREAM_STATE_RUNNING, st.state);
+
+	/* The stream goes on: a region filled in time is no timeout. */
+	next.frame = BLOCK / 2;
+	next.sequence = 3;
+	ASSERT_EQ(0, queue_region(self, 3));
+	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
+	take_checked(_metadata, self, &next, 0);
+	expect_balanced(_metadata, self->s, &st);
+	EXPECT_EQ(3, st.timeouts);
+	for (i = 0; i < 3; i++)
+		close(out[i]);
+	close(self->s);
+}
+
 /* Closing a stream mid-block signals every fence it published. */
 TEST_F(stream, close_mid_stream_signals_every_fence)
 {
@@ -582,6 +691,7 @@ TEST_F(stream, sigkill_mid_stream_signals_every_fence)
 		close(out[i]);
 	EXPECT_EQ(0, stream_debugfs("streams"));
 	EXPECT_EQ(0, stream_debugfs("stream_regions"));
+	EXPECT_EQ(0, settings_pop_all());
 }
 
 /*

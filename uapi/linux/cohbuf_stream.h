@@ -48,8 +48,24 @@
  * of their own, numbered in queue order, and signal in that order, when
  * the region's record is created: without error for a region that was
  * filled (even partly), with -ECANCELED for one that the stream gave back
- * unfilled (STOP, close), with the in-fence's error if that failed. Every
- * fence a stream published is signalled by the time its fd is closed.
+ * unfilled (STOP, close), with -ETIMEDOUT for one that reached its
+ * deadline, with the in-fence's error if that failed. Every fence a stream
+ * published is signalled by the time its fd is closed.
+ *
+ * Bounded time. Every fence signals in bounded time, whatever user space
+ * does: a region gets a deadline when it is queued, the importer's
+ * ``stream_timeout_ms`` module parameter later (default 10000 ms, 100 to
+ * 600000, read at each QUEUE; a region's deadline is never before the
+ * previous region's). If the stream still holds the region then (stopped,
+ * waiting for ADVANCE, or waiting for its dependencies) it gives it back
+ * as STOP gives back the region being filled, with the frames written so
+ * far, if any, but as an error: its record has %COHBUF_STREAM_REC_ERROR
+ * and @status -ETIMEDOUT, its fence signals with -ETIMEDOUT, and STATS
+ * counts it in @timeouts. No frame is dropped for that: frames already
+ * written are delivered in the record. The regions after it keep their
+ * own deadlines. A running HRTIMER stream holds a region for up to its
+ * queue depth times the block period: a stream slower than that (deep
+ * queues of long blocks) sees timeouts unless the parameter is raised.
  *
  * Clocks. %COHBUF_STREAM_CLOCK_HRTIMER produces frames at @rate_hz in
  * real time from START on: a timer fires once per block period, but no
@@ -223,14 +239,16 @@ struct cohbuf_stream_queue_data {
  *		produced it with the MANUAL clock; 0 if @frames is 0
  * @last_ns:	the same for the last frame; 0 if @frames is 0
  * @frames:	frames written, from the region's offset on: @block_frames,
- *		fewer if the stream was stopped while it filled the region,
- *		0 if it was not filled
+ *		fewer if the stream was stopped while it filled the region
+ *		or the region reached its deadline, 0 if it was not filled
  * @bytes_used:	bytes written, @frames times the frame size
  * @flags:	COHBUF_STREAM_REC_*
  * @status:	0; for %COHBUF_STREAM_REC_ERROR, the negative errno the
  *		region's fence signalled with: -ECANCELED if the stream was
- *		stopped or closed before the region's turn, or the error of
- *		its in-fence or of a fence of its dma-buf's reservation object
+ *		stopped or closed before the region's turn, -ETIMEDOUT if the
+ *		region reached its deadline (@frames may then be above 0),
+ *		or the error of its in-fence or of a fence of its dma-buf's
+ *		reservation object
  *
  * A record is 64 bytes, %COHBUF_STREAM_RECORD_SIZE_VER0. It may grow at
  * its end in a later version, but only for a stream whose creator asks for
@@ -319,6 +337,9 @@ struct cohbuf_stream_advance_data {
  * @queued:	out: regions the device holds: queued or being filled
  * @completed:	out: records not yet dequeued
  * @records:	out: records created since creation
+ * @timeouts:	out: regions the stream gave back because they reached their
+ *		deadline (see "Bounded time" in "cohbuf stream uapi"); since
+ *		%COHBUF_STREAM_STATS_DATA_SIZE_VER1
  */
 struct cohbuf_stream_stats_data {
 	__u32 flags;
@@ -331,9 +352,11 @@ struct cohbuf_stream_stats_data {
 	__u32 queued;
 	__u32 completed;
 	__u64 records;
+	__u64 timeouts;
 };
 
 #define COHBUF_STREAM_STATS_DATA_SIZE_VER0	64
+#define COHBUF_STREAM_STATS_DATA_SIZE_VER1	72
 
 /**
  * DOC: cohbuf stream payload
