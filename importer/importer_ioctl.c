@@ -121,16 +121,9 @@ static int cohbuf_imp_ioctl_submit(struct cohbuf_imp_ctx *ctx,
 		goto err_fd;
 	}
 	d->out_fence_fd = fd;
-	ret = cohbuf_uarg_copy_out(uarg, usize, d, sizeof(*d));
-	if (ret)
-		goto err_sync;
-	if (sync)
-		fd_install(fd, sync->file);
-	return 0;
+	return cohbuf_uarg_copy_out_fd(uarg, usize, d, sizeof(*d), fd,
+				       sync ? sync->file : NULL);
 
-err_sync:
-	if (sync)
-		fput(sync->file);
 err_fd:
 	if (fd >= 0)
 		put_unused_fd(fd);

@@ -12,6 +12,7 @@
 #define COHBUF_UARG_H
 
 #include <linux/errno.h>
+#include <linux/file.h>
 #include <linux/minmax.h>
 #include <linux/types.h>
 #include <linux/uaccess.h>
@@ -56,6 +57,39 @@ static inline int cohbuf_uarg_copy_out(void __user *uarg, size_t usize,
 {
 	if (copy_to_user(uarg, karg, min(usize, ksize)))
 		return -EFAULT;
+	return 0;
+}
+
+/**
+ * cohbuf_uarg_copy_out_fd() - write back an answer that carries a new fd
+ * @uarg: user space's argument
+ * @usize: its size, from the ioctl number
+ * @karg: the answer, with the fd already in it
+ * @ksize: the answer's size
+ * @fd: a reserved fd (get_unused_fd_flags()), or negative for none
+ * @file: the file @fd is for, with a reference that passes on; NULL if none
+ *
+ * The fd is installed only once the answer is written back, the last
+ * thing that can fail; if it cannot be, @file is dropped and @fd released
+ * unused.
+ *
+ * Return: 0, or -EFAULT if @uarg cannot be written.
+ */
+static inline int cohbuf_uarg_copy_out_fd(void __user *uarg, size_t usize,
+					  const void *karg, size_t ksize,
+					  int fd, struct file *file)
+{
+	int ret = cohbuf_uarg_copy_out(uarg, usize, karg, ksize);
+
+	if (ret) {
+		if (file)
+			fput(file);
+		if (fd >= 0)
+			put_unused_fd(fd);
+		return ret;
+	}
+	if (file)
+		fd_install(fd, file);
 	return 0;
 }
 
