@@ -199,7 +199,7 @@ help:
 	@echo "  ONLY (check, check-vm: only these selftest programs), TEST_ENV" \
 		"(\"NAME=VALUE ...\" for them in the guests), DEBUG_FUZZ_SECONDS" \
 		"(per fuzz run on the debug kernel, default 10), ARM64_FUZZ_SECONDS" \
-		"(per fuzz run in the arm64 guests, default 20)"
+		"(per fuzz run in the arm64 guests, default 10)"
 
 .PHONY: all modules userspace install-userspace install uninstall man install-man \
 	install-config install-modules install-dkms-source selftests load unload install-udev check check-static check-vm \
