@@ -29,6 +29,10 @@
 #define RING_RECORDS	5
 #define BUF_SIZE	(64 * KIB)
 
+/* STREAM_CREATE as a program built before the ring fields issues it. */
+#define STREAM_CREATE_VER0 \
+	_IOWR(COHBUF_IOC_MAGIC, 0x15, char[COHBUF_STREAM_CREATE_DATA_SIZE_VER0])
+
 FIXTURE(ring) {
 	int dev, imp, buf, s;
 	unsigned char *map;
@@ -96,7 +100,7 @@ struct consumer {
  * Take every record there is, checking each (type, sequence, frame
  * indices, the gap before it, every sample): the number of blocks taken.
  */
-static int consume(struct __test_metadata *_metadata, FIXTURE_DATA(ring) *self,
+static int consume(struct __test_metadata *_metadata, struct _test_data_ring *self,
 		   struct consumer *c)
 {
 	const struct cohbuf_ring_header *h;
@@ -125,7 +129,8 @@ static int consume(struct __test_metadata *_metadata, FIXTURE_DATA(ring) *self,
 			EXPECT_LE(b->first_ns, b->last_ns);
 			EXPECT_EQ(0, cohbuf_stream_verify(b + 1, b->first_frame, b->frames,
 							  self->p.channels, self->p.format, &bad))
-				TH_LOG("block %llu: sample %zu", (unsigned long long)b->sequence, bad);
+				TH_LOG("block %llu: sample %zu",
+				       (unsigned long long)b->sequence, bad);
 			c->frame = b->first_frame + b->frames;
 			c->sequence++;
 			c->pending_gap = 0;
@@ -413,24 +418,52 @@ static const struct bad_case {
 static void bad_case_apply(unsigned int i, struct cohbuf_stream_create_data *p, int ro, int efd)
 {
 	switch (i) {
-	case 0: p->ring_length = 2 * RECORD; break;
-	case 1: p->ring_length = RING_LENGTH - 4; break;
-	case 2: p->ring_offset = RING_OFFSET + 4; break;
-	case 3: p->ring_offset = BUF_SIZE - RING_LENGTH + 8; break;
-	case 4: p->ring_offset = ~7ull; break;
-	case 5: p->ring_flags = 2; break;
-	case 6: p->ring_flags = COHBUF_STREAM_RING_OVERWRITE; break;
-	case 7: p->watermark = RING_RECORDS + 1; break;
-	case 8: p->pad = 1; break;
-	case 9: p->pad2 = 1; break;
-	case 10: p->mode = COHBUF_STREAM_MODE_QUEUE; break;
+	case 0:
+		p->ring_length = 2 * RECORD;
+		break;
+	case 1:
+		p->ring_length = RING_LENGTH - 4;
+		break;
+	case 2:
+		p->ring_offset = RING_OFFSET + 4;
+		break;
+	case 3:
+		p->ring_offset = BUF_SIZE - RING_LENGTH + 8;
+		break;
+	case 4:
+		p->ring_offset = ~7ull;
+		break;
+	case 5:
+		p->ring_flags = 2;
+		break;
+	case 6:
+		p->ring_flags = COHBUF_STREAM_RING_OVERWRITE;
+		break;
+	case 7:
+		p->watermark = RING_RECORDS + 1;
+		break;
+	case 8:
+		p->pad = 1;
+		break;
+	case 9:
+		p->pad2 = 1;
+		break;
+	case 10:
+		p->mode = COHBUF_STREAM_MODE_QUEUE;
+		break;
 	case 11:
 		*p = stream_params(BLOCK);
 		p->ring_flags = COHBUF_STREAM_RING_OVERWRITE;
 		break;
-	case 12: p->ring_fd = efd; break;
-	case 13: p->ring_fd = 999; break;
-	default: p->ring_fd = ro; break;
+	case 12:
+		p->ring_fd = efd;
+		break;
+	case 13:
+		p->ring_fd = 999;
+		break;
+	default:
+		p->ring_fd = ro;
+		break;
 	}
 }
 
@@ -447,7 +480,7 @@ TEST_F(ring, bad_input_gets_its_errno)
 				       COHBUF_CACHE_CACHED, NULL, &ro));
 	efd = eventfd(0, EFD_CLOEXEC);
 	ASSERT_LE(0, efd);
-	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad_cases); i++) {
 		p = ring_params(self->buf, 0, RING_LENGTH);
 		bad_case_apply(i, &p, ro.fd, efd);
 		s = stream_create(self->imp, &p);
@@ -462,8 +495,7 @@ TEST_F(ring, bad_input_gets_its_errno)
 	/* A VER0 caller cannot ask for a ring: it has no ring fields. */
 	p = ring_params(self->buf, 0, RING_LENGTH);
 	p.fd = 0;
-	EXPECT_EQ(-1, ioctl(self->imp, _IOWR(COHBUF_IOC_MAGIC, 0x15,
-					    char[COHBUF_STREAM_CREATE_DATA_SIZE_VER0]), &p));
+	EXPECT_EQ(-1, ioctl(self->imp, STREAM_CREATE_VER0, &p));
 	EXPECT_EQ(EINVAL, errno);
 
 	/* A ring stream has no QUEUE, DEQUEUE or read(). */
@@ -537,12 +569,12 @@ TEST_F(ring, a_busy_dma_buf_is_refused_and_no_fence_is_added)
 	struct cohbuf_imp_submit_data job = {
 		.op = COHBUF_IMP_OP_FILL, .len = 4096,
 	};
-	uint32_t handle;
+	__u32 handle;
 	int s;
 
 	ASSERT_EQ(0, cohbuf_importer_import(self->imp, self->buf, &handle, NULL));
 	job.dst_handle = handle;
-	imp_set_latency(&job, 300);
+	imp_set_latency(&job, 500);
 	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &job));
 	s = stream_create(self->imp, &self->p);
 	EXPECT_EQ(-EBUSY, s);

@@ -197,6 +197,7 @@ struct cohbuf_stream_ring {
 	uint64_t head;			/* the head last loaded */
 	uint64_t laps;			/* OVERWRITE: times the device lapped us */
 };
+
 /* Map ring stream @stream's control pages; @data is the data area: 0 or -errno. */
 int cohbuf_stream_ring_map(int stream, const void *data, struct cohbuf_stream_ring *ring);
 int cohbuf_stream_ring_unmap(struct cohbuf_stream_ring *ring);
