@@ -326,7 +326,7 @@ static bool cohbuf_imp_ring_begin(struct cohbuf_imp_stream *s)
 	return true;
 }
 
-/* Under lock and rec_lock: bytes the consumer has to read. */
+/* Under lock or rec_lock (both guard @head): bytes the consumer has to read. */
 static u64 cohbuf_imp_ring_avail(const struct cohbuf_imp_ring *rg)
 {
 	u64 tail = READ_ONCE(rg->cons->tail);
