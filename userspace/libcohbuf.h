@@ -220,6 +220,7 @@ int cohbuf_stream_ring_release(struct cohbuf_stream_ring *ring);
  * Sleep in poll() until the watermark (POLLIN), an overrun (POLLPRI), an
  * overrun stop (POLLERR) or the absolute CLOCK_MONOTONIC @deadline_ns:
  * the revents, 0 at the deadline, or -errno.  A signal does not end it.
+ * POLLPRI stays until cohbuf_stream_stats() acknowledges the overrun.
  */
 int cohbuf_stream_ring_wait(int stream, uint64_t deadline_ns);
 

@@ -457,6 +457,13 @@ static int take_ready(struct run *r, uint64_t deadline_ns, int requeue)
 		fprintf(stderr, "poll() of the stream: %s\n", strerror(-ret));
 		return -1;
 	}
+	if (ret & POLLPRI) {
+		struct cohbuf_stream_stats_data st;
+
+		/* In ring mode only STATS acknowledges an overrun. */
+		if (cohbuf_stream_stats(r->stream, &st))
+			return -1;
+	}
 	if (take_ring(r))
 		return -1;
 	return ret & POLLERR ? -ENODATA : 0;	/* stopped by an overrun */

@@ -468,7 +468,9 @@ struct cohbuf_stream_stats_data {
  * that finds records by reading @head (busy polling) costs the device no
  * wake-up at all; one that sleeps in poll() gets one wake-up per
  * watermark. STOP, an overrun (EPOLLPRI) and an overrun stop (EPOLLERR)
- * wake waiters too, as in queue mode.
+ * wake waiters too, as in queue mode; but in ring mode only STATS
+ * acknowledges an overrun (the device does not see which records were
+ * read), so a consumer that sleeps in poll() calls STATS on EPOLLPRI.
  *
  * Implicit sync. A ring stream adds no fence to the dma-buf's reservation
  * object: the data area is written continuously, not in fenced jobs, and
@@ -685,8 +687,9 @@ struct cohbuf_ring_gap {
  * ``EINVAL``
  *   the stream is in ring mode; @dmabuf_fd is not a dma-buf; @flags has
  *   unknown bits; @in_fence_fd is not 0 without
- *   %COHBUF_STREAM_QUEUE_IN_FENCE, or not a sync_file with it; @offset or @length is not a multiple of the frame size; @length
- *   is smaller than a block; the region does not lie inside the dma-buf
+ *   %COHBUF_STREAM_QUEUE_IN_FENCE, or not a sync_file with it; @offset or
+ *   @length is not a multiple of the frame size; @length is smaller than
+ *   a block; the region does not lie inside the dma-buf
  *   (or its end overflows).
  * ``EACCES``
  *   the dma-buf was exported read-only (O_RDONLY).
