@@ -223,6 +223,7 @@ struct cohbuf_imp_stats {
 	atomic64_t stream_regions;	/* live: held by a stream or awaiting
 					 * DEQUEUE
 					 */
+	atomic64_t stream_rings;	/* live: data areas of ring streams */
 };
 
 extern struct cohbuf_imp_stats cohbuf_imp_stats;

@@ -98,6 +98,7 @@ static int cohbuf_imp_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "streams: %lld\n", atomic64_read(&st->streams));
 	seq_printf(m, "stream_regions: %lld\n",
 		   atomic64_read(&st->stream_regions));
+	seq_printf(m, "stream_rings: %lld\n", atomic64_read(&st->stream_rings));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(cohbuf_imp_stats);

@@ -15,6 +15,12 @@
  * records), and copies results back, installing an out-fence fd only once
  * nothing can fail any more.
  *
+ * Ring mode (importer_stream_ring.c) changes only what the device writes
+ * into and how user space learns of it: creation binds the data area,
+ * mmap() maps the control pages, poll() asks the ring for EPOLLIN, STOP and
+ * close publish the block being written; QUEUE, DEQUEUE and read() are
+ * refused.
+ *
  * STOP and close: the timer and the work item are stopped first (without
  * the stream's lock, which the work item takes), then, under the lock,
  * the frames due are produced (STOP only), the state is set and every
@@ -42,6 +48,8 @@
 
 static_assert(offsetofend(struct cohbuf_stream_create_data, pad2) ==
 	      COHBUF_STREAM_CREATE_DATA_SIZE_VER0);
+static_assert(sizeof(struct cohbuf_stream_create_data) ==
+	      COHBUF_STREAM_CREATE_DATA_SIZE_VER1);
 static_assert(offsetofend(struct cohbuf_stream_queue_data, out_fence_fd) ==
 	      COHBUF_STREAM_QUEUE_DATA_SIZE_VER0);
 static_assert(sizeof(struct cohbuf_stream_record) ==
@@ -111,18 +119,31 @@ static int cohbuf_imp_stream_check_create(const struct cohbuf_stream_create_data
 	ret = cohbuf_imp_stream_check_params(d);
 	if (ret)
 		return ret;
-	if (d->direction != COHBUF_STREAM_DIR_INPUT ||
-	    d->mode != COHBUF_STREAM_MODE_QUEUE)
+	ret = cohbuf_imp_ring_check(d, cohbuf_imp_stream_sample_bytes(d->format) *
+				    d->channels);
+	if (ret)
+		return ret;
+	if (d->direction != COHBUF_STREAM_DIR_INPUT)
 		return -EOPNOTSUPP;
 	return 0;
 }
 
 static void cohbuf_imp_stream_free(struct cohbuf_imp_stream *s)
 {
+	cohbuf_imp_ring_destroy(s);
 	mutex_destroy(&s->lock);
 	mutex_destroy(&s->queue_lock);
 	kfree(s);
 	atomic64_dec(&cohbuf_imp_stats.streams);
+}
+
+/* Under lock, stopped: complete what the device holds, in either mode. */
+static void cohbuf_imp_stream_give_back(struct cohbuf_imp_stream *s)
+{
+	if (s->ring)
+		cohbuf_imp_ring_flush(s);
+	else
+		cohbuf_imp_stream_flush(s);
 }
 
 /* Also runs for a process killed or exec'ing mid-stream. */
@@ -137,7 +158,7 @@ static int cohbuf_imp_stream_fop_release(struct inode *inode, struct file *file)
 	/* Stopped: neither the timer nor the work item starts anything. */
 	cohbuf_imp_stream_clock_sync(s);
 	mutex_lock(&s->lock);
-	cohbuf_imp_stream_flush(s);
+	cohbuf_imp_stream_give_back(s);
 	mutex_unlock(&s->lock);
 	while ((r = cohbuf_imp_stream_pop(s)))
 		cohbuf_imp_stream_region_free(r);
@@ -174,7 +195,7 @@ static int cohbuf_imp_stream_stop(struct cohbuf_imp_stream *s,
 	mutex_lock(&s->lock);
 	cohbuf_imp_stream_clock_catch_up(s);
 	cohbuf_imp_stream_set_state(s, COHBUF_STREAM_STATE_STOPPED);
-	cohbuf_imp_stream_flush(s);
+	cohbuf_imp_stream_give_back(s);
 	mutex_unlock(&s->lock);
 	return 0;
 }
@@ -337,6 +358,10 @@ static long cohbuf_imp_stream_fop_ioctl(struct file *file, unsigned int cmd,
 	if (_IOC_TYPE(cmd) != COHBUF_IOC_MAGIC ||
 	    _IOC_DIR(cmd) != cohbuf_imp_stream_ioc_dir(_IOC_NR(cmd)))
 		return -ENOTTY;
+	/* A ring stream has no regions and no records to take. */
+	if (s->ring && (_IOC_NR(cmd) == _IOC_NR(COHBUF_STREAM_IOCTL_QUEUE) ||
+			_IOC_NR(cmd) == _IOC_NR(COHBUF_STREAM_IOCTL_DEQUEUE)))
+		return -EINVAL;
 
 	switch (_IOC_NR(cmd)) {
 	case _IOC_NR(COHBUF_STREAM_IOCTL_QUEUE):
@@ -390,7 +415,7 @@ static ssize_t cohbuf_imp_stream_fop_read(struct file *file, char __user *buf,
 	ssize_t done = 0;
 	int ret;
 
-	if (count < size)
+	if (count < size || s->ring)
 		return -EINVAL;
 	r = cohbuf_imp_stream_next(s, file->f_flags & O_NONBLOCK, U64_MAX);
 	if (IS_ERR(r))
@@ -412,8 +437,10 @@ static __poll_t cohbuf_imp_stream_fop_poll(struct file *file, poll_table *wait)
 
 	poll_wait(file, &s->wq, wait);
 	spin_lock(&s->rec_lock);
-	if (s->nr_done >= s->watermark ||
-	    (s->nr_done && s->state != COHBUF_STREAM_STATE_RUNNING))
+	if (s->ring)
+		mask |= cohbuf_imp_ring_poll(s);
+	else if (s->nr_done >= s->watermark ||
+		 (s->nr_done && s->state != COHBUF_STREAM_STATE_RUNNING))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (s->overruns > s->acked_overruns)
 		mask |= EPOLLPRI;
@@ -423,6 +450,13 @@ static __poll_t cohbuf_imp_stream_fop_poll(struct file *file, poll_table *wait)
 	return mask;
 }
 
+/* The control pages of a ring stream; see "cohbuf stream ring". */
+static int cohbuf_imp_stream_fop_mmap(struct file *file,
+				      struct vm_area_struct *vma)
+{
+	return cohbuf_imp_ring_mmap(file->private_data, vma);
+}
+
 static const struct file_operations cohbuf_imp_stream_fops = {
 	.owner = THIS_MODULE,
 	.release = cohbuf_imp_stream_fop_release,
@@ -430,6 +464,7 @@ static const struct file_operations cohbuf_imp_stream_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 	.read = cohbuf_imp_stream_fop_read,
 	.poll = cohbuf_imp_stream_fop_poll,
+	.mmap = cohbuf_imp_stream_fop_mmap,
 	.llseek = noop_llseek,
 };
 
@@ -470,6 +505,13 @@ struct file *cohbuf_imp_stream_create(struct device *dev,
 	s->state = COHBUF_STREAM_STATE_STOPPED;
 	cohbuf_imp_stream_queue_init(s);
 	cohbuf_imp_stream_clock_init(s);
+	if (d->mode == COHBUF_STREAM_MODE_RING) {
+		ret = cohbuf_imp_ring_create(s, d);
+		if (ret) {
+			cohbuf_imp_stream_free(s);
+			return ERR_PTR(ret);
+		}
+	}
 
 	file = anon_inode_getfile("[cohbuf-stream]", &cohbuf_imp_stream_fops, s,
 				  O_RDWR | (d->fd_flags & O_NONBLOCK));

@@ -7,6 +7,7 @@
  * The files call one another only downwards:
  *   importer_stream.c (the object, its fd, ioctls, read, poll, lifetime)
  *     -> importer_stream_clock.c (when frames are due: hrtimer or ADVANCE)
+ *       -> importer_stream_ring.c (ring mode: data area, control pages)
  *       -> importer_stream_queue.c (regions, fences, producing, records)
  *         -> importer_stream_gen.c (the payload function)
  *         -> importer_import.c (the shared dma-buf mapping)
@@ -25,6 +26,7 @@
 #include <linux/hrtimer.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/poll.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -32,6 +34,7 @@
 #include <linux/cohbuf_stream.h>
 
 struct cohbuf_imp_import;
+struct cohbuf_imp_ring;
 
 /*
  * A region a stream holds. From QUEUE until it is completed it is on the
@@ -131,6 +134,9 @@ struct cohbuf_imp_stream {
 					 * pending, or running, whenever
 					 * @held is not empty
 					 */
+	struct cohbuf_imp_ring *ring;	/* ring mode, else NULL; set at
+					 * creation
+					 */
 };
 
 /* importer_stream_clock.c */
@@ -158,6 +164,22 @@ cohbuf_imp_stream_pop(struct cohbuf_imp_stream *s);
 void cohbuf_imp_stream_region_free(struct cohbuf_imp_stream_region *r);
 u32 cohbuf_imp_stream_state(struct cohbuf_imp_stream *s);
 void cohbuf_imp_stream_set_state(struct cohbuf_imp_stream *s, u32 state);
+u64 cohbuf_imp_stream_frame_ns(const struct cohbuf_imp_stream *s, u64 i);
+void cohbuf_imp_stream_lose(struct cohbuf_imp_stream *s, u64 n);
+void cohbuf_imp_stream_stop_overrun(struct cohbuf_imp_stream *s);
+
+/* importer_stream_ring.c */
+int cohbuf_imp_ring_check(const struct cohbuf_stream_create_data *d,
+			  u32 frame_bytes);
+int cohbuf_imp_ring_create(struct cohbuf_imp_stream *s,
+			   const struct cohbuf_stream_create_data *d);
+void cohbuf_imp_ring_destroy(struct cohbuf_imp_stream *s);
+u64 cohbuf_imp_ring_produce(struct cohbuf_imp_stream *s, u64 frames);
+void cohbuf_imp_ring_flush(struct cohbuf_imp_stream *s);
+__poll_t cohbuf_imp_ring_poll(struct cohbuf_imp_stream *s);
+struct vm_area_struct;
+int cohbuf_imp_ring_mmap(struct cohbuf_imp_stream *s,
+			 struct vm_area_struct *vma);
 
 /* importer_stream_gen.c */
 void cohbuf_imp_stream_generate(void *dst, u64 first_frame, u32 frames,

@@ -18,6 +18,9 @@
  *
  * MANUAL: ADVANCE produces its frames itself, in the caller's context.
  *
+ * Either way the frames go to the ring producer for a ring stream
+ * (importer_stream_ring.c), to the queue producer otherwise.
+ *
  * Either clock: the timeout work gives back the held regions whose
  * deadline passed (cohbuf_imp_stream_expire()). QUEUE arms it for the new
  * region's deadline if it is idle; the work re-arms itself, under the
@@ -43,6 +46,14 @@
 
 static struct workqueue_struct *cohbuf_imp_stream_wq;
 
+/* Under lock: the device of the stream's mode produces @frames. */
+static u64 cohbuf_imp_stream_make(struct cohbuf_imp_stream *s, u64 frames)
+{
+	if (s->ring)
+		return cohbuf_imp_ring_produce(s, frames);
+	return cohbuf_imp_stream_produce(s, frames);
+}
+
 /* Frames one production step makes at most: a block, or BATCH bytes. */
 static u64 cohbuf_imp_stream_batch(const struct cohbuf_imp_stream *s)
 {
@@ -64,7 +75,7 @@ static bool cohbuf_imp_stream_produce_due(struct cohbuf_imp_stream *s)
 	if (due <= made)
 		return false;
 	n = min(due - made, batch);
-	if (cohbuf_imp_stream_produce(s, n) < n)
+	if (cohbuf_imp_stream_make(s, n) < n)
 		return false;		/* stopped by an overrun */
 	return due - made > batch;
 }
@@ -217,7 +228,7 @@ int cohbuf_imp_stream_advance(struct cohbuf_imp_stream *s, u64 frames)
 	s->run_start_ns = ktime_get_ns();
 	for (done = 0; done < frames; done += n) {
 		n = min(frames - done, batch);
-		if (cohbuf_imp_stream_produce(s, n) < n)
+		if (cohbuf_imp_stream_make(s, n) < n)
 			break;		/* stopped by an overrun */
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;

@@ -391,8 +391,14 @@ err_free:
 	return ret;
 }
 
-/* The CLOCK_MONOTONIC time of frame @i; see struct cohbuf_stream_record. */
-static u64 cohbuf_imp_stream_frame_ns(const struct cohbuf_imp_stream *s, u64 i)
+/**
+ * cohbuf_imp_stream_frame_ns() - the CLOCK_MONOTONIC time of a frame
+ * @s: the stream; the caller holds its lock
+ * @i: the frame's index
+ *
+ * Return: the time, as struct cohbuf_stream_record defines it.
+ */
+u64 cohbuf_imp_stream_frame_ns(const struct cohbuf_imp_stream *s, u64 i)
 {
 	if (s->clock == COHBUF_STREAM_CLOCK_MANUAL)
 		return s->run_start_ns;
@@ -488,8 +494,12 @@ static bool cohbuf_imp_stream_take(struct cohbuf_imp_stream *s)
 	return false;
 }
 
-/* No region for the next @n frames under the DROP policy: lose them. */
-static void cohbuf_imp_stream_lose(struct cohbuf_imp_stream *s, u64 n)
+/**
+ * cohbuf_imp_stream_lose() - no room for the next frames: lose them (DROP)
+ * @s: the stream; the caller holds its lock
+ * @n: how many
+ */
+void cohbuf_imp_stream_lose(struct cohbuf_imp_stream *s, u64 n)
 {
 	bool first = !s->losing;
 
@@ -505,8 +515,11 @@ static void cohbuf_imp_stream_lose(struct cohbuf_imp_stream *s, u64 n)
 	spin_unlock(&s->rec_lock);
 }
 
-/* No region for the next frame under the STOP policy: stop before it. */
-static void cohbuf_imp_stream_stop_overrun(struct cohbuf_imp_stream *s)
+/**
+ * cohbuf_imp_stream_stop_overrun() - no room for the next frame: stop (STOP)
+ * @s: the stream; the caller holds its lock
+ */
+void cohbuf_imp_stream_stop_overrun(struct cohbuf_imp_stream *s)
 {
 	spin_lock(&s->rec_lock);
 	s->overruns++;

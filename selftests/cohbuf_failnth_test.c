@@ -52,7 +52,7 @@ struct snapshot {
 	int maps;
 	long long live_buffers, live_bytes;
 	long long imports, releases, submitted;
-	long long streams, stream_regions;	/* live */
+	long long streams, stream_regions, stream_rings;	/* live */
 	char buffers[SNAP_LEN];		/* cohbuf debugfs: every buffer */
 	char imp_imports[SNAP_LEN];	/* importer debugfs: every import */
 	char imp_jobs[SNAP_LEN];	/* importer debugfs: every job */
@@ -89,6 +89,7 @@ static void take_snapshot(struct snapshot *s)
 	s->submitted = read_number(imp_stats, "submitted");
 	s->streams = read_number(imp_stats, "streams");
 	s->stream_regions = read_number(imp_stats, "stream_regions");
+	s->stream_rings = read_number(imp_stats, "stream_rings");
 	read_text(COHBUF_DEBUGFS "/buffers", s->buffers, sizeof(s->buffers));
 	read_text(IMPORTER_DEBUGFS "/imports", s->imp_imports, sizeof(s->imp_imports));
 	read_text(IMPORTER_DEBUGFS "/jobs", s->imp_jobs, sizeof(s->imp_jobs));
@@ -163,6 +164,8 @@ static void compare(struct __test_metadata *_metadata, const struct fn_call *c, 
 	EXPECT_EQ(a->streams, b->streams) TH_LOG("%s, point %d: a stream was left", name, n);
 	EXPECT_EQ(a->stream_regions, b->stream_regions)
 		TH_LOG("%s, point %d: a stream region was left", name, n);
+	EXPECT_EQ(a->stream_rings, b->stream_rings)
+		TH_LOG("%s, point %d: a stream ring was left", name, n);
 	EXPECT_EQ(a->submitted, b->submitted)
 		TH_LOG("%s, point %d: importer submitted changed", name, n);
 	EXPECT_STREQ(a->buffers, b->buffers)
@@ -476,6 +479,20 @@ static int create_stream(struct fn_state *self)
 	return s < 0 ? s : 0;
 }
 
+/* A ring stream whose data area is four block records of the imported buffer. */
+static int create_ring_stream(struct fn_state *self)
+{
+	struct cohbuf_stream_create_data p = stream_params(FN_BLOCK);
+	int s;
+
+	p.mode = COHBUF_STREAM_MODE_RING;
+	p.ring_fd = self->buf;
+	p.ring_length = 4 * (COHBUF_RING_BLOCK_SIZE_VER0 + FN_BLOCK * 8);
+	s = stream_create(self->imp, &p);
+	self->newfd = s < 0 ? -1 : s;
+	return s < 0 ? s : 0;
+}
+
 /* QUEUE: on a stream of its own, made before the snapshot. */
 static void make_stream(struct __test_metadata *_metadata, struct fn_state *self)
 {
@@ -698,6 +715,16 @@ FIXTURE_VARIANT_ADD(fn, stream_create)
 		.call = create_stream,
 		.undo = close_newfd,
 		.errnos = { ENOMEM, ENFILE },
+	},
+};
+
+FIXTURE_VARIANT_ADD(fn, stream_create_ring)
+{
+	.c = { .name = "stream_create_ring",
+		.call = create_ring_stream,
+		.undo = close_newfd,
+		.errnos = { ENOMEM, ENFILE },
+		.transient_import = 1,
 	},
 };
 

@@ -401,6 +401,66 @@ TEST(stream_hrtimer_clock_balances)
 	print_line(out, " samples/s, ");
 }
 
+/*
+ * Ring mode (--ring), with the manual clock: every frame delivered and
+ * checked, one block record each (the last partly filled by STOP); an
+ * ADVANCE larger than the ring loses exactly the blocks that had no room;
+ * a flipped bit is found in the ring as in a region.
+ */
+TEST(stream_ring_manual_clock_is_exact)
+{
+	const char *base =
+		"stream --ring 64K --clock manual --rate 48000 --channels 4 --block-frames 1000";
+	struct summary s;
+	char args[256];
+
+	/* 24480 frames: 24 blocks of 1000 and 480 more */
+	snprintf(args, sizeof(args), "%s --duration 0.51", base);
+	ASSERT_EQ(0, run_stream(args, &s)) TH_LOG("%s: %s", args, out);
+	EXPECT_EQ(24480, s.produced) TH_LOG("%s", out);
+	EXPECT_EQ(24480, s.delivered);
+	EXPECT_EQ(0, s.lost);
+	EXPECT_EQ(25, s.filled) TH_LOG("%s", out);
+	EXPECT_EQ(25, s.records);
+	EXPECT_EQ(0, s.out_of_order) TH_LOG("%s", out);
+	EXPECT_EQ(24480ULL * 4, s.samples) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "a 65536-byte cohbuf ring of 8056-byte records"))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\nresult: ok\n")) TH_LOG("%s", out);
+
+	/* 8 records fit in 64 KiB: of 12 blocks in one ADVANCE, 4 are lost. */
+	snprintf(args, sizeof(args), "%s --duration 0.25 --advance 12000", base);
+	EXPECT_EQ(1, run_stream(args, &s)) TH_LOG("%s", out);
+	EXPECT_EQ(12000, s.produced) TH_LOG("%s", out);
+	EXPECT_EQ(8000, s.delivered);
+	EXPECT_EQ(4000, s.lost);
+	EXPECT_EQ(1, s.overruns);
+	EXPECT_EQ(0, s.out_of_order) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "result: FAILED (lost frames)")) TH_LOG("%s", out);
+
+	snprintf(args, sizeof(args), "%s --duration 0.1 --corrupt-bit 77", base);
+	EXPECT_EQ(1, run_stream(args, &s)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "1 record CORRUPT, the first at frame 1 channel 0"))
+		TH_LOG("%s", out);
+}
+
+/* Ring mode in real time: the consumer sleeps in poll(); the counts balance. */
+TEST(stream_ring_hrtimer_clock_balances)
+{
+	struct summary s;
+	char args[256];
+
+	snprintf(args, sizeof(args), "stream --ring 256K --clock hrtimer --rate 20000 %s",
+		 "--channels 2 --block-frames 500 --duration 0.3 --allow-loss");
+	ASSERT_EQ(0, run_stream(args, &s)) TH_LOG("%s", out);
+	EXPECT_LT(0, s.delivered) TH_LOG("%s", out);
+	EXPECT_EQ(s.produced, s.delivered + s.lost + s.in_flight) TH_LOG("%s", out);
+	EXPECT_EQ(0, s.in_flight);
+	EXPECT_EQ(2 * s.delivered, s.samples) TH_LOG("%s", out);
+	EXPECT_EQ(0, s.out_of_order) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "all correct\n")) TH_LOG("%s", out);
+}
+
 /* One flipped bit anywhere in the first block fails the run and is found. */
 TEST(stream_corrupt_sample_fails)
 {

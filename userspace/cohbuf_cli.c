@@ -72,6 +72,7 @@ static const struct option long_opts[] = {
 	{ "advance", required_argument, NULL, TOOL_OPT_ADVANCE },
 	{ "allow-loss", no_argument, NULL, TOOL_OPT_ALLOW_LOSS },
 	{ "corrupt-bit", required_argument, NULL, TOOL_OPT_CORRUPT_BIT },
+	{ "ring", required_argument, NULL, TOOL_OPT_RING },
 	{ "direct", no_argument, NULL, TOOL_OPT_DIRECT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -333,6 +334,7 @@ static int cmd_help(const struct options *o);
 	"  --format F         adc12, s16 or s32 [adc12]\n" \
 	"  --block-frames N   frames per block, one block per buffer [1024]\n" \
 	"  --depth N          buffers queued, 1-256 [8]\n" \
+	"  --ring SIZE        ring mode: one SIZE-byte circular buffer (K, M, G) instead\n" \
 	"  --duration S       seconds, decimals allowed [1]; manual clock: RATE*S frames\n" \
 	"  --clock C          hrtimer (real time) or manual (ADVANCE, exact) [hrtimer]\n" \
 	"  --policy P         on an overrun: drop (count) or stop [drop]\n" \

@@ -75,6 +75,7 @@ enum {
 	TOOL_OPT_ADVANCE,
 	TOOL_OPT_ALLOW_LOSS,
 	TOOL_OPT_CORRUPT_BIT,
+	TOOL_OPT_RING,
 	TOOL_OPT_DIRECT,
 };
 
@@ -82,6 +83,7 @@ enum {
 struct tool_stream_opts {
 	struct cohbuf_stream_create_data params; /* format, channels, rate, ... */
 	uint32_t depth;			/* regions (dma-bufs) queued */
+	uint64_t ring_bytes;		/* > 0: ring mode, a data area this big */
 	uint64_t duration_ns;		/* MANUAL clock: rate_hz * duration frames */
 	uint64_t advance;		/* frames per ADVANCE (MANUAL); 0: a block */
 	const char *provider;		/* see tool_provider_parse() */

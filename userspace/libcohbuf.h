@@ -181,6 +181,49 @@ int cohbuf_stream_generate(void *block, uint64_t first_frame, uint32_t frames,
 int cohbuf_stream_verify(const void *block, uint64_t first_frame, uint32_t frames,
 			 uint32_t channels, uint32_t format, size_t *bad);
 
+/*
+ * Ring mode ("cohbuf stream ring"): the consumer.  The data area is
+ * mapped by the caller (cohbuf_dmabuf_map() of the ring's dma-buf, at its
+ * ring_offset); these take records from it in place, with no system call
+ * but cohbuf_stream_ring_wait().
+ */
+struct cohbuf_stream_ring {
+	struct cohbuf_ring_consumer *cons;		/* control page 0 */
+	const struct cohbuf_ring_producer *prod;	/* control page 1 */
+	const unsigned char *data;	/* the caller's mapping of the data area */
+	uint64_t length;		/* of the data area */
+	uint64_t pos;			/* position of the record peeked next */
+	uint64_t next;			/* position after the record peeked */
+	uint64_t head;			/* the head last loaded */
+	uint64_t laps;			/* OVERWRITE: times the device lapped us */
+};
+
+/* Map ring stream @stream's control pages; @data is the data area: 0 or -errno. */
+int cohbuf_stream_ring_map(int stream, const void *data, struct cohbuf_stream_ring *ring);
+int cohbuf_stream_ring_unmap(struct cohbuf_stream_ring *ring);
+/*
+ * The next block or gap record (pad records are skipped): 1 with @rec
+ * pointing at it in the data area, 0 if there is none yet, -ESTALE if
+ * (OVERWRITE) the device lapped the consumer, which then resumes at the
+ * oldest record (call again), -EBADMSG for a malformed record.
+ */
+int cohbuf_stream_ring_peek(struct cohbuf_stream_ring *ring, const struct cohbuf_ring_header **rec);
+/*
+ * After reading the record peek gave: 0 if what was read is whole,
+ * -ESTALE if (OVERWRITE) the device may have written over it meanwhile:
+ * drop it; the consumer then resumes at the oldest record.
+ */
+int cohbuf_stream_ring_check(struct cohbuf_stream_ring *ring, const struct cohbuf_ring_header *rec);
+/* Release the record peek gave (and any pad before it) to the device: 0. */
+int cohbuf_stream_ring_release(struct cohbuf_stream_ring *ring);
+/*
+ * Sleep in poll() until the watermark (POLLIN), an overrun (POLLPRI), an
+ * overrun stop (POLLERR) or the absolute CLOCK_MONOTONIC @deadline_ns:
+ * the revents, 0 at the deadline, or -errno.  A signal does not end it.
+ * POLLPRI stays until cohbuf_stream_stats() acknowledges the overrun.
+ */
+int cohbuf_stream_ring_wait(int stream, uint64_t deadline_ns);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,11 +10,17 @@
  *
  * The MANUAL clock makes a run exact: the tool ADVANCEs rate * duration
  * frames, one block (or --advance frames) at a time, as fast as it can.
+ *
+ * With --ring SIZE the stream runs in ring mode instead: one dma-buf is
+ * the data area, and the tool takes the block and gap records from it in
+ * place with libcohbuf's ring helpers, sleeping in poll() (HRTIMER) or
+ * after each ADVANCE (MANUAL), and checks them as it checks records.
  */
 
 #define _GNU_SOURCE	/* O_DIRECT */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -149,6 +155,11 @@ int tool_stream_set_option(struct tool_stream_opts *o, int c, const char *arg)
 				     8ULL * COHBUF_STREAM_MAX_BLOCK_BYTES - 1, 0, &v);
 		o->corrupt_bit = (int64_t)v;
 		return ret;
+	case TOOL_OPT_RING:
+		/* Checked against the block's size by the kernel. */
+		ret = tool_parse_u64("--ring", arg, 1, 1ULL << 40, 1, &o->ring_bytes);
+		p->mode = COHBUF_STREAM_MODE_RING;
+		return ret;
 	case TOOL_OPT_DIRECT:
 		o->direct = 1;
 		return 0;
@@ -169,6 +180,8 @@ struct run {
 	int ctx, stream;
 	struct region *regions;
 	uint32_t nr_regions;		/* allocated and mapped */
+	struct cohbuf_stream_ring ring;	/* ring mode: regions[0] is the data area */
+	int ring_mapped;
 	uint32_t frame_bytes;
 	uint64_t block_bytes, buf_bytes;
 	uint64_t start_ns;
@@ -276,7 +289,7 @@ static void free_regions(struct run *r)
 }
 
 /* Remember the first wrong sample of a record. */
-static void note_corrupt(struct run *r, const struct region *g,
+static void note_corrupt(struct run *r, const void *block,
 			 const struct cohbuf_stream_record *rec, size_t n)
 {
 	uint32_t ch = r->o->params.channels, fmt = r->o->params.format;
@@ -285,7 +298,7 @@ static void note_corrupt(struct run *r, const struct region *g,
 		return;
 	r->bad_frame = rec->first_frame + n / ch;
 	r->bad_channel = (uint32_t)(n % ch);
-	r->bad_got = cohbuf_stream_decode(g->map, n, fmt);
+	r->bad_got = cohbuf_stream_decode(block, n, fmt);
 	r->bad_want = cohbuf_stream_sample_value(r->bad_frame, r->bad_channel, fmt);
 }
 
@@ -316,11 +329,11 @@ static void capture_write(struct run *r, const unsigned char *p, size_t len)
 	r->write_ns += cohbuf_stream_now_ns() - t;
 }
 
-/* Check a filled region (and record it): its samples, from its mapping. */
-static void check_filled(struct run *r, const struct cohbuf_stream_record *rec)
+/* Check a filled block at @block (and record it): its samples. */
+static void check_filled(struct run *r, const struct cohbuf_stream_record *rec,
+			 unsigned char *block)
 {
 	const struct cohbuf_stream_create_data *p = &r->o->params;
-	struct region *g = &r->regions[rec->cookie];
 	size_t bad;
 
 	if (rec->first_frame != r->next_frame + rec->lost_before)
@@ -329,30 +342,24 @@ static void check_filled(struct run *r, const struct cohbuf_stream_record *rec)
 	r->frames += rec->frames;
 	r->lost += rec->lost_before;
 	r->filled++;
-	cohbuf_dmabuf_cpu_access_begin(g->buf, DMA_BUF_SYNC_RW);
 	if (r->o->corrupt_bit >= 0 && !r->corrupted) {
-		/* The region is ours now: a bit flipped as a bad DMA would. */
-		g->map[r->o->corrupt_bit / 8] ^= (unsigned char)(1u << (r->o->corrupt_bit % 8));
+		/* The block is ours now: a bit flipped as a bad DMA would. */
+		block[r->o->corrupt_bit / 8] ^= (unsigned char)(1u << (r->o->corrupt_bit % 8));
 		r->corrupted = 1;
 	}
-	if (cohbuf_stream_verify(g->map, rec->first_frame, rec->frames, p->channels, p->format,
+	if (cohbuf_stream_verify(block, rec->first_frame, rec->frames, p->channels, p->format,
 				 &bad))
-		note_corrupt(r, g, rec, bad);
+		note_corrupt(r, block, rec, bad);
 	if (r->out >= 0)
-		capture_write(r, g->map, rec->bytes_used);
-	cohbuf_dmabuf_cpu_access_end(g->buf, DMA_BUF_SYNC_RW);
+		capture_write(r, block, rec->bytes_used);
 }
 
-/* One record; the region goes back to the device if @requeue: 0 or -1. */
-static int handle_record(struct run *r, const struct cohbuf_stream_record *rec, int requeue)
+/* Count and check one record, its block at @block: queue and ring mode alike. */
+static void account_record(struct run *r, const struct cohbuf_stream_record *rec,
+			   unsigned char *block)
 {
 	uint64_t now = cohbuf_stream_now_ns();
 
-	if (rec->cookie >= r->nr_regions) {
-		fprintf(stderr, "a record with cookie %llu, which no region has\n",
-			(unsigned long long)rec->cookie);
-		return -1;
-	}
 	r->records++;
 	if (rec->sequence != r->next_sequence)
 		r->bad_order++;
@@ -372,9 +379,94 @@ static int handle_record(struct run *r, const struct cohbuf_stream_record *rec, 
 			if (r->lag_ns > r->max_lag_ns)
 				r->max_lag_ns = r->lag_ns;
 		}
-		check_filled(r, rec);
+		check_filled(r, rec, block);
 	}
+}
+
+/* One record; the region goes back to the device if @requeue: 0 or -1. */
+static int handle_record(struct run *r, const struct cohbuf_stream_record *rec, int requeue)
+{
+	struct region *g;
+
+	if (rec->cookie >= r->nr_regions) {
+		fprintf(stderr, "a record with cookie %llu, which no region has\n",
+			(unsigned long long)rec->cookie);
+		return -1;
+	}
+	g = &r->regions[rec->cookie];
+	cohbuf_dmabuf_cpu_access_begin(g->buf, DMA_BUF_SYNC_RW);
+	account_record(r, rec, g->map);
+	cohbuf_dmabuf_cpu_access_end(g->buf, DMA_BUF_SYNC_RW);
 	return requeue ? queue_region(r, (uint32_t)rec->cookie) : 0;
+}
+
+/*
+ * Ring mode: every record in the ring now, read in place between one
+ * DMA_BUF_IOCTL_SYNC START and END (which a non-coherent platform needs):
+ * 0, or -1 after a message.
+ */
+static int take_ring(struct run *r)
+{
+	const struct cohbuf_ring_header *h;
+	const struct cohbuf_ring_block *b;
+	struct cohbuf_stream_record rec;
+	int ret, synced = 0;
+
+	while ((ret = cohbuf_stream_ring_peek(&r->ring, &h)) == 1) {
+		if (!synced++)
+			cohbuf_dmabuf_cpu_access_begin(r->regions[0].buf, DMA_BUF_SYNC_RW);
+		if (h->type == COHBUF_RING_REC_BLOCK) {
+			b = (const void *)h;
+			memset(&rec, 0, sizeof(rec));
+			rec.sequence = b->sequence;
+			rec.first_frame = b->first_frame;
+			rec.lost_before = b->lost_before;
+			rec.first_ns = b->first_ns;
+			rec.last_ns = b->last_ns;
+			rec.frames = b->frames;
+			rec.bytes_used = b->frames * r->frame_bytes;
+			rec.flags = b->flags;
+			/* The tool maps the ring read-write, for --corrupt-bit. */
+			account_record(r, &rec, (unsigned char *)(b + 1));
+		}
+		/* A gap record says what the next block's lost_before says. */
+		cohbuf_stream_ring_release(&r->ring);
+	}
+	if (synced)
+		cohbuf_dmabuf_cpu_access_end(r->regions[0].buf, DMA_BUF_SYNC_RW);
+	if (ret) {
+		fprintf(stderr, "the ring: %s\n", strerror(-ret));
+		return -1;
+	}
+	return 0;
+}
+
+static int take_records(struct run *r, uint64_t deadline_ns, int requeue);
+
+/* Records ready by @deadline_ns (0: now), in either mode: 0, -ENODATA at the end, or -1. */
+static int take_ready(struct run *r, uint64_t deadline_ns, int requeue)
+{
+	int ret;
+
+	if (!r->ring_mapped)
+		return take_records(r, deadline_ns, requeue);
+	if (!deadline_ns)
+		return take_ring(r);
+	ret = cohbuf_stream_ring_wait(r->stream, deadline_ns);
+	if (ret < 0) {
+		fprintf(stderr, "poll() of the stream: %s\n", strerror(-ret));
+		return -1;
+	}
+	if (ret & POLLPRI) {
+		struct cohbuf_stream_stats_data st;
+
+		/* In ring mode only STATS acknowledges an overrun. */
+		if (cohbuf_stream_stats(r->stream, &st))
+			return -1;
+	}
+	if (take_ring(r))
+		return -1;
+	return ret & POLLERR ? -ENODATA : 0;	/* stopped by an overrun */
 }
 
 /* Every record ready by @deadline_ns (0: those ready now): 0, -ENODATA at the end, or -1. */
@@ -421,9 +513,15 @@ static void progress(struct run *r)
 	printf("\r%10.0f samples/s %8.2f MB/s",
 	       (double)(st.delivered - r->tick_delivered) * ch / dt,
 	       (double)(st.delivered - r->tick_delivered) * r->frame_bytes / dt / 1e6);
-	printf("  delivered %llu  lost %llu  lag %.1f ms  queue %u/%u\033[K",
+	printf("  delivered %llu  lost %llu  lag %.1f ms",
 	       (unsigned long long)st.delivered, (unsigned long long)st.lost,
-	       (double)r->lag_ns / 1e6, st.queued, r->o->depth);
+	       (double)r->lag_ns / 1e6);
+	if (r->ring_mapped)
+		printf("  ring %llu/%llu bytes\033[K",
+		       (unsigned long long)(r->ring.prod->head - r->ring.cons->tail),
+		       (unsigned long long)r->ring.length);
+	else
+		printf("  queue %u/%u\033[K", st.queued, r->o->depth);
 	fflush(stdout);
 	r->tick_ns = now;
 	r->tick_delivered = st.delivered;
@@ -448,7 +546,7 @@ static int run_manual(struct run *r)
 			return -1;
 		}
 		done += n;
-		ret = take_records(r, 0, 1);
+		ret = take_ready(r, 0, 1);
 		if (ret && ret != -ENODATA)
 			return -1;
 		progress(r);
@@ -464,7 +562,7 @@ static int run_hrtimer(struct run *r)
 
 	while (!atomic_load(&interrupted) && (now = cohbuf_stream_now_ns()) < end) {
 		until = now + TICK_NS < end ? now + TICK_NS : end;
-		ret = take_records(r, until, 1);
+		ret = take_ready(r, until, 1);
 		if (ret == -ENODATA)
 			return 0;	/* stopped by an overrun (the STOP policy) */
 		if (ret)
@@ -489,8 +587,14 @@ static void print_summary(const struct run *r, const struct cohbuf_stream_stats_
 	       p->rate_hz, p->channels, p->channels == 1 ? "" : "s",
 	       value_name(formats, p->format), p->block_frames,
 	       (unsigned long long)r->block_bytes);
-	printf("%u %s regions, %s clock, %s policy\n", r->o->depth, r->o->provider,
-	       value_name(clocks, p->clock), value_name(policies, p->overrun));
+	if (r->ring_mapped)
+		printf("a %llu-byte %s ring of %u-byte records, ",
+		       (unsigned long long)r->ring.length, r->o->provider,
+		       r->ring.prod->record_bytes);
+	else
+		printf("%u %s regions, ", r->o->depth, r->o->provider);
+	printf("%s clock, %s policy\n", value_name(clocks, p->clock),
+	       value_name(policies, p->overrun));
 	printf("produced %llu = delivered %llu + lost %llu + in flight %llu frames: %s\n",
 	       (unsigned long long)st->produced, (unsigned long long)st->delivered,
 	       (unsigned long long)st->lost, (unsigned long long)st->in_flight,
@@ -605,7 +709,66 @@ static int check_sizes(struct run *r)
 		return -1;
 	}
 	r->buf_bytes = (r->block_bytes + tool_page_size() - 1) & ~(tool_page_size() - 1);
+	/* Ring mode: the kernel checks the rest (two records, the watermark). */
+	if (o->ring_bytes)
+		r->buf_bytes = (o->ring_bytes + tool_page_size() - 1) & ~(tool_page_size() - 1);
 	return 0;
+}
+
+/*
+ * Ring mode: the data area's dma-buf (regions[0], mapped), the stream on
+ * it, its control pages mapped: 0, or -1 after a message.
+ */
+static int setup_ring(struct run *r)
+{
+	struct cohbuf_stream_create_data p = r->o->params;
+	struct region *g;
+	int ret;
+
+	r->regions = calloc(1, sizeof(*r->regions));
+	if (!r->regions) {
+		fprintf(stderr, "cohbuf: out of memory\n");
+		return -1;
+	}
+	g = &r->regions[0];
+	g->buf = tool_provider_alloc(&r->provider, r->buf_bytes);
+	if (g->buf < 0) {
+		fprintf(stderr, "%s: a %llu-byte dma-buf: %s\n", r->o->provider,
+			(unsigned long long)r->buf_bytes, strerror(-g->buf));
+		return -1;
+	}
+	g->map = cohbuf_dmabuf_map(g->buf, 0, r->buf_bytes, 1);
+	if (!g->map) {
+		perror("mmap of the ring");
+		close(g->buf);
+		return -1;
+	}
+	r->nr_regions = 1;
+	p.ring_fd = g->buf;
+	p.ring_length = r->o->ring_bytes & ~(uint64_t)(COHBUF_RING_ALIGN - 1);
+	r->stream = cohbuf_stream_create(r->ctx, &p);
+	if (r->stream < 0) {
+		fprintf(stderr, "COHBUF_IMP_IOCTL_STREAM_CREATE: %s\n", strerror(-r->stream));
+		return -1;
+	}
+	ret = cohbuf_stream_ring_map(r->stream, g->map, &r->ring);
+	if (ret) {
+		fprintf(stderr, "mmap of the ring's control pages: %s\n", strerror(-ret));
+		return -1;
+	}
+	r->ring_mapped = 1;
+	return 0;
+}
+
+/* Queue mode: the stream, then its regions: 0, or -1 after a message. */
+static int setup_queue(struct run *r)
+{
+	r->stream = cohbuf_stream_create(r->ctx, &r->o->params);
+	if (r->stream < 0) {
+		fprintf(stderr, "COHBUF_IMP_IOCTL_STREAM_CREATE: %s\n", strerror(-r->stream));
+		return -1;
+	}
+	return setup_regions(r);
 }
 
 /* Start, run, stop and drain: 0, or -1 after a message. */
@@ -631,7 +794,7 @@ static int stream_and_drain(struct run *r, struct cohbuf_stream_stats_data *st)
 		return -1;
 	}
 	/* STOP completed the region being filled and gave back the others. */
-	ret = take_records(r, 0, 0);
+	ret = take_ready(r, 0, 0);
 	if (ret && ret != -ENODATA)
 		return -1;
 	if (r->tty)
@@ -644,6 +807,7 @@ int tool_stream_run(const struct tool_stream_opts *o, const char *capture_path)
 	struct sigaction sa = { .sa_handler = on_sigint };
 	struct run r = {
 		.o = o, .out = -1, .direct_err = -1, .next_sequence = o->params.first_sequence,
+		.stream = -1,
 	};
 	struct cohbuf_stream_stats_data st;
 	uint64_t elapsed;
@@ -658,14 +822,9 @@ int tool_stream_run(const struct tool_stream_opts *o, const char *capture_path)
 		fprintf(stderr, "/dev/cohbuf-importer: %s\n", strerror(-r.ctx));
 		goto close_provider;
 	}
-	r.stream = cohbuf_stream_create(r.ctx, &o->params);
-	if (r.stream < 0) {
-		fprintf(stderr, "COHBUF_IMP_IOCTL_STREAM_CREATE: %s\n", strerror(-r.stream));
-		goto close_ctx;
-	}
 	if (capture_path && open_capture(&r, capture_path))
-		goto close_stream;
-	if (setup_regions(&r))
+		goto close_ctx;
+	if (o->ring_bytes ? setup_ring(&r) : setup_queue(&r))
 		goto unmap_regions;
 	r.tty = isatty(STDOUT_FILENO);
 	atomic_store(&interrupted, 0);
@@ -688,11 +847,13 @@ int tool_stream_run(const struct tool_stream_opts *o, const char *capture_path)
 	ret = verdict(&r, &st) ? TOOL_FAILED : TOOL_OK;
 unmap_regions:
 	signal(SIGINT, SIG_DFL);
+	if (r.ring_mapped)
+		cohbuf_stream_ring_unmap(&r.ring);
+	if (r.stream >= 0)
+		close(r.stream);
 	free_regions(&r);
 	if (r.out >= 0)
 		close(r.out);
-close_stream:
-	close(r.stream);
 close_ctx:
 	close(r.ctx);
 close_provider:

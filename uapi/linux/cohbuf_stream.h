@@ -107,7 +107,7 @@
 
 /* Values of cohbuf_stream_create_data.mode */
 #define COHBUF_STREAM_MODE_QUEUE	0U	/* regions queued one by one */
-#define COHBUF_STREAM_MODE_RING		1U	/* reserved: EOPNOTSUPP */
+#define COHBUF_STREAM_MODE_RING		1U	/* one circular dma-buf */
 
 /* Values of cohbuf_stream_create_data.format; see "cohbuf stream payload" */
 #define COHBUF_STREAM_FMT_ADC12		1U	/* 12 bits in a __le16, << 4 */
@@ -124,6 +124,10 @@
 
 /* Values of cohbuf_stream_create_data.flags: none yet */
 #define COHBUF_STREAM_CREATE_FLAGS_MASK	0x00000000U
+
+/* Values of cohbuf_stream_create_data.ring_flags; see "cohbuf stream ring" */
+#define COHBUF_STREAM_RING_OVERWRITE	0x00000001U /* the oldest data goes */
+#define COHBUF_STREAM_RING_FLAGS_MASK	0x00000001U
 
 /* Limits of cohbuf_stream_create_data */
 #define COHBUF_STREAM_MAX_CHANNELS	16U
@@ -162,6 +166,21 @@
  *		value (tests start near 2^32 to cross the 32-bit wrap)
  * @fd:		out: the new stream fd (O_RDWR, O_CLOEXEC); must be 0 on input
  * @pad2:	must be 0
+ * @ring_fd:	in: %COHBUF_STREAM_MODE_RING: the data area's dma-buf, from
+ *		any exporter, exported read-write; else 0. Since
+ *		%COHBUF_STREAM_CREATE_DATA_SIZE_VER1, as are the fields below.
+ * @ring_flags:	in: RING: COHBUF_STREAM_RING_*; else 0
+ * @ring_offset: in: RING: first byte of the data area in the dma-buf, a
+ *		multiple of %COHBUF_RING_ALIGN; else 0
+ * @ring_length: in: RING: bytes of the data area, a multiple of
+ *		%COHBUF_RING_ALIGN, inside the dma-buf, at least two block
+ *		records plus a gap record (two block records, and a multiple
+ *		of the block record's size, with
+ *		%COHBUF_STREAM_RING_OVERWRITE), and at least @watermark block
+ *		records; else 0
+ *
+ * In ring mode @watermark counts block records' worth of bytes, see
+ * "reading and polling a stream".
  */
 struct cohbuf_stream_create_data {
 	__u32 flags;
@@ -179,9 +198,14 @@ struct cohbuf_stream_create_data {
 	__u64 first_sequence;
 	__s32 fd;
 	__u32 pad2;
+	__s32 ring_fd;
+	__u32 ring_flags;
+	__u64 ring_offset;
+	__u64 ring_length;
 };
 
 #define COHBUF_STREAM_CREATE_DATA_SIZE_VER0	64
+#define COHBUF_STREAM_CREATE_DATA_SIZE_VER1	88
 
 /* Values of cohbuf_stream_queue_data.flags */
 #define COHBUF_STREAM_QUEUE_IN_FENCE	0x00000001U /* wait for @in_fence_fd */
@@ -359,6 +383,223 @@ struct cohbuf_stream_stats_data {
 #define COHBUF_STREAM_STATS_DATA_SIZE_VER1	72
 
 /**
+ * DOC: cohbuf stream ring
+ *
+ * In ring mode (%COHBUF_STREAM_MODE_RING, the shape of perf's ring buffer
+ * and of AF_XDP) the device writes into one circular *data area*, bytes
+ * @ring_offset to @ring_offset + @ring_length of the dma-buf @ring_fd,
+ * and user space consumes it in place with no system call per block: the
+ * stream fd's two *control pages* say how far the device wrote (the
+ * *head*) and how far user space has read (the *tail*). There is no QUEUE,
+ * DEQUEUE or read() in ring mode (``EINVAL``).
+ *
+ * Positions. @head and @tail are byte counts since creation (__u64, they
+ * never wrap); the byte at position p is at offset p % @ring_length of the
+ * data area. The device writes only between its head and the consumer's
+ * tail plus @ring_length; bytes from @tail to @head are the consumer's.
+ *
+ * Control pages. mmap() of the stream fd maps them: page 0 (offset 0,
+ * &struct cohbuf_ring_consumer) is the consumer's, read-write; page 1
+ * (offset one page, &struct cohbuf_ring_producer) is the device's and
+ * read-only. A mapping may cover page 0, page 1 or both, but a writable
+ * one (PROT_WRITE with MAP_SHARED) may not cover page 1. The data area is
+ * mapped through the dma-buf itself.
+ *
+ * Records. The data area holds records, each starting on a multiple of
+ * %COHBUF_RING_ALIGN bytes, none crossing the end of the data area, each
+ * beginning with &struct cohbuf_ring_header. A *block record*
+ * (&struct cohbuf_ring_block, type %COHBUF_RING_REC_BLOCK) carries one
+ * block: its header, then the block's frames, laid out as in a region of
+ * queue mode ("cohbuf stream payload"); every block record is
+ * @record_bytes long (56 bytes of header, the block, rounded up), even one
+ * that STOP ended with fewer frames. A *gap record* (&struct
+ * cohbuf_ring_gap, %COHBUF_RING_REC_GAP) comes just before the block
+ * record that follows lost frames and gives the index of the first lost
+ * frame and their number (the block record's @lost_before says the same).
+ * A *pad record* (%COHBUF_RING_REC_PAD) fills the end of the data area
+ * when the next record would cross it: skip @size bytes, to offset 0.
+ *
+ * Loss. Without %COHBUF_STREAM_RING_OVERWRITE the device never writes
+ * over bytes the consumer has not released: when it starts a block it
+ * reads the tail, and if the block (with its gap and pad records) does
+ * not fit before tail + @ring_length, the block's frames are lost (under
+ * %COHBUF_STREAM_OVERRUN_DROP, counted in @lost and in STATS) or the
+ * stream stops (%COHBUF_STREAM_OVERRUN_STOP). Frames are lost a block at a
+ * time, and the next block record written says how many were lost. A
+ * tail that is not between head - @ring_length and head is not used: the
+ * ring counts as full until the consumer writes a valid one.
+ *
+ * Overwrite. With %COHBUF_STREAM_RING_OVERWRITE frames are never lost: the
+ * device writes over the oldest block record when the ring is full, the
+ * tail is read only for poll() and @overwritten, and records are always
+ * block records, tiling the data area (@ring_length is a multiple of
+ * @record_bytes), so there are no gap or pad records. Before the device
+ * writes over a record it raises @oldest past it. A consumer was lapped
+ * if its tail is below @oldest (the records from its tail to @oldest are
+ * gone; @oldest is where the oldest intact record starts), and a record
+ * it read at position p may have been overwritten while it read it if
+ * @oldest is above p after the reading: it must then drop what it read.
+ * @overwritten counts the block records the device wrote over before the
+ * tail passed them.
+ *
+ * Memory ordering (as in perf and AF_XDP). The device writes a record,
+ * then publishes it by smp_store_release() of @head; the consumer loads
+ * @head with acquire semantics, reads the records before it, and releases
+ * them with a release store of @tail; the device loads the tail with
+ * smp_load_acquire() before it writes where released records were. In
+ * C11 terms, for user space::
+ *
+ *   head = __atomic_load_n(&prod->head, __ATOMIC_ACQUIRE);
+ *   ... read records from tail to head ...
+ *   __atomic_store_n(&cons->tail, tail, __ATOMIC_RELEASE);
+ *
+ * With OVERWRITE the device stores @oldest, then issues smp_wmb(), then
+ * writes the record; the consumer reads a record, then issues
+ * __atomic_thread_fence(__ATOMIC_ACQUIRE), then loads @oldest, and keeps
+ * what it read only if @oldest is still at most the record's position
+ * (the seqlock pattern). The other fields of the producer page are
+ * informative and read with plain (relaxed) loads.
+ *
+ * Wake-ups. poll() reports EPOLLIN once @watermark block records' worth
+ * of bytes (@watermark_bytes) lie between the tail and the head. A poll()
+ * that finds fewer sets @need_wakeup; the device wakes the stream's
+ * waiters only when it publishes a record while @need_wakeup is set and
+ * the watermark is reached, then clears it and counts @wakeups. A consumer
+ * that finds records by reading @head (busy polling) costs the device no
+ * wake-up at all; one that sleeps in poll() gets one wake-up per
+ * watermark. STOP, an overrun (EPOLLPRI) and an overrun stop (EPOLLERR)
+ * wake waiters too, as in queue mode; but in ring mode only STATS
+ * acknowledges an overrun (the device does not see which records were
+ * read), so a consumer that sleeps in poll() calls STATS on EPOLLPRI.
+ *
+ * Implicit sync. A ring stream adds no fence to the dma-buf's reservation
+ * object: the data area is written continuously, not in fenced jobs, and
+ * a fence that stays unsignalled while the stream runs would break the
+ * rule that every fence signals in bounded time. So the dma-buf must be
+ * idle when the stream is created (``EBUSY`` otherwise), and nothing else
+ * should write it while the stream exists; the head and tail order the
+ * device and the consumer. DMA_BUF_IOCTL_SYNC on the dma-buf therefore
+ * never waits for the stream. The device is the CPU writing through the
+ * kernel's mapping of the dma-buf; where the CPU's view of a buffer needs
+ * syncing (a cached buffer on a non-coherent platform), a consumer
+ * brackets its reads of a batch of records with DMA_BUF_IOCTL_SYNC START
+ * and END (DMA_BUF_SYNC_READ): one pair per wake-up, not per block.
+ *
+ * STATS holds in ring mode as in queue mode: a block's frames are
+ * delivered when its record is published, in flight while it is written,
+ * lost when they had no room; @queued and @completed are 0.
+ */
+
+/* Page offsets of the control pages in the stream fd (mmap offset / page size) */
+#define COHBUF_RING_CONSUMER_PGOFF	0	/* struct cohbuf_ring_consumer, rw */
+#define COHBUF_RING_PRODUCER_PGOFF	1	/* struct cohbuf_ring_producer, ro */
+#define COHBUF_RING_CONTROL_PAGES	2
+
+/* Records start on multiples of this many bytes; sizes are multiples of it. */
+#define COHBUF_RING_ALIGN		8U
+
+/* Values of cohbuf_ring_header.type */
+#define COHBUF_RING_REC_PAD		1U	/* skip to the data area's start */
+#define COHBUF_RING_REC_BLOCK		2U	/* struct cohbuf_ring_block */
+#define COHBUF_RING_REC_GAP		3U	/* struct cohbuf_ring_gap */
+
+/**
+ * struct cohbuf_ring_consumer - control page 0, written by user space
+ * @tail:	position up to which the consumer has read and released the
+ *		records; the device never writes over bytes at or after it
+ *		(without OVERWRITE). 0 at creation; store it with release
+ *		semantics.
+ */
+struct cohbuf_ring_consumer {
+	__u64 tail;
+};
+
+/**
+ * struct cohbuf_ring_producer - control page 1, written by the device
+ * @head:	position up to which records are complete; loaded with
+ *		acquire semantics, see "cohbuf stream ring"
+ * @oldest:	OVERWRITE: bytes before this position may have been
+ *		written over; it is where the oldest intact record starts.
+ *		0 without OVERWRITE.
+ * @sequence:	the sequence number the next block record will have
+ * @lost:	frames lost for lack of room, as STATS' @lost
+ * @overwritten: OVERWRITE: block records written over before the
+ *		consumer's tail passed them
+ * @wakeups:	times the device woke the stream's waiters at the watermark
+ * @length:	@ring_length, bytes of the data area
+ * @record_bytes: bytes of every block record, header included
+ * @watermark_bytes: @watermark times @record_bytes
+ * @need_wakeup: 1 while a poll() found the ring below its watermark and
+ *		the device has not woken the waiters since
+ * @ring_flags: the stream's @ring_flags (COHBUF_STREAM_RING_*)
+ */
+struct cohbuf_ring_producer {
+	__u64 head;
+	__u64 oldest;
+	__u64 sequence;
+	__u64 lost;
+	__u64 overwritten;
+	__u64 wakeups;
+	__u64 length;
+	__u32 record_bytes;
+	__u32 watermark_bytes;
+	__u32 need_wakeup;
+	__u32 ring_flags;
+};
+
+/**
+ * struct cohbuf_ring_header - the start of every record in the data area
+ * @type:	COHBUF_RING_REC_*; other values may come later: skip them
+ * @size:	bytes of the record, header included, a multiple of
+ *		%COHBUF_RING_ALIGN
+ */
+struct cohbuf_ring_header {
+	__u32 type;
+	__u32 size;
+};
+
+/**
+ * struct cohbuf_ring_block - a block record; the block's frames follow it
+ * @hdr:	type %COHBUF_RING_REC_BLOCK, size @record_bytes
+ * @frames:	frames in the block: @block_frames, fewer if STOP ended it
+ * @flags:	%COHBUF_STREAM_REC_DISCONTINUITY if @lost_before is not 0
+ * @sequence:	as in &struct cohbuf_stream_record
+ * @first_frame: index of the block's first frame
+ * @lost_before: frames lost just before it, as in &struct
+ *		cohbuf_stream_record
+ * @first_ns:	CLOCK_MONOTONIC time of the first frame, as in &struct
+ *		cohbuf_stream_record
+ * @last_ns:	the same for the last frame
+ */
+struct cohbuf_ring_block {
+	struct cohbuf_ring_header hdr;
+	__u32 frames;
+	__u32 flags;
+	__u64 sequence;
+	__u64 first_frame;
+	__u64 lost_before;
+	__u64 first_ns;
+	__u64 last_ns;
+};
+
+#define COHBUF_RING_BLOCK_SIZE_VER0	56
+
+/**
+ * struct cohbuf_ring_gap - a gap record: frames were lost here
+ * @hdr:	type %COHBUF_RING_REC_GAP, size %COHBUF_RING_GAP_SIZE_VER0
+ * @first_lost:	index of the first lost frame
+ * @lost:	frames lost: the next block record's first frame is
+ *		@first_lost + @lost
+ */
+struct cohbuf_ring_gap {
+	struct cohbuf_ring_header hdr;
+	__u64 first_lost;
+	__u64 lost;
+};
+
+#define COHBUF_RING_GAP_SIZE_VER0	24
+
+/**
  * DOC: cohbuf stream payload
  *
  * The samples are a pure function of the frame index *i* (a __u64 counted
@@ -401,10 +642,21 @@ struct cohbuf_stream_stats_data {
  *   @flags has unknown bits; @fd_flags has bits other than O_NONBLOCK and
  *   O_CLOEXEC; @direction, @mode, @format, @clock or @overrun is not a
  *   value above; @channels, @rate_hz, @block_frames or @watermark is out
- *   of its range (0 included); @pad, @pad2 or @fd is not 0.
+ *   of its range (0 included); @pad, @pad2 or @fd is not 0; in queue
+ *   mode, a ring field is not 0; in ring mode, @ring_fd is not a dma-buf,
+ *   @ring_flags has unknown bits, @ring_offset or @ring_length is not a
+ *   multiple of %COHBUF_RING_ALIGN, the data area does not lie inside
+ *   the dma-buf, or it is too small (see @ring_length).
+ * ``EBADF``
+ *   ring mode: @ring_fd is not an open file descriptor.
+ * ``EACCES``
+ *   ring mode: the dma-buf was exported read-only (O_RDONLY).
+ * ``EBUSY``
+ *   ring mode: the dma-buf's reservation object has unsignalled fences.
  * ``EOPNOTSUPP``
- *   @direction is %COHBUF_STREAM_DIR_OUTPUT or @mode is
- *   %COHBUF_STREAM_MODE_RING: defined, not implemented yet.
+ *   @direction is %COHBUF_STREAM_DIR_OUTPUT: defined, not implemented
+ *   yet; or the ring's dma-buf cannot be mapped for the device, as listed
+ *   for %COHBUF_IMP_IOCTL_IMPORT.
  * ``ENOMEM``
  *   out of memory.
  * ``EMFILE``
@@ -433,10 +685,11 @@ struct cohbuf_stream_stats_data {
  * ``EBADF``
  *   @dmabuf_fd is not an open file descriptor.
  * ``EINVAL``
- *   @dmabuf_fd is not a dma-buf; @flags has unknown bits; @in_fence_fd is
- *   not 0 without %COHBUF_STREAM_QUEUE_IN_FENCE, or not a sync_file with
- *   it; @offset or @length is not a multiple of the frame size; @length
- *   is smaller than a block; the region does not lie inside the dma-buf
+ *   the stream is in ring mode; @dmabuf_fd is not a dma-buf; @flags has
+ *   unknown bits; @in_fence_fd is not 0 without
+ *   %COHBUF_STREAM_QUEUE_IN_FENCE, or not a sync_file with it; @offset or
+ *   @length is not a multiple of the frame size; @length is smaller than
+ *   a block; the region does not lie inside the dma-buf
  *   (or its end overflows).
  * ``EACCES``
  *   the dma-buf was exported read-only (O_RDONLY).
@@ -485,7 +738,7 @@ struct cohbuf_stream_stats_data {
  *   no record is ready and the stream is not running (stopped, or stopped
  *   by an overrun), so none will come until START; also with O_NONBLOCK.
  * ``EINVAL``
- *   @flags or @pad is not 0.
+ *   @flags or @pad is not 0; the stream is in ring mode.
  * ``EINTR``
  *   a signal arrived and its handler was installed without SA_RESTART;
  *   with SA_RESTART the call is restarted and ends at the same
@@ -571,7 +824,7 @@ struct cohbuf_stream_stats_data {
 					      struct cohbuf_stream_stats_data)
 
 /*
- * Numbers 0x1c-0x2f are free for later stream ioctls (ring mode, output).
+ * Numbers 0x1c-0x2f are free for later stream ioctls (output streams).
  */
 
 /**
@@ -581,8 +834,9 @@ struct cohbuf_stream_stats_data {
  * cohbuf_stream_record), as many as are ready and fit in the count, the
  * oldest first, each once, sharing one sequence with DEQUEUE. It waits for
  * the first record unless the fd is O_NONBLOCK. The file position is not
- * used (pread() fails with ``ESPIPE``). write() and mmap() are not
- * supported (``EINVAL`` and ``ENODEV``).
+ * used (pread() fails with ``ESPIPE``). write() is not supported
+ * (``EINVAL``), nor is mmap() in queue mode (``ENODEV``); in ring mode
+ * mmap() maps the control pages and read() is not supported.
  *
  * Errors and results of read():
  *
@@ -590,7 +844,7 @@ struct cohbuf_stream_stats_data {
  *   no record is ready and the stream is not running (end of stream,
  *   until START).
  * ``EINVAL``
- *   the count is smaller than one record.
+ *   the count is smaller than one record; the stream is in ring mode.
  * ``EAGAIN``
  *   no record is ready, the stream is running and the fd is O_NONBLOCK.
  * ``EINTR``
@@ -599,10 +853,19 @@ struct cohbuf_stream_stats_data {
  *   the buffer is not writable; records already copied are returned, the
  *   record that failed to copy is lost.
  *
+ * Errors of mmap() in ring mode (see "cohbuf stream ring"):
+ *
+ * ``EINVAL``
+ *   the mapping reaches beyond the two control pages.
+ * ``EACCES``
+ *   a writable shared mapping covers page 1, the producer page.
+ *
  * poll() reports:
  *
  * EPOLLIN | EPOLLRDNORM
  *   at least @watermark records are ready, or at least one is and the
+ *   stream is not running; in ring mode, at least @watermark_bytes lie
+ *   between the tail and the head, or at least one byte does and the
  *   stream is not running.
  * EPOLLPRI
  *   an overrun happened that neither STATS nor a record with
