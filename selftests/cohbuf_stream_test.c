@@ -1266,7 +1266,9 @@ TEST_F(stream, output_waits_for_writers_and_writers_wait_for_it)
 	EXPECT_FALSE(fd_ready(b, POLLOUT));
 	sum = imp_checksum(h, 0, self->block);
 	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &sum));
+	status = -1;
 	ASSERT_EQ(0, cohbuf_importer_wait(self->imp, sum.job_id, WAIT_NS, &status, &csum));
+	EXPECT_EQ(0, status);
 	EXPECT_EQ(test_crc32(map, self->block), csum);
 	fill = imp_fill(h, 0, sizeof(head), pattern);
 	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &fill));
