@@ -76,6 +76,7 @@ enum {
 	TOOL_OPT_ALLOW_LOSS,
 	TOOL_OPT_CORRUPT_BIT,
 	TOOL_OPT_DIRECT,
+	TOOL_OPT_OUTPUT,
 };
 
 /* What cohbuf stream and capture were asked. */
