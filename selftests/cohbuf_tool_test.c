@@ -438,10 +438,11 @@ TEST(stream_corrupt_sample_fails)
  */
 TEST(stream_output_is_checked_by_the_device)
 {
-	const char *base = "stream --output --clock manual --rate 48000 --duration 0.25 "
-			   "--block-frames 1000 --depth 4";
 	struct summary s;
-	char args[256];
+	char base[128], args[256];
+
+	snprintf(base, sizeof(base), "stream --output --clock manual --rate 48000 %s",
+		 "--duration 0.25 --block-frames 1000 --depth 4");
 
 	ASSERT_EQ(0, run_stream(base, &s)) TH_LOG("%s: %s", base, out);
 	EXPECT_EQ(12000, s.produced) TH_LOG("%s", out);
@@ -449,8 +450,9 @@ TEST(stream_output_is_checked_by_the_device)
 	EXPECT_EQ(0, s.lost);
 	EXPECT_EQ(24000, s.samples);
 	EXPECT_NE(NULL, strstr(out, "output stream: ")) TH_LOG("%s", out);
-	EXPECT_NE(NULL, strstr(out, "(by the device: 0 mismatched, 0 records played late): all correct\n"))
+	EXPECT_NE(NULL, strstr(out, "(by the device: 0 mismatched, 0 records played late)"))
 		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "all correct\n")) TH_LOG("%s", out);
 
 	snprintf(args, sizeof(args), "%s --advance 6000 --allow-loss", base);
 	ASSERT_EQ(0, run_stream(args, &s)) TH_LOG("%s: %s", args, out);

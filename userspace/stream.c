@@ -588,8 +588,8 @@ static void print_summary(const struct run *r, const struct cohbuf_stream_stats_
 	printf("%llu overrun%s; records out of order %llu\n",
 	       (unsigned long long)st->overruns, st->overruns == 1 ? "" : "s",
 	       (unsigned long long)r->bad_order);
-	printf("verified %llu samples in %llu records", (unsigned long long)(r->frames * p->channels),
-	       (unsigned long long)r->filled);
+	printf("verified %llu samples in %llu records",
+	       (unsigned long long)(r->frames * p->channels), (unsigned long long)r->filled);
 	if (r->output)
 		printf(" (by the device: %llu mismatched, %llu record%s played late)",
 		       (unsigned long long)st->mismatched, (unsigned long long)r->late,
