@@ -6,7 +6,9 @@
  * (importer_stream_clock.c) says how many frames are due and calls
  * cohbuf_imp_stream_produce(), the stream file (importer_stream.c) calls
  * the rest. Calls the payload function (importer_stream_gen.c) and the
- * import file for the shared dma-buf mapping.
+ * import file for the shared dma-buf mapping. For an output stream
+ * "filling" a region is reading it, and its fences are a reader's:
+ * importer_stream_out.c decides those few things.
  *
  * QUEUE, in order:
  *  1. check the arguments, take the in-fence, map the dma-buf (through
