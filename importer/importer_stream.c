@@ -62,8 +62,10 @@ static_assert(offsetofend(struct cohbuf_stream_advance_data, pad) ==
 	      COHBUF_STREAM_ADVANCE_DATA_SIZE_VER0);
 static_assert(offsetofend(struct cohbuf_stream_stats_data, records) ==
 	      COHBUF_STREAM_STATS_DATA_SIZE_VER0);
-static_assert(sizeof(struct cohbuf_stream_stats_data) ==
+static_assert(offsetofend(struct cohbuf_stream_stats_data, timeouts) ==
 	      COHBUF_STREAM_STATS_DATA_SIZE_VER1);
+static_assert(sizeof(struct cohbuf_stream_stats_data) ==
+	      COHBUF_STREAM_STATS_DATA_SIZE_VER2);
 
 /* Bytes per sample of a format, or 0 if the format is unknown. */
 static u32 cohbuf_imp_stream_sample_bytes(u32 format)
@@ -123,8 +125,8 @@ static int cohbuf_imp_stream_check_create(const struct cohbuf_stream_create_data
 				    d->channels);
 	if (ret)
 		return ret;
-	if (d->direction != COHBUF_STREAM_DIR_INPUT)
-		return -EOPNOTSUPP;
+	if (d->direction == COHBUF_STREAM_DIR_OUTPUT)
+		return cohbuf_imp_stream_out_check(d);
 	return 0;
 }
 
@@ -214,6 +216,7 @@ static void cohbuf_imp_stream_stats(struct cohbuf_imp_stream *s,
 	d->completed = s->nr_done;
 	d->records = s->records;
 	d->timeouts = s->timeouts;
+	d->mismatched = s->mismatched;
 	s->acked_overruns = s->overruns;
 	spin_unlock(&s->rec_lock);
 }
@@ -492,6 +495,7 @@ struct file *cohbuf_imp_stream_create(struct device *dev,
 		return ERR_PTR(-ENOMEM);
 	atomic64_inc(&cohbuf_imp_stats.streams);
 	s->dev = dev;
+	s->direction = d->direction;
 	s->format = d->format;
 	s->channels = d->channels;
 	s->rate_hz = d->rate_hz;

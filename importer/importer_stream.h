@@ -9,6 +9,7 @@
  *     -> importer_stream_clock.c (when frames are due: hrtimer or ADVANCE)
  *       -> importer_stream_ring.c (ring mode: data area, control pages)
  *       -> importer_stream_queue.c (regions, fences, producing, records)
+ *         -> importer_stream_out.c (what differs for output streams)
  *         -> importer_stream_gen.c (the payload function)
  *         -> importer_import.c (the shared dma-buf mapping)
  *
@@ -23,6 +24,7 @@
 #define COHBUF_IMPORTER_STREAM_H
 
 #include <linux/dma-fence.h>
+#include <linux/dma-resv.h>
 #include <linux/hrtimer.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -35,6 +37,7 @@
 
 struct cohbuf_imp_import;
 struct cohbuf_imp_ring;
+struct dma_buf;
 
 /*
  * A region a stream holds. From QUEUE until it is completed it is on the
@@ -69,6 +72,7 @@ struct cohbuf_imp_stream {
 	struct device *dev;		/* the importer device */
 
 	/* Parameters, fixed at creation. */
+	u32 direction;
 	u32 format;
 	u32 channels;
 	u32 rate_hz;
@@ -125,6 +129,9 @@ struct cohbuf_imp_stream {
 	u64 overruns;
 	u64 records;
 	u64 timeouts;
+	u64 mismatched;			/* output: samples read that differ
+					 * from the payload
+					 */
 	wait_queue_head_t wq;		/* records and state changes */
 
 	struct hrtimer timer;		/* HRTIMER clock: queues @work */
@@ -181,7 +188,18 @@ struct vm_area_struct;
 int cohbuf_imp_ring_mmap(struct cohbuf_imp_stream *s,
 			 struct vm_area_struct *vma);
 
+/* importer_stream_out.c */
+int cohbuf_imp_stream_out_check(const struct cohbuf_stream_create_data *d);
+int cohbuf_imp_stream_access(const struct cohbuf_imp_stream *s,
+			     const struct dma_buf *dmabuf);
+enum dma_resv_usage cohbuf_imp_stream_fence_usage(const struct cohbuf_imp_stream *s);
+enum dma_resv_usage cohbuf_imp_stream_dep_usage(const struct cohbuf_imp_stream *s);
+void cohbuf_imp_stream_out_consume(struct cohbuf_imp_stream *s,
+				   struct cohbuf_imp_stream_region *r,
+				   const void *src, u32 frames);
+
 /* importer_stream_gen.c */
+u32 cohbuf_imp_stream_word(u64 frame, u32 channel, u32 format);
 void cohbuf_imp_stream_generate(void *dst, u64 first_frame, u32 frames,
 				u32 channels, u32 format);
 

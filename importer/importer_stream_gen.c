@@ -3,7 +3,8 @@
  * cohbuf importer: the stream's payload, a pure function of the frame
  * index and the channel, as "cohbuf stream payload" in
  * linux/cohbuf_stream.h defines it. A leaf: importer_stream_queue.c calls
- * it to fill a region; it takes no lock and allocates nothing.
+ * it to fill a region of an input stream, importer_stream_out.c to check
+ * a region of an output stream; it takes no lock and allocates nothing.
  */
 
 #include <linux/types.h>
@@ -22,6 +23,29 @@ static u64 cohbuf_imp_stream_mix(u64 frame, u32 channel)
 }
 
 /**
+ * cohbuf_imp_stream_word() - one sample as it is stored
+ * @frame: index of its frame
+ * @channel: its channel
+ * @format: COHBUF_STREAM_FMT_*
+ *
+ * Return: the sample's 16- or 32-bit word in CPU byte order, the noise
+ * bits of ADC12 included.
+ */
+u32 cohbuf_imp_stream_word(u64 frame, u32 channel, u32 format)
+{
+	u64 z = cohbuf_imp_stream_mix(frame, channel);
+
+	switch (format) {
+	case COHBUF_STREAM_FMT_ADC12:
+		return ((z >> 48) & 0xfff0) | (z & 0xf);
+	case COHBUF_STREAM_FMT_S16:
+		return (u16)(z >> 48);
+	default:	/* COHBUF_STREAM_FMT_S32 */
+		return (u32)(z >> 32);
+	}
+}
+
+/**
  * cohbuf_imp_stream_generate() - write frames of the payload
  * @dst: where the first frame goes, aligned to the sample size
  * @first_frame: index of the first frame
@@ -34,24 +58,15 @@ void cohbuf_imp_stream_generate(void *dst, u64 first_frame, u32 frames,
 {
 	__le16 *p16 = dst;
 	__le32 *p32 = dst;
-	u32 f, c;
-	u64 z;
+	u32 f, c, w;
 
 	for (f = 0; f < frames; f++) {
 		for (c = 0; c < channels; c++) {
-			z = cohbuf_imp_stream_mix(first_frame + f, c);
-			switch (format) {
-			case COHBUF_STREAM_FMT_ADC12:
-				*p16++ = cpu_to_le16(((z >> 48) & 0xfff0) |
-						     (z & 0xf));
-				break;
-			case COHBUF_STREAM_FMT_S16:
-				*p16++ = cpu_to_le16(z >> 48);
-				break;
-			default:	/* COHBUF_STREAM_FMT_S32 */
-				*p32++ = cpu_to_le32(z >> 32);
-				break;
-			}
+			w = cohbuf_imp_stream_word(first_frame + f, c, format);
+			if (format == COHBUF_STREAM_FMT_S32)
+				*p32++ = cpu_to_le32(w);
+			else
+				*p16++ = cpu_to_le16(w);
 		}
 	}
 }

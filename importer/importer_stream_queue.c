@@ -6,7 +6,9 @@
  * (importer_stream_clock.c) says how many frames are due and calls
  * cohbuf_imp_stream_produce(), the stream file (importer_stream.c) calls
  * the rest. Calls the payload function (importer_stream_gen.c) and the
- * import file for the shared dma-buf mapping.
+ * import file for the shared dma-buf mapping. For an output stream
+ * "filling" a region is reading it, and its fences are a reader's:
+ * importer_stream_out.c decides those few things.
  *
  * QUEUE, in order:
  *  1. check the arguments, take the in-fence, map the dma-buf (through
@@ -238,9 +240,9 @@ static int cohbuf_imp_stream_bind(struct cohbuf_imp_stream *s,
 	if (check_add_overflow(d->offset, d->length, &end) ||
 	    end > r->imp->size)
 		return -EINVAL;
-	/* All fds of a dma-buf share the mode it was exported with. */
-	if (!(r->imp->dmabuf->file->f_mode & FMODE_WRITE))
-		return -EACCES;
+	ret = cohbuf_imp_stream_access(s, r->imp->dmabuf);
+	if (ret)
+		return ret;
 	r->offset = d->offset;
 	r->length = d->length;
 	r->rec.cookie = d->cookie;
@@ -260,7 +262,8 @@ static int cohbuf_imp_stream_resv_prepare(struct cohbuf_imp_stream *s,
 	ret = dma_resv_reserve_fences(resv, 1);
 	if (ret)
 		return ret;
-	ret = dma_resv_get_fences(resv, DMA_RESV_USAGE_READ, &n, &fences);
+	ret = dma_resv_get_fences(resv, cohbuf_imp_stream_dep_usage(s), &n,
+				  &fences);
 	if (ret)
 		return ret;
 	ret = cohbuf_imp_stream_deps_add(s, r, fences, n);
@@ -340,7 +343,7 @@ static int cohbuf_imp_stream_publish(struct cohbuf_imp_stream *s,
 			     s->last_deadline_ns);
 	s->last_deadline_ns = r->deadline_ns;
 	cohbuf_imp_stream_list(s, r);
-	dma_resv_add_fence(resv, r->fence, DMA_RESV_USAGE_WRITE);
+	dma_resv_add_fence(resv, r->fence, cohbuf_imp_stream_fence_usage(s));
 out_unlock:
 	mutex_unlock(&s->queue_lock);
 	return ret;
@@ -435,8 +438,11 @@ static void cohbuf_imp_stream_complete(struct cohbuf_imp_stream *s,
 	if (rec->lost_before)
 		rec->flags |= COHBUF_STREAM_REC_DISCONTINUITY;
 
-	/* The samples reach memory before the fence says they are there. */
-	wmb();
+	/*
+	 * The samples reach memory (input), or have been read (output),
+	 * before the fence says so.
+	 */
+	mb();
 	if (status)
 		dma_fence_set_error(r->fence, status);
 	dma_fence_signal(r->fence);
@@ -539,7 +545,11 @@ static void cohbuf_imp_stream_fill(struct cohbuf_imp_stream *s, u32 n)
 		r->rec.first_frame = s->produced;
 		r->rec.first_ns = cohbuf_imp_stream_frame_ns(s, s->produced);
 	}
-	cohbuf_imp_stream_generate(dst, s->produced, n, s->channels, s->format);
+	if (s->direction == COHBUF_STREAM_DIR_OUTPUT)
+		cohbuf_imp_stream_out_consume(s, r, dst, n);
+	else
+		cohbuf_imp_stream_generate(dst, s->produced, n, s->channels,
+					   s->format);
 	r->rec.last_ns = cohbuf_imp_stream_frame_ns(s, s->produced + n - 1);
 	r->filled += n;
 	spin_lock(&s->rec_lock);

@@ -8,7 +8,10 @@
  * sync_files, the lifetime with STOP, close and SIGKILL, the bound on
  * every fence (stream_timeout_ms) with a short timeout, bad input with
  * its documented errno, and a short run of the hrtimer clock balances its
- * counts. Every test ends with the importer's stream counters at zero.
+ * counts. Output streams (the device reads and checks every sample) get
+ * the same exact counts of underruns, a corrupted sample counted by the
+ * device, and implicit sync with importer FILL and CHECKSUM jobs. Every
+ * test ends with the importer's stream counters at zero.
  */
 
 #include <linux/dma-heap.h>
@@ -834,7 +837,6 @@ TEST_F(stream, create_refuses_bad_parameters)
 	BAD_CREATE(EINVAL, flags, 1);
 	BAD_CREATE(EINVAL, fd_flags, O_APPEND);
 	BAD_CREATE(EINVAL, direction, 2);
-	BAD_CREATE(EOPNOTSUPP, direction, COHBUF_STREAM_DIR_OUTPUT);
 	BAD_CREATE(EINVAL, mode, 2);
 	BAD_CREATE(EINVAL, mode, COHBUF_STREAM_MODE_RING);	/* no data area */
 	BAD_CREATE(EINVAL, format, 0);
@@ -1013,6 +1015,372 @@ TEST_F(stream, other_ioctls_refuse_bad_arguments)
 	EXPECT_EQ(-EINVAL, stream_advance(hr, 1));
 	close(hr);
 	close(self->s);
+}
+
+/*
+ * Output streams. The fixture's buffer holds the regions, written by the
+ * CPU with the payload for the frames each will be played at: region k
+ * queued after the first plays k blocks later, plus any underrun between.
+ * The CPU writes a region only while user space holds it, so it needs no
+ * DMA_BUF_IOCTL_SYNC, which would wait for every region of the dma-buf.
+ */
+static int queue_played(struct _test_data_stream *self, unsigned int i, __u64 first)
+{
+	int ret = cohbuf_stream_generate(self->map + i * self->block, first,
+					 self->p.block_frames, self->p.channels, self->p.format);
+
+	return ret ?: queue_region(self, i);
+}
+
+/* As for input: the documented minimum depth underruns nothing, one fewer does. */
+TEST_F(stream, output_steady_state_at_minimum_depth_underruns_nothing)
+{
+	const unsigned int depth = 2, blocks = 32;
+	struct cohbuf_stream_stats_data st;
+	struct expect next = { 0 };
+	__u64 first = 0;	/* of the next region queued */
+	unsigned int k, i;
+
+	self->p.direction = COHBUF_STREAM_DIR_OUTPUT;
+	CREATE();
+	for (i = 0; i < depth; i++, first += BLOCK)
+		ASSERT_EQ(0, queue_played(self, i, first));
+	ASSERT_EQ(0, stream_start(self->s));
+	ASSERT_EQ(0, stream_advance(self->s, 1));
+	for (k = 0; k < blocks; k++, first += BLOCK) {
+		ASSERT_EQ(0, stream_advance(self->s, BLOCK));
+		i = take_checked(_metadata, self, &next, 0);
+		ASSERT_EQ(0, queue_played(self, i, first));
+		ASSERT_EQ(0, stream_stats(self->s, &st));
+		ASSERT_EQ(0, st.lost);
+	}
+	expect_balanced(_metadata, self->s, &st);
+	EXPECT_EQ(1 + (__u64)blocks * BLOCK, st.produced);
+	EXPECT_EQ((__u64)blocks * BLOCK, st.delivered);
+	EXPECT_EQ(1, st.in_flight);
+	EXPECT_EQ(0, st.overruns);
+	EXPECT_EQ(0, st.mismatched);
+	EXPECT_EQ(depth, st.queued);
+
+	close(self->s);
+	CREATE();
+	ASSERT_EQ(0, queue_played(self, 0, 0));
+	ASSERT_EQ(0, stream_start(self->s));
+	ASSERT_EQ(0, stream_advance(self->s, 1));
+	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
+	expect_balanced(_metadata, self->s, &st);
+	EXPECT_EQ(1, st.lost);
+	EXPECT_EQ(1, st.overruns);
+	close(self->s);
+}
+
+/*
+ * Starve the device of k blocks: exactly k blocks' frames underrun, the
+ * next record says so, EPOLLPRI until it is taken. A region written for
+ * the frames it would have played without the underrun is read as wrong,
+ * sample by sample, exactly as the CPU counts it.
+ */
+TEST_F(stream, output_starving_k_blocks_underruns_exactly_k_blocks)
+{
+	const unsigned int k = 5;
+	struct cohbuf_stream_stats_data st;
+	struct cohbuf_stream_record rec;
+	struct expect next = { 0 };
+
+	self->p.direction = COHBUF_STREAM_DIR_OUTPUT;
+	CREATE();
+	ASSERT_EQ(0, queue_played(self, 0, 0));
+	ASSERT_EQ(0, queue_played(self, 1, BLOCK));
+	ASSERT_EQ(0, stream_start(self->s));
+	ASSERT_EQ(0, stream_advance(self->s, 2 * BLOCK));
+	take_checked(_metadata, self, &next, 0);
+	take_checked(_metadata, self, &next, 0);
+	EXPECT_EQ(0, stream_revents(self->s, POLLPRI));
+
+	ASSERT_EQ(0, stream_advance(self->s, k * BLOCK));
+	EXPECT_EQ(POLLPRI, stream_revents(self->s, POLLPRI));
+	ASSERT_EQ(0, queue_played(self, 2, (2 + k) * BLOCK));
+	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
+	take_checked(_metadata, self, &next, k * BLOCK);
+	EXPECT_EQ(0, stream_revents(self->s, POLLPRI));
+	expect_balanced(_metadata, self->s, &st);
+	EXPECT_EQ((3 + k) * BLOCK, st.produced);
+	EXPECT_EQ(3 * BLOCK, st.delivered);
+	EXPECT_EQ(k * BLOCK, st.lost);
+	EXPECT_EQ(1, st.overruns);
+	EXPECT_EQ(0, st.mismatched);
+
+	/* Three frames underrun; the region was written as if none had. */
+	ASSERT_EQ(0, stream_advance(self->s, 3));
+	ASSERT_EQ(0, queue_played(self, 3, (3 + k) * BLOCK));
+	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
+	ASSERT_EQ(0, stream_dequeue(self->s, 0, &rec));
+	EXPECT_EQ((3 + k) * BLOCK + 3, rec.first_frame);
+	EXPECT_EQ(3, rec.lost_before);
+	EXPECT_EQ(COHBUF_STREAM_REC_DISCONTINUITY | COHBUF_STREAM_REC_MISMATCH, rec.flags);
+	expect_balanced(_metadata, self->s, &st);
+	EXPECT_LT(0, st.mismatched);
+	EXPECT_EQ(stream_mismatches(self->map + 3 * self->block, &rec, self->p.channels,
+				    self->p.format), st.mismatched);
+	close(self->s);
+}
+
+/* The STOP policy: the stream stops before the first frame with no region. */
+TEST_F(stream, output_stop_policy_stops_at_the_first_underrun)
+{
+	struct cohbuf_stream_stats_data st;
+	struct expect next = { 0 };
+
+	self->p.direction = COHBUF_STREAM_DIR_OUTPUT;
+	self->p.overrun = COHBUF_STREAM_OVERRUN_STOP;
+	CREATE();
+	ASSERT_EQ(0, queue_played(self, 0, 0));
+	ASSERT_EQ(0, queue_played(self, 1, BLOCK));
+	ASSERT_EQ(0, stream_start(self->s));
+	ASSERT_EQ(0, stream_advance(self->s, 3 * BLOCK));
+	expect_balanced(_metadata, self->s, &st);
+	EXPECT_EQ(COHBUF_STREAM_STATE_OVERRUN, st.state);
+	EXPECT_EQ(2 * BLOCK, st.produced);
+	EXPECT_EQ(0, st.lost);
+	EXPECT_EQ(1, st.overruns);
+	EXPECT_EQ(POLLIN | POLLERR, stream_revents(self->s, POLLIN | POLLPRI));
+	EXPECT_EQ(-EPIPE, stream_advance(self->s, 1));
+	take_checked(_metadata, self, &next, 0);
+	take_checked(_metadata, self, &next, 0);
+
+	/* START resumes with the next frame, as it does for input. */
+	ASSERT_EQ(0, queue_played(self, 2, 2 * BLOCK));
+	ASSERT_EQ(0, stream_start(self->s));
+	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
+	take_checked(_metadata, self, &next, 0);
+	close(self->s);
+}
+
+/*
+ * The device checks every sample it reads: one noise bit and one value
+ * bit flipped in a region are two mismatched samples, in that region's
+ * record only.
+ */
+TEST_F(stream, output_device_counts_every_corrupted_sample)
+{
+	const __u32 samples = BLOCK * self->p.channels;
+	unsigned char *r1 = self->map + self->block;
+	struct cohbuf_stream_stats_data st;
+	struct cohbuf_stream_record rec;
+	struct expect next = { 0 };
+
+	self->p.direction = COHBUF_STREAM_DIR_OUTPUT;
+	CREATE();
+	ASSERT_EQ(0, queue_played(self, 0, 0));
+	ASSERT_EQ(0, cohbuf_stream_generate(r1, BLOCK, BLOCK, self->p.channels, self->p.format));
+	r1[2 * 5] ^= 0x01;			/* sample 5: a noise bit */
+	r1[2 * (samples - 1) + 1] ^= 0x80;	/* the last sample: the sign */
+	ASSERT_EQ(0, queue_region(self, 1));
+	ASSERT_EQ(0, stream_start(self->s));
+	ASSERT_EQ(0, stream_advance(self->s, 2 * BLOCK));
+	take_checked(_metadata, self, &next, 0);
+	ASSERT_EQ(0, stream_dequeue(self->s, 0, &rec));
+	EXPECT_EQ(1, rec.cookie);
+	EXPECT_EQ(BLOCK, rec.first_frame);
+	EXPECT_EQ(BLOCK, rec.frames);
+	EXPECT_EQ(COHBUF_STREAM_REC_MISMATCH, rec.flags);
+	EXPECT_EQ(0, rec.status);
+	expect_balanced(_metadata, self->s, &st);
+	EXPECT_EQ(2, st.mismatched);
+	EXPECT_EQ(2, stream_mismatches(r1, &rec, self->p.channels, self->p.format));
+	close(self->s);
+}
+
+/*
+ * Implicit sync, both ways, on a dma-buf of its own. The device reads a
+ * region only once the writers queued before it have written: a FILL
+ * job, held back by a trigger (an input stream's out-fence), keeps the
+ * device off the region (its frames underrun) until it has run, and the
+ * device then reads what it wrote. Its fence is a reader's: a CHECKSUM
+ * job runs alongside it, a FILL job waits until it has read.
+ */
+TEST_F(stream, output_waits_for_writers_and_writers_wait_for_it)
+{
+	const __u32 pattern = 0x5aa5c33c;
+	struct cohbuf_stream_create_data tp = stream_params(BLOCK);
+	struct cohbuf_stream_queue_data tq = {
+		.dmabuf_fd = self->buf, .flags = COHBUF_STREAM_QUEUE_OUT_FENCE,
+		.offset = 8 * self->block, .length = self->block,
+	};
+	struct cohbuf_imp_submit_data fill, sum;
+	struct cohbuf_stream_stats_data st;
+	struct cohbuf_stream_record rec;
+	unsigned char *map, head[8];
+	int b, trig, status;
+	__u32 h, csum;
+	__u64 bad;
+
+	pattern_bytes(head, sizeof(head), pattern);
+	self->p.direction = COHBUF_STREAM_DIR_OUTPUT;
+	CREATE();
+	b = test_alloc(self->dev, self->block);
+	ASSERT_LE(0, b);
+	map = mmap(NULL, self->block, PROT_READ | PROT_WRITE, MAP_SHARED, b, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, cohbuf_importer_import(self->imp, b, &h, NULL));
+	trig = stream_create(self->imp, &tp);
+	ASSERT_LE(0, trig);
+	ASSERT_EQ(0, stream_queue_full(trig, &tq));
+
+	/* Written for frame BLOCK on: the first BLOCK frames will underrun. */
+	ASSERT_EQ(0, cohbuf_stream_fill(b, map, BLOCK, BLOCK, self->p.channels, self->p.format));
+	fill = imp_fill(h, 0, sizeof(head), pattern);
+	fill.flags = COHBUF_IMP_SUBMIT_IN_FENCE;
+	fill.in_fence_fd = tq.out_fence_fd;
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &fill));
+	ASSERT_EQ(0, stream_queue(self->s, b, 0, self->block, 1));
+	ASSERT_EQ(0, stream_start(self->s));
+	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
+	expect_balanced(_metadata, self->s, &st);
+	EXPECT_EQ(BLOCK, st.lost);
+	EXPECT_EQ(1, st.queued);
+
+	ASSERT_EQ(0, stream_start(trig));
+	ASSERT_EQ(0, stream_advance(trig, BLOCK));
+	status = -1;
+	ASSERT_EQ(0, cohbuf_importer_wait(self->imp, fill.job_id, WAIT_NS, &status, NULL));
+	EXPECT_EQ(0, status);
+	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
+	ASSERT_EQ(0, stream_dequeue(self->s, 0, &rec));
+	EXPECT_EQ(BLOCK, rec.first_frame);
+	EXPECT_EQ(BLOCK, rec.lost_before);
+	EXPECT_EQ(BLOCK, rec.frames);
+	EXPECT_EQ(0, memcmp(map, head, sizeof(head)));
+	bad = stream_mismatches(map, &rec, self->p.channels, self->p.format);
+	EXPECT_LT(0, bad);
+	EXPECT_GE(sizeof(head) / 2, bad);
+	EXPECT_EQ(COHBUF_STREAM_REC_DISCONTINUITY | COHBUF_STREAM_REC_MISMATCH, rec.flags);
+	expect_balanced(_metadata, self->s, &st);
+	EXPECT_EQ(bad, st.mismatched);
+
+	/* Queued again, for frame 2 * BLOCK: a reader passes, a writer waits. */
+	ASSERT_EQ(0, cohbuf_stream_fill(b, map, 2 * BLOCK, BLOCK, self->p.channels,
+					self->p.format));
+	ASSERT_EQ(0, stream_queue(self->s, b, 0, self->block, 2));
+	EXPECT_TRUE(fd_ready(b, POLLIN));
+	EXPECT_FALSE(fd_ready(b, POLLOUT));
+	sum = imp_checksum(h, 0, self->block);
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &sum));
+	status = -1;
+	ASSERT_EQ(0, cohbuf_importer_wait(self->imp, sum.job_id, WAIT_NS, &status, &csum));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(test_crc32(map, self->block), csum);
+	fill = imp_fill(h, 0, sizeof(head), pattern);
+	ASSERT_EQ(0, cohbuf_importer_submit(self->imp, &fill));
+	EXPECT_EQ(-ETIME, cohbuf_importer_wait(self->imp, fill.job_id, 0, NULL, NULL));
+	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
+	ASSERT_EQ(0, stream_dequeue(self->s, 0, &rec));
+	EXPECT_EQ(2 * BLOCK, rec.first_frame);
+	EXPECT_EQ(0, rec.flags);
+	ASSERT_EQ(0, cohbuf_importer_wait(self->imp, fill.job_id, WAIT_NS, &status, NULL));
+	EXPECT_EQ(0, memcmp(map, head, sizeof(head)));
+	expect_balanced(_metadata, self->s, &st);
+	EXPECT_EQ(bad, st.mismatched);
+
+	close(tq.out_fence_fd);
+	close(trig);
+	munmap(map, self->block);
+	close(b);
+	close(self->s);
+}
+
+/*
+ * Output's own input checks: a read-only dma-buf is fine, as the device
+ * only reads (it reads what is there, which the CPU counts the same);
+ * the queue's flags and ranges, CREATE's padding and ring mode are
+ * refused as for input.
+ */
+TEST_F(stream, output_accepts_read_only_buffers_and_refuses_bad_input)
+{
+	struct cohbuf_stream_create_data p = self->p;
+	struct cohbuf_stream_queue_data d = {
+		.dmabuf_fd = self->buf, .length = self->block,
+	};
+	struct cohbuf_stream_stats_data st;
+	struct cohbuf_stream_record rec;
+	struct cohbuf_alloc_data ro;
+	unsigned char *map;
+
+	p.direction = COHBUF_STREAM_DIR_OUTPUT;
+	p.mode = COHBUF_STREAM_MODE_RING;
+	EXPECT_EQ(-EOPNOTSUPP, stream_create(self->imp, &p));
+	p.mode = COHBUF_STREAM_MODE_QUEUE;
+	p.pad = 1;
+	EXPECT_EQ(-EINVAL, stream_create(self->imp, &p));
+	p.pad = 0;
+	p.flags = 1;
+	EXPECT_EQ(-EINVAL, stream_create(self->imp, &p));
+
+	self->p.direction = COHBUF_STREAM_DIR_OUTPUT;
+	CREATE();
+	d.flags = 4;
+	EXPECT_EQ(-EINVAL, stream_queue_full(self->s, &d));
+	d.flags = 0;
+	d.in_fence_fd = 1;
+	EXPECT_EQ(-EINVAL, stream_queue_full(self->s, &d));
+	EXPECT_EQ(-EINVAL, stream_queue(self->s, self->buf, 2, self->block, 0));
+	EXPECT_EQ(-EINVAL, stream_queue(self->s, self->buf, 0, self->block - 8, 0));
+	EXPECT_EQ(-EINVAL, stream_queue(self->s, self->buf, self->size, self->block, 0));
+	EXPECT_EQ(-EBADF, stream_queue(self->s, 1000, 0, self->block, 0));
+	ASSERT_EQ(0, stream_stats(self->s, &st));
+	EXPECT_EQ(0, st.queued);
+
+	ASSERT_EQ(0, cohbuf_alloc_full(self->dev, 64 * KIB, O_RDONLY | O_CLOEXEC, 0,
+				       COHBUF_CACHE_CACHED, NULL, &ro));
+	map = mmap(NULL, 64 * KIB, PROT_READ, MAP_SHARED, ro.fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, stream_queue(self->s, ro.fd, 0, self->block, 7));
+	ASSERT_EQ(0, stream_start(self->s));
+	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
+	ASSERT_EQ(0, stream_dequeue(self->s, 0, &rec));
+	EXPECT_EQ(7, rec.cookie);
+	EXPECT_EQ(BLOCK, rec.frames);
+	EXPECT_EQ(0, rec.status);
+	expect_balanced(_metadata, self->s, &st);
+	EXPECT_EQ(stream_mismatches(map, &rec, self->p.channels, self->p.format),
+		  st.mismatched);
+	EXPECT_EQ(st.mismatched ? COHBUF_STREAM_REC_MISMATCH : 0, rec.flags);
+	munmap(map, 64 * KIB);
+	close(ro.fd);
+	close(self->s);
+}
+
+/*
+ * Closing an output stream mid-block signals every fence it published:
+ * the region being read with success, the others with -ECANCELED, and
+ * the dma-buf is free for writers again.
+ */
+TEST_F(stream, output_close_mid_stream_signals_every_fence)
+{
+	int out[3];
+	unsigned int i;
+
+	self->p.direction = COHBUF_STREAM_DIR_OUTPUT;
+	CREATE();
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, cohbuf_stream_generate(self->map + i * self->block, i * BLOCK, BLOCK,
+						    self->p.channels, self->p.format));
+		ASSERT_EQ(0, queue_with_out_fence(self, i, &out[i]));
+	}
+	ASSERT_EQ(0, stream_start(self->s));
+	ASSERT_EQ(0, stream_advance(self->s, BLOCK + 7));
+	EXPECT_EQ(1, sync_status(out[0]));
+	EXPECT_EQ(0, sync_status(out[1]));
+	EXPECT_TRUE(fd_ready(self->buf, POLLIN));
+	EXPECT_FALSE(fd_ready(self->buf, POLLOUT));
+	close(self->s);
+	EXPECT_EQ(1, sync_status(out[1]));
+	EXPECT_EQ(-ECANCELED, sync_status(out[2]));
+	EXPECT_TRUE(fd_ready(self->buf, POLLOUT));
+	EXPECT_EQ(0, stream_debugfs("streams"));
+	EXPECT_EQ(0, stream_debugfs("stream_regions"));
+	for (i = 0; i < 3; i++)
+		close(out[i]);
 }
 
 /*

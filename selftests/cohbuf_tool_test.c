@@ -490,6 +490,52 @@ TEST(stream_corrupt_sample_fails)
 }
 
 /*
+ * --output: the tool writes every region for the frames it will be
+ * played at and the device checks it. Exact with the manual clock; a
+ * starved queue loses frames and plays the regions written before the
+ * tool knew it late (their mismatch is expected, and the later ones are
+ * written for the shifted frames); a flipped bit the device catches.
+ */
+TEST(stream_output_is_checked_by_the_device)
+{
+	struct summary s;
+	char base[128], args[256];
+
+	snprintf(base, sizeof(base), "stream --output --clock manual --rate 48000 %s",
+		 "--duration 0.25 --block-frames 1000 --depth 4");
+
+	ASSERT_EQ(0, run_stream(base, &s)) TH_LOG("%s: %s", base, out);
+	EXPECT_EQ(12000, s.produced) TH_LOG("%s", out);
+	EXPECT_EQ(12000, s.delivered);
+	EXPECT_EQ(0, s.lost);
+	EXPECT_EQ(24000, s.samples);
+	EXPECT_NE(NULL, strstr(out, "output stream: ")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "(by the device: 0 mismatched, 0 records played late)"))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "all correct\n")) TH_LOG("%s", out);
+
+	snprintf(args, sizeof(args), "%s --advance 6000 --allow-loss", base);
+	ASSERT_EQ(0, run_stream(args, &s)) TH_LOG("%s: %s", args, out);
+	EXPECT_EQ(12000, s.produced) TH_LOG("%s", out);
+	EXPECT_EQ(8000, s.delivered);
+	EXPECT_EQ(4000, s.lost);
+	EXPECT_EQ(2, s.overruns);
+	EXPECT_NE(NULL, strstr(out, " 4 records played late): all correct\n")) TH_LOG("%s", out);
+	snprintf(args, sizeof(args), "%s --advance 6000", base);
+	EXPECT_EQ(1, run_stream(args, &s)) TH_LOG("%s: %s", args, out);
+	EXPECT_NE(NULL, strstr(out, "result: FAILED (lost frames)")) TH_LOG("%s", out);
+
+	snprintf(args, sizeof(args), "%s --corrupt-bit %u", base, 8 * 6 + 7);
+	EXPECT_EQ(1, run_stream(args, &s)) TH_LOG("%s: %s", args, out);
+	EXPECT_NE(NULL, strstr(out, "(by the device: 1 mismatched, 0 records played late)"))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "1 record CORRUPT, the first at frame 1 channel 1"))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "result: FAILED (corrupt samples)")) TH_LOG("%s", out);
+	EXPECT_EQ(0, s.lost);
+}
+
+/*
  * The library's reference payload against itself: what generate writes
  * verifies and decodes to sample_value, ADC12's word is its value << 4
  * plus noise, and verify finds every single flipped bit of a block, at

@@ -153,6 +153,28 @@ static inline long stream_verify(const void *p, const struct cohbuf_stream_recor
 	return -1;
 }
 
+/*
+ * Samples of a record's region at @p (its first byte) that differ from
+ * the payload for the record's frames, value or noise: what an output
+ * stream's device counts in STATS' mismatched, counted by the CPU.
+ */
+static inline __u64 stream_mismatches(const void *p, const struct cohbuf_stream_record *rec,
+				      __u32 channels, __u32 format)
+{
+	__u32 size = cohbuf_stream_sample_bytes(format), w, k;
+	const unsigned char *b = p;
+	__u64 n, bad = 0;
+
+	for (n = 0; n < (__u64)rec->frames * channels; n++, b += size) {
+		for (w = 0, k = 0; k < size; k++)
+			w |= (__u32)b[k] << (8 * k);
+		if (w != cohbuf_stream_sample_word(rec->first_frame + n / channels,
+						   (__u32)(n % channels), format))
+			bad++;
+	}
+	return bad;
+}
+
 /* produced = delivered + lost + in_flight, from one STATS: 1 if it holds. */
 static inline int stream_balanced(const struct cohbuf_stream_stats_data *st)
 {

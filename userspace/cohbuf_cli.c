@@ -27,8 +27,9 @@ enum {
 	OPT_FILL	= 1 << 3,
 	OPT_DUMP	= 1 << 4,
 	OPT_SEED	= 1 << 5,
-	OPT_STREAM	= 1 << 6,	/* every TOOL_OPT_* but --direct */
+	OPT_STREAM	= 1 << 6,	/* every TOOL_OPT_* but --direct, --output */
 	OPT_DIRECT	= 1 << 7,
+	OPT_OUTPUT	= 1 << 8,
 };
 
 /* What the command line said. */
@@ -74,6 +75,7 @@ static const struct option long_opts[] = {
 	{ "corrupt-bit", required_argument, NULL, TOOL_OPT_CORRUPT_BIT },
 	{ "ring", required_argument, NULL, TOOL_OPT_RING },
 	{ "direct", no_argument, NULL, TOOL_OPT_DIRECT },
+	{ "output", no_argument, NULL, TOOL_OPT_OUTPUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -88,6 +90,7 @@ static unsigned int opt_bit(int c)
 	case 'd': return OPT_DUMP;
 	case 's': return OPT_SEED;
 	case TOOL_OPT_DIRECT: return OPT_DIRECT;
+	case TOOL_OPT_OUTPUT: return OPT_OUTPUT;
 	}
 	return c >= TOOL_OPT_RATE && c < TOOL_OPT_DIRECT ? OPT_STREAM : 0;
 }
@@ -358,9 +361,10 @@ static const struct tool_cmd cmds[] = {
 	  "the importer fills from seed N; dump [OFFSET, OFFSET + LEN) via a window", 0, NULL },
 	{ "share", cmd_share, 0, 0, "",
 	  "two processes and vgem share a buffer and their fences", 0, NULL },
-	{ "stream", cmd_stream, 0, OPT_STREAM, "[STREAM OPTIONS]",
+	{ "stream", cmd_stream, 0, OPT_STREAM | OPT_OUTPUT, "[STREAM OPTIONS] [--output]",
 	  "the importer's ADC streams into queued buffers; every sample is checked", 0,
-	  STREAM_HELP },
+	  STREAM_HELP "  --output           the other way: the tool fills the buffers, the\n"
+	  "                     device (a DAC) reads and checks them\n" },
 	{ "capture", cmd_capture, 1, OPT_STREAM | OPT_DIRECT, "FILE [STREAM OPTIONS] [--direct]",
 	  "stream as above and write() every filled block to FILE; the write rate", 1,
 	  STREAM_HELP "  --direct           open FILE O_DIRECT and write from the mapping\n"

@@ -77,6 +77,7 @@ enum {
 	TOOL_OPT_CORRUPT_BIT,
 	TOOL_OPT_RING,
 	TOOL_OPT_DIRECT,
+	TOOL_OPT_OUTPUT,
 };
 
 /* What cohbuf stream and capture were asked. */

@@ -173,6 +173,15 @@ int32_t cohbuf_stream_decode(const void *block, size_t n, uint32_t format);
 int cohbuf_stream_generate(void *block, uint64_t first_frame, uint32_t frames,
 			   uint32_t channels, uint32_t format);
 /*
+ * For an output stream: write frames @first_frame.. of the payload into
+ * @region, a mapping of dma-buf @buf, between DMA_BUF_IOCTL_SYNC START and
+ * END with DMA_BUF_SYNC_WRITE, so that it first waits for every fence of
+ * @buf (the device still reading a region it was given included).  0, or
+ * -EINVAL as for cohbuf_stream_generate(), or the SYNC ioctl's -errno.
+ */
+int cohbuf_stream_fill(int buf, void *region, uint64_t first_frame, uint32_t frames,
+		       uint32_t channels, uint32_t format);
+/*
  * Check every sample of a block (value and noise): 0 when all are right,
  * -EBADMSG with the index of the first wrong sample (counted as for
  * cohbuf_stream_decode()) at @bad (may be NULL), -EINVAL as for

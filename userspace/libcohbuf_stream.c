@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/dma-buf.h>
+
 #include "libcohbuf.h"
 #include "libcohbuf_internal.h"
 
@@ -180,6 +182,23 @@ int cohbuf_stream_generate(void *block, uint64_t first_frame, uint32_t frames,
 		for (c = 0; c < channels; c++, p += size)
 			put_le(p, cohbuf_stream_sample_word(first_frame + f, c, format), size);
 	return 0;
+}
+
+int cohbuf_stream_fill(int buf, void *region, uint64_t first_frame, uint32_t frames,
+		       uint32_t channels, uint32_t format)
+{
+	int ret, end;
+
+	if (!cohbuf_stream_sample_bytes(format) || !channels ||
+	    channels > COHBUF_STREAM_MAX_CHANNELS)
+		return -EINVAL;
+	/* Waits for every reader and writer: an output stream's device too. */
+	ret = cohbuf_dmabuf_cpu_access_begin(buf, DMA_BUF_SYNC_WRITE);
+	if (ret)
+		return ret;
+	ret = cohbuf_stream_generate(region, first_frame, frames, channels, format);
+	end = cohbuf_dmabuf_cpu_access_end(buf, DMA_BUF_SYNC_WRITE);
+	return ret ? ret : end;
 }
 
 int cohbuf_stream_verify(const void *block, uint64_t first_frame, uint32_t frames,

@@ -8,6 +8,14 @@
  * progress line is redrawn four times a second; a summary ends the run.
  * capture also write()s every filled region to a file from its mapping.
  *
+ * stream --output runs the other way (a DAC): the tool writes each region
+ * with the payload for the frames it will be played at before it queues
+ * it (cohbuf_stream_fill()), and the device checks every sample it reads
+ * (COHBUF_STREAM_REC_MISMATCH, STATS' mismatched).  An underrun delays
+ * every region written before its record came: the record's first frame
+ * says by how much, and the regions written after are shifted to match;
+ * a mismatch in a region played where it was written for is corruption.
+ *
  * The MANUAL clock makes a run exact: the tool ADVANCEs rate * duration
  * frames, one block (or --advance frames) at a time, as fast as it can.
  *
@@ -163,6 +171,9 @@ int tool_stream_set_option(struct tool_stream_opts *o, int c, const char *arg)
 	case TOOL_OPT_DIRECT:
 		o->direct = 1;
 		return 0;
+	case TOOL_OPT_OUTPUT:
+		p->direction = COHBUF_STREAM_DIR_OUTPUT;
+		return 0;
 	}
 	return -1;
 }
@@ -171,6 +182,8 @@ int tool_stream_set_option(struct tool_stream_opts *o, int c, const char *arg)
 struct region {
 	int buf;
 	unsigned char *map;
+	uint64_t first;			/* output: the frame it was written for */
+	uint64_t shift;			/* output: the run's shift when it was */
 };
 
 /* A run: what it holds, and what it has seen. */
@@ -196,6 +209,12 @@ struct run {
 	uint32_t bad_channel;
 	int32_t bad_got, bad_want;
 	int corrupted;			/* --corrupt-bit done */
+
+	/* output */
+	int output;			/* the device reads */
+	uint64_t next_fill;		/* the frame the next region queued plays at */
+	uint64_t shift;			/* frames added to next_fill for underruns */
+	uint64_t late;			/* records played later than written for */
 
 	/* capture */
 	int out;			/* the file, or -1 */
@@ -233,12 +252,49 @@ static const char *errno_name(int err)
 	return "errno";
 }
 
+/* Flip bit --corrupt-bit of a block the CPU is accessing, once, as a bad DMA would. */
+static void corrupt_once(struct run *r, unsigned char *block)
+{
+	if (r->o->corrupt_bit < 0 || r->corrupted)
+		return;
+	block[r->o->corrupt_bit / 8] ^= (unsigned char)(1u << (r->o->corrupt_bit % 8));
+	r->corrupted = 1;
+}
+
+/* Output: write region @i for the frames it will be played at. */
+static int fill_region(struct run *r, uint32_t i)
+{
+	const struct cohbuf_stream_create_data *p = &r->o->params;
+	struct region *g = &r->regions[i];
+	int ret;
+
+	g->first = r->next_fill;
+	g->shift = r->shift;
+	r->next_fill += p->block_frames;
+	ret = cohbuf_stream_fill(g->buf, g->map, g->first, p->block_frames, p->channels,
+				 p->format);
+	if (ret) {
+		fprintf(stderr, "cohbuf_stream_fill of region %u: %s\n", i, strerror(-ret));
+		return ret;
+	}
+	if (r->o->corrupt_bit >= 0 && !r->corrupted) {
+		cohbuf_dmabuf_cpu_access_begin(g->buf, DMA_BUF_SYNC_RW);
+		corrupt_once(r, g->map);
+		cohbuf_dmabuf_cpu_access_end(g->buf, DMA_BUF_SYNC_RW);
+	}
+	return 0;
+}
+
 static int queue_region(struct run *r, uint32_t i)
 {
 	struct cohbuf_stream_queue_data q = {
 		.dmabuf_fd = r->regions[i].buf, .length = r->block_bytes, .cookie = i,
 	};
-	int ret = cohbuf_stream_queue(r->stream, &q);
+	int ret = r->output ? fill_region(r, i) : 0;
+
+	if (ret)
+		return ret;
+	ret = cohbuf_stream_queue(r->stream, &q);
 
 	if (ret)
 		fprintf(stderr, "COHBUF_STREAM_IOCTL_QUEUE of region %u: %s\n", i, strerror(-ret));
@@ -329,6 +385,36 @@ static void capture_write(struct run *r, const unsigned char *p, size_t len)
 	r->write_ns += cohbuf_stream_now_ns() - t;
 }
 
+/*
+ * Output: the device's verdict on a played region. Played later than it
+ * was written for (underruns before it), it mismatches by design; the
+ * part of its delay that the regions written since do not know of yet
+ * goes into next_fill. Played on time, a mismatch is a corrupt sample,
+ * which the CPU finds again for the summary.
+ */
+static void check_played(struct run *r, const struct cohbuf_stream_record *rec)
+{
+	const struct cohbuf_stream_create_data *p = &r->o->params;
+	struct region *g = &r->regions[rec->cookie];
+	uint64_t delay = rec->first_frame - g->first, known = r->shift - g->shift;
+	size_t bad = 0;
+
+	if (delay) {
+		r->late++;
+		if (delay > known) {
+			r->next_fill += delay - known;
+			r->shift += delay - known;
+		}
+		return;
+	}
+	if (!(rec->flags & COHBUF_STREAM_REC_MISMATCH))
+		return;
+	cohbuf_dmabuf_cpu_access_begin(g->buf, DMA_BUF_SYNC_READ);
+	cohbuf_stream_verify(g->map, rec->first_frame, rec->frames, p->channels, p->format, &bad);
+	note_corrupt(r, g->map, rec, bad);
+	cohbuf_dmabuf_cpu_access_end(g->buf, DMA_BUF_SYNC_READ);
+}
+
 /* Check a filled block at @block (and record it): its samples. */
 static void check_filled(struct run *r, const struct cohbuf_stream_record *rec,
 			 unsigned char *block)
@@ -342,11 +428,12 @@ static void check_filled(struct run *r, const struct cohbuf_stream_record *rec,
 	r->frames += rec->frames;
 	r->lost += rec->lost_before;
 	r->filled++;
-	if (r->o->corrupt_bit >= 0 && !r->corrupted) {
-		/* The block is ours now: a bit flipped as a bad DMA would. */
-		block[r->o->corrupt_bit / 8] ^= (unsigned char)(1u << (r->o->corrupt_bit % 8));
-		r->corrupted = 1;
+	if (r->output) {
+		check_played(r, rec);
+		return;
 	}
+	/* The block is ours now: a bit flipped as a bad DMA would. */
+	corrupt_once(r, block);
 	if (cohbuf_stream_verify(block, rec->first_frame, rec->frames, p->channels, p->format,
 				 &bad))
 		note_corrupt(r, block, rec, bad);
@@ -583,8 +670,8 @@ static void print_summary(const struct run *r, const struct cohbuf_stream_stats_
 	const struct cohbuf_stream_create_data *p = &r->o->params;
 	double secs = (double)elapsed_ns / 1e9;
 
-	printf("stream: %u Hz, %u channel%s %s, %u-frame blocks of %llu bytes, ",
-	       p->rate_hz, p->channels, p->channels == 1 ? "" : "s",
+	printf("%sstream: %u Hz, %u channel%s %s, %u-frame blocks of %llu bytes, ",
+	       r->output ? "output " : "", p->rate_hz, p->channels, p->channels == 1 ? "" : "s",
 	       value_name(formats, p->format), p->block_frames,
 	       (unsigned long long)r->block_bytes);
 	if (r->ring_mapped)
@@ -605,8 +692,13 @@ static void print_summary(const struct run *r, const struct cohbuf_stream_stats_
 	printf("%llu overrun%s; records out of order %llu\n",
 	       (unsigned long long)st->overruns, st->overruns == 1 ? "" : "s",
 	       (unsigned long long)r->bad_order);
-	printf("verified %llu samples in %llu records: ",
+	printf("verified %llu samples in %llu records",
 	       (unsigned long long)(r->frames * p->channels), (unsigned long long)r->filled);
+	if (r->output)
+		printf(" (by the device: %llu mismatched, %llu record%s played late)",
+		       (unsigned long long)st->mismatched, (unsigned long long)r->late,
+		       r->late == 1 ? "" : "s");
+	printf(": ");
 	if (r->corrupt)
 		printf("%llu record%s CORRUPT, the first at frame %llu channel %u: %d, want %d\n",
 		       (unsigned long long)r->corrupt, r->corrupt == 1 ? "" : "s",
@@ -648,7 +740,8 @@ static int verdict(const struct run *r, const struct cohbuf_stream_stats_data *s
 
 	if (!balanced(st))
 		why[n++] = "counters unbalanced";
-	if (r->frames != st->delivered || r->lost > st->lost)
+	if (r->frames != st->delivered || r->lost > st->lost ||
+	    (r->output && !r->corrupt && !r->late && st->mismatched))
 		why[n++] = "records disagree with the counters";
 	if (r->bad_order)
 		why[n++] = "records out of order";
@@ -808,6 +901,7 @@ int tool_stream_run(const struct tool_stream_opts *o, const char *capture_path)
 	struct run r = {
 		.o = o, .out = -1, .direct_err = -1, .next_sequence = o->params.first_sequence,
 		.stream = -1,
+		.output = o->params.direction == COHBUF_STREAM_DIR_OUTPUT,
 	};
 	struct cohbuf_stream_stats_data st;
 	uint64_t elapsed;

@@ -89,6 +89,9 @@
  * does the same. While a stream exists the importer module cannot be
  * unloaded.
  *
+ * Output streams (@direction %COHBUF_STREAM_DIR_OUTPUT, queue mode only)
+ * run the other way; "cohbuf output streams" says how.
+ *
  * Unless said otherwise, the errors of every ioctl of "cohbuf uapi
  * conventions" (linux/cohbuf.h) apply to every ioctl here, and a stream
  * fd's ioctls fail with ``ENOTTY`` on any other fd and vice versa.
@@ -103,7 +106,7 @@
 
 /* Values of cohbuf_stream_create_data.direction */
 #define COHBUF_STREAM_DIR_INPUT		0U	/* the device writes (ADC) */
-#define COHBUF_STREAM_DIR_OUTPUT	1U	/* reserved: EOPNOTSUPP */
+#define COHBUF_STREAM_DIR_OUTPUT	1U	/* the device reads (DAC) */
 
 /* Values of cohbuf_stream_create_data.mode */
 #define COHBUF_STREAM_MODE_QUEUE	0U	/* regions queued one by one */
@@ -215,13 +218,14 @@ struct cohbuf_stream_create_data {
 /**
  * struct cohbuf_stream_queue_data - argument of COHBUF_STREAM_IOCTL_QUEUE
  * @dmabuf_fd:	in: a dma-buf fd, from any exporter, exported read-write
+ *		(input) or readable (output: O_RDONLY will do)
  * @flags:	in: COHBUF_STREAM_QUEUE_*
  * @offset:	in: first byte of the region in the dma-buf; a multiple of
  *		the frame size
  * @length:	in: bytes of the region; a multiple of the frame size, at
  *		least one block; the region lies inside the dma-buf. The
- *		device writes one block from @offset on; the rest of a
- *		longer region is never written.
+ *		device writes (output: reads) one block from @offset on;
+ *		the rest of a longer region is never touched.
  * @cookie:	in: any value, returned in the region's record
  * @in_fence_fd: in: with %COHBUF_STREAM_QUEUE_IN_FENCE, a sync_file that
  *		must signal before the device writes the region; else 0
@@ -243,6 +247,9 @@ struct cohbuf_stream_queue_data {
 /* Values of cohbuf_stream_record.flags */
 #define COHBUF_STREAM_REC_ERROR		0x00000001U /* not filled: @status */
 #define COHBUF_STREAM_REC_DISCONTINUITY	0x00000002U /* @lost_before > 0 */
+#define COHBUF_STREAM_REC_MISMATCH	0x00000004U /* output: a sample read
+						     * was not the payload
+						     */
 
 /**
  * struct cohbuf_stream_record - the completion record of one region
@@ -266,7 +273,10 @@ struct cohbuf_stream_queue_data {
  *		fewer if the stream was stopped while it filled the region
  *		or the region reached its deadline, 0 if it was not filled
  * @bytes_used:	bytes written, @frames times the frame size
- * @flags:	COHBUF_STREAM_REC_*
+ * @flags:	COHBUF_STREAM_REC_*; %COHBUF_STREAM_REC_MISMATCH only for
+ *		an output stream, when at least one sample the device read
+ *		from the region differed from the payload (STATS'
+ *		@mismatched counts how many)
  * @status:	0; for %COHBUF_STREAM_REC_ERROR, the negative errno the
  *		region's fence signalled with: -ECANCELED if the stream was
  *		stopped or closed before the region's turn, -ETIMEDOUT if the
@@ -364,6 +374,14 @@ struct cohbuf_stream_advance_data {
  * @timeouts:	out: regions the stream gave back because they reached their
  *		deadline (see "Bounded time" in "cohbuf stream uapi"); since
  *		%COHBUF_STREAM_STATS_DATA_SIZE_VER1
+ * @mismatched: out: output streams: samples the device read that differed
+ *		from the payload, over the stream's life; 0 for an input
+ *		stream; since %COHBUF_STREAM_STATS_DATA_SIZE_VER2
+ *
+ * For an output stream, "produced" reads "demanded by the clock": frames
+ * the device was to play, @delivered those it read from completed
+ * regions, @lost those it had no ready region for (underruns), and
+ * @in_flight those it read from the region being consumed.
  */
 struct cohbuf_stream_stats_data {
 	__u32 flags;
@@ -377,10 +395,61 @@ struct cohbuf_stream_stats_data {
 	__u32 completed;
 	__u64 records;
 	__u64 timeouts;
+	__u64 mismatched;
 };
 
 #define COHBUF_STREAM_STATS_DATA_SIZE_VER0	64
 #define COHBUF_STREAM_STATS_DATA_SIZE_VER1	72
+#define COHBUF_STREAM_STATS_DATA_SIZE_VER2	80
+
+/**
+ * DOC: cohbuf output streams
+ *
+ * An output stream is a simulated playback device, such as a DAC: user
+ * space fills regions with samples and queues them, and the device
+ * consumes them at @rate_hz (either clock), one block per region, in
+ * queue order, reading the block through the same mapping an input
+ * stream writes through. Everything said of input streams holds, with
+ * "write" and "read" exchanged and these differences:
+ *
+ * - Fences. QUEUE adds the region's fence with DMA_RESV_USAGE_READ: the
+ *   device only reads, so other readers (an importer CHECKSUM job, a CPU
+ *   reader) run alongside it, while writers (an importer FILL job, vgem
+ *   with %VGEM_FENCE_WRITE, DMA_BUF_IOCTL_SYNC with DMA_BUF_SYNC_WRITE)
+ *   wait until the device has read the region. A region's dependencies
+ *   are its in-fence and the fences of the dma-buf's writers (usage
+ *   KERNEL and WRITE) that were in its reservation object at QUEUE, not
+ *   its readers': the device reads the region once every writer queued
+ *   before it has written. A writer that comes after QUEUE waits for the
+ *   device (or, writing with the CPU, must not write a region it has
+ *   queued: it belongs to the device until its record comes).
+ * - Underruns. When the device needs a frame and no ready region is
+ *   there, the frame is not played: that is an *underrun*, counted
+ *   exactly as an input stream's overrun (the frame is lost: STATS'
+ *   @lost and @overruns, EPOLLPRI, and @lost_before with
+ *   %COHBUF_STREAM_REC_DISCONTINUITY in the next filled record), and
+ *   %COHBUF_STREAM_OVERRUN_DROP and %COHBUF_STREAM_OVERRUN_STOP apply
+ *   as they do to overruns.
+ * - Verification. The device compares every sample it reads with "cohbuf
+ *   stream payload" for the frame index it plays it at (value and noise
+ *   bits): frame @first_frame + n of a record is expected at byte
+ *   n * frame size of its region, as an input stream would have written
+ *   it. A record whose region held at least one other sample has
+ *   %COHBUF_STREAM_REC_MISMATCH; STATS' @mismatched counts every such
+ *   sample. So user space fills a region for the frames it will be
+ *   played at, which it knows when no underrun intervenes: the region
+ *   queued k blocks after a region played from frame F plays from
+ *   F + k * @block_frames plus the frames lost between them. libcohbuf's
+ *   cohbuf_stream_fill() writes a region so.
+ * - Records describe what was read: @frames and @bytes_used are the
+ *   frames and bytes the device consumed, @first_ns and @last_ns when it
+ *   played the first and last of them.
+ *
+ * The fence of a region signals once the device has read it, so that
+ * region is the writers' again; as for input, every fence signals by
+ * STOP, close or the region's deadline, with -ECANCELED or -ETIMEDOUT for
+ * a region not (fully) played.
+ */
 
 /**
  * DOC: cohbuf stream ring
@@ -654,9 +723,10 @@ struct cohbuf_ring_gap {
  * ``EBUSY``
  *   ring mode: the dma-buf's reservation object has unsignalled fences.
  * ``EOPNOTSUPP``
- *   @direction is %COHBUF_STREAM_DIR_OUTPUT: defined, not implemented
- *   yet; or the ring's dma-buf cannot be mapped for the device, as listed
- *   for %COHBUF_IMP_IOCTL_IMPORT.
+ *   @direction is %COHBUF_STREAM_DIR_OUTPUT and @mode is
+ *   %COHBUF_STREAM_MODE_RING: not implemented (output streams have queue
+ *   mode only); or the ring's dma-buf cannot be mapped for the device, as
+ *   listed for %COHBUF_IMP_IOCTL_IMPORT.
  * ``ENOMEM``
  *   out of memory.
  * ``EMFILE``
@@ -692,7 +762,9 @@ struct cohbuf_ring_gap {
  *   a block; the region does not lie inside the dma-buf
  *   (or its end overflows).
  * ``EACCES``
- *   the dma-buf was exported read-only (O_RDONLY).
+ *   an input stream's dma-buf was exported read-only (O_RDONLY); an
+ *   output stream's was exported without read access (an exporter that
+ *   allows O_WRONLY). An output stream accepts a read-only dma-buf.
  * ``EBUSY``
  *   the region overlaps a region of the same dma-buf that the stream
  *   holds (queued or being filled).
@@ -824,7 +896,7 @@ struct cohbuf_ring_gap {
 					      struct cohbuf_stream_stats_data)
 
 /*
- * Numbers 0x1c-0x2f are free for later stream ioctls (output streams).
+ * Numbers 0x1c-0x2f are free for later stream ioctls.
  */
 
 /**
