@@ -43,6 +43,7 @@
 #define NBUFS		4
 #define NFRAMES		8
 #define WAIT_MS		10000	/* for a frame or a job: generous, TCG under load */
+#define JOB_MS		10	/* each CHECKSUM job's latency: less than a frame */
 #define CHUNK		(16 * KIB)	/* cohbuf chunk_size for multi-chunk buffers */
 
 /* Does this kernel have vivid, loaded or as a module modprobe can find? */
@@ -245,6 +246,8 @@ static __u32 cpu_crc(int fd, const void *map, size_t len)
  * awaited through implicit sync: the dma-buf is writable (POLLOUT) only
  * once the job's read fence in its reservation object has signalled, so
  * the buffer goes back to the capture driver only after the job read it.
+ * The job takes at least JOB_MS, so a dma-buf that turned writable before
+ * the job ended would be caught by the WAIT that follows.
  */
 static void checksum_frame(struct __test_metadata *_metadata, int imp, __u32 handle,
 			   int fd, const unsigned char *map, size_t len)
@@ -254,6 +257,7 @@ static void checksum_frame(struct __test_metadata *_metadata, int imp, __u32 han
 	int status = 1;
 	__u32 csum = 0;
 
+	imp_set_latency(&c, JOB_MS);
 	ASSERT_EQ(0, cohbuf_importer_submit(imp, &c));
 	ASSERT_EQ(1, poll(&p, 1, WAIT_MS)) TH_LOG("the job's fence did not signal");
 	ASSERT_EQ(0, cohbuf_importer_wait(imp, c.job_id, 0, &status, &csum));
