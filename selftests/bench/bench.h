@@ -156,6 +156,8 @@ struct s_cfg {
 	int use_poll;		/* wait in poll(), then DEQUEUE without waiting */
 	double *lat;		/* if not NULL: wake-up latencies (us) go here */
 	size_t lat_cap;
+	double *hold;		/* if not NULL: each block's hold time (s) goes here */
+	size_t hold_cap;
 };
 
 /* What a run measured; counters from STATS just before STOP. */
@@ -168,8 +170,9 @@ struct s_result {
 	double elapsed;		/* seconds from START to STATS */
 	double hold_max;	/* seconds: max of re-QUEUE time - last_ns */
 	double cpu_self;	/* seconds of the consumer (getrusage) */
-	double cpu_all;		/* seconds of every CPU busy (/proc/stat) */
+	double cpu_all;		/* seconds of every CPU busy (not idle, /proc/uptime) */
 	size_t nlat;		/* latencies stored in s_cfg.lat */
+	size_t nhold;		/* hold times stored in s_cfg.hold */
 };
 
 /*

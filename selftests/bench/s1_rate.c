@@ -11,17 +11,20 @@
  * geometric mean of the bounds moves the lower bound up if drop-free, the
  * upper bound down if not, S1_STEPS times; then one run of S1_CONFIRM_S
  * at the lower bound confirms it, stepping it down by S1_BACKOFF (at most
- * S1_TRIES times) while it does not.  One search per figure: no
- * repetitions (see Documentation/performance.rst).
+ * S1_TRIES times) while it does not; "confirmed" says whether one did.
+ * One search per figure: no repetitions (see
+ * Documentation/performance.rst).
  *
  * Beside the rate, each figure prints what the formula of
  * Documentation/streaming.rst makes of the run that confirmed it: with H
- * the longest time from a block's last frame (last_ns) to its region
- * being queued again, N_min = 1 + ceil(H R / B), and the rate the formula
- * guarantees for the depth, (N - 1) B / H; and over every run of the
- * search, how many lost frames although the formula said the depth was
- * enough (it is a sufficient condition: 0 expected) and how many lost
- * none although it said it was not (it is a bound for the worst case).
+ * the time from a block's last frame (last_ns) to its region being queued
+ * again (P + J + L of the formula, measured), its p99 and max, N_min =
+ * 1 + ceil(H R / B) for each, and the rate the formula guarantees for the
+ * depth with the p99, (N - 1) B / H; and over every run of the search,
+ * how many lost frames although the formula said the depth was enough
+ * with the run's largest H (it is a sufficient condition: 0 expected)
+ * and how many lost none although it said it was not (it bounds the
+ * worst case).
  *
  * Ring mode joins as the fifth depth when it lands: its figures are skips
  * today, with the reason the importer gives.
@@ -30,6 +33,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <libcohbuf.h>
@@ -46,14 +50,25 @@
 #define S1_TRIES	3
 #define S1_QUICK_S	0.02
 #define S1_FRAME_BYTES(ch)	(2u * (ch))
+/* Hold times kept per run: more blocks than a confirming run has. */
+#define S1_HOLDS	65536u
 
 /* One figure's search. */
 struct s1_search {
 	struct s_cfg cfg;
 	double lo, hi;			/* frames/s */
 	struct s_result best;		/* the confirming run */
+	double hold_p99;		/* its p99 hold time, seconds */
+	int confirmed;
 	unsigned int runs, violations, conservative;
 };
+
+static int s1_cmp(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return (a > b) - (a < b);
+}
 
 /* One run at @rate: drop-free or not; the formula's verdict counted. */
 static int s1_try(struct s1_search *s, int ctx, int dev, double rate, double seconds,
@@ -108,13 +123,22 @@ static const char *s1_search(struct s1_search *s, int ctx, int dev)
 			return why;
 	}
 	for (i = 0; i < S1_TRIES; i++) {
-		if (s1_try(s, ctx, dev, s->lo, S1_CONFIRM_S, &s->best, &why))
-			return NULL;
-		if (why)
+		if (i)
+			s->lo /= S1_BACKOFF;
+		s->confirmed = s1_try(s, ctx, dev, s->lo, S1_CONFIRM_S, &s->best, &why);
+		if (s->confirmed || why)
 			return why;
-		s->lo /= S1_BACKOFF;
 	}
-	return NULL;	/* the last rate tried stands, unconfirmed: see runs */
+	return NULL;	/* the last rate tried stands, unconfirmed */
+}
+
+/* The p99 of the @n hold times at @v (sorted in place), seconds. */
+static double s1_p99(double *v, size_t n)
+{
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), s1_cmp);
+	return v[(size_t)ceil(0.99 * n) - 1];
 }
 
 /* A value line of one number, for the figure's details. */
@@ -139,35 +163,43 @@ static void s1_figure(int ctx, int dev, unsigned int channels, unsigned int dept
 		.group = "S1", .a = "queue", .unit = "frames/s", .higher_better = 1,
 	};
 	const struct s_result *b = &s.best;
+	double rate, mib, h, h99, gib;
 	char name[32];
 	const char *why;
-	double rate, mib, h;
 	int ok;
 
 	snprintf(name, sizeof(name), "dropfree_d%u_%uch", depth, channels);
 	f.name = name;
-	why = ctx < 0 ? "cannot open /dev/cohbuf-importer" : s1_search(&s, ctx, dev);
+	s.cfg.hold_cap = S1_HOLDS;
+	s.cfg.hold = calloc(S1_HOLDS, sizeof(*s.cfg.hold));
+	why = !s.cfg.hold ? "out of memory" :
+	      ctx < 0 ? "cannot open /dev/cohbuf-importer" : s1_search(&s, ctx, dev);
 	if (why) {
 		bench_fail(&f, why);
+		free(s.cfg.hold);
 		return;
 	}
 	rate = s.lo;
 	mib = rate * fb / (1 << 20);
 	h = b->hold_max;
+	h99 = s1_p99(s.cfg.hold, b->nhold);
+	gib = b->bytes / 1073741824.0;
 	ok = bench_print_value(&f, f.a, "value", f.unit, &rate, 1);
 	ok &= bench_print_value(&f, "queue_MiBps", "value", "MiB/s", &mib, 1);
+	s1_detail(&f, "confirmed", "yes=1", s.confirmed);
+	s1_detail(&f, "hold_p99", "ms", h99 * 1e3);
 	s1_detail(&f, "hold_max", "ms", h * 1e3);
-	s1_detail(&f, "formula_nmin", "regions", 1 + ceil(h * rate / s.cfg.block_frames));
-	s1_detail(&f, "formula_rate", "frames/s",
-		  h > 0 ? (depth - 1) * s.cfg.block_frames / h : 0);
-	s1_detail(&f, "cpu_consumer", "s/GiB",
-		  b->bytes ? b->cpu_self / (b->bytes / 1073741824.0) : 0);
-	s1_detail(&f, "cpu_all", "s/GiB",
-		  b->bytes ? b->cpu_all / (b->bytes / 1073741824.0) : 0);
+	s1_detail(&f, "formula_nmin_p99", "regions", 1 + ceil(h99 * rate / s.cfg.block_frames));
+	s1_detail(&f, "formula_nmin_max", "regions", 1 + ceil(h * rate / s.cfg.block_frames));
+	s1_detail(&f, "formula_rate_p99", "frames/s",
+		  h99 > 0 ? (depth - 1) * s.cfg.block_frames / h99 : 0);
+	s1_detail(&f, "cpu_consumer", "s/GiB", gib > 0 ? b->cpu_self / gib : 0);
+	s1_detail(&f, "cpu_all", "s/GiB", gib > 0 ? b->cpu_all / gib : 0);
 	s1_detail(&f, "runs", "runs", s.runs);
 	s1_detail(&f, "formula_violations", "runs", s.violations);
 	s1_detail(&f, "formula_conservative", "runs", s.conservative);
 	bench_report(&f, ok);
+	free(s.cfg.hold);
 }
 
 /* The ring's figure: a skip until ring mode lands, saying which way it stands. */

@@ -12,7 +12,7 @@
  * target of issue 14 is read on); and the MiB/s delivered end to end,
  * which under TCG shares one host thread with the simulated device's
  * work of generating every sample.  With each side, the CPU time per GiB
- * of the consumer and of every CPU (/proc/stat: the consumer, the
+ * of the consumer and of every CPU (what was not idle: the consumer, the
  * device's work item and the rest of the guest).
  */
 #include <fcntl.h>
