@@ -2,7 +2,8 @@
 /*
  * cohbuf_bench: the plan.  COHBUF_BENCH_QUICK=1 (what "make check" sets)
  * runs every figure once with tiny sizes, in a few seconds; otherwise
- * each figure is the median of 9 interleaved repetitions.
+ * each figure is the median of 9 interleaved repetitions (but for the
+ * stream figures S1 and S2, see s1_rate.c and s2_wake.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
