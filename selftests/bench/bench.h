@@ -11,7 +11,11 @@
  * Files: stats.c (repetitions, medians, the BENCH lines, the TAP results),
  * providers.c (dma-bufs of the kernel's providers), p1_transfer.c,
  * p2_bandwidth.c, p3_lifecycle.c, p4_sync.c, p5_large.c and p5_largest.c
- * (one figure group each; P5 in two) and main.c (the plan).
+ * (one figure group each; P5 in two), the streaming figures of issue 14:
+ * s_run.c (one timed run of a stream and its consumer), s1_rate.c (the
+ * highest drop-free rate), s2_wake.c (completion to wake-up), s3_copy.c
+ * (zero-copy against a read() copy path, CPU time per GiB), and main.c
+ * (the plan).
  */
 #ifndef COHBUF_BENCH_H
 #define COHBUF_BENCH_H
@@ -50,6 +54,22 @@ struct bench_figure {
 /* Run @f: bench_cfg.reps times A then B; print and report it. */
 void bench_pair(const struct bench_figure *f, bench_fn fa, void *actx,
 		bench_fn fb, void *bctx);
+
+/* Print and report @f from @n values of each side measured by the caller. */
+void bench_pair_values(const struct bench_figure *f, double *a, double *b, size_t n);
+
+/*
+ * The pieces of the above, for figures of one side (@b NULL) or with
+ * values of their own: a "value" (or @kind) line of median, min and max
+ * of @v, or a "lat" line of p50, p99 and max, for @side (both sort @v and
+ * return false if a printed value is not finite and positive); and the
+ * figure's TAP result, pass if @ok.
+ */
+int bench_print_value(const struct bench_figure *f, const char *side,
+		      const char *kind, const char *unit, double *v, size_t n);
+int bench_print_latency(const struct bench_figure *f, const char *side,
+			double *v, size_t n);
+void bench_report(const struct bench_figure *f, int ok);
 
 /*
  * A latency figure from samples the caller took, interleaved: @a and @b
@@ -94,6 +114,11 @@ int bench_udmabuf(int dev, size_t len, int *memfd_out);
 #define P3_FIGURES	12
 #define P4_FIGURES	6
 #define P5_FIGURES	(2 + 4)
+/* S1: 4 queue depths and the ring, at 1 and 8 channels. */
+#define S1_DEPTHS	4
+#define S1_FIGURES	(2 * (S1_DEPTHS + 1))
+#define S2_FIGURES	2
+#define S3_FIGURES	2
 
 void bench_p1(void);
 void bench_p2(void);
@@ -101,5 +126,63 @@ void bench_p3(void);
 void bench_p4(void);
 void bench_p5(void);
 void bench_p5_largest(void);
+void bench_s1(void);
+void bench_s2(void);
+void bench_s3(void);
+
+/* --- streams (s_run.c) --------------------------------------------------- */
+
+/*
+ * How the consumer gets the bytes of a block:
+ *  - S_ZERO_COPY: the stream writes cohbuf buffers and the consumer reads
+ *    the mapping in place, between DMA_BUF_IOCTL_SYNC start and end;
+ *  - S_COPY_READ: the stream writes udmabufs over memfds and the consumer
+ *    pread()s each block into its own buffer (one copy_to_user) and reads
+ *    that.
+ * Ring mode (COHBUF_STREAM_MODE_RING, issue 14 point 3) is a third way,
+ * one dma-buf with a control page and no syscall per block: its consumer
+ * goes here as S_RING when the mode lands (s1_rate.c probes for it).
+ */
+enum s_path { S_ZERO_COPY, S_COPY_READ };
+
+/* One run: a stream on the HRTIMER clock, ADC12, DROP, watermark 1. */
+struct s_cfg {
+	enum s_path path;
+	unsigned int channels;
+	unsigned int rate_hz;
+	unsigned int block_frames;
+	unsigned int depth;	/* regions queued, one dma-buf each */
+	double seconds;		/* of consuming, from START on */
+	int use_poll;		/* wait in poll(), then DEQUEUE without waiting */
+	double *lat;		/* if not NULL: wake-up latencies (us) go here */
+	size_t lat_cap;
+	double *hold;		/* if not NULL: each block's hold time (s) goes here */
+	size_t hold_cap;
+};
+
+/* What a run measured; counters from STATS just before STOP. */
+struct s_result {
+	unsigned long long records;	/* records consumed */
+	unsigned long long bytes;	/* their bytes */
+	unsigned long long produced;
+	unsigned long long lost;
+	double due;		/* frames the clock owed by then */
+	double elapsed;		/* seconds from START to STATS */
+	double hold_max;	/* seconds: max of re-QUEUE time - last_ns */
+	double cpu_self;	/* seconds of the consumer (getrusage) */
+	double cpu_all;		/* seconds of every CPU busy (not idle, /proc/uptime) */
+	size_t nlat;		/* latencies stored in s_cfg.lat */
+	size_t nhold;		/* hold times stored in s_cfg.hold */
+};
+
+/*
+ * Run @c with importer context @ctx, /dev/cohbuf @dev and /dev/udmabuf
+ * @udev (for S_COPY_READ): NULL, or why the run could not be made (a
+ * call failed, or a sample did not match the payload).
+ */
+const char *s_run(int ctx, int dev, int udev, const struct s_cfg *c, struct s_result *r);
+
+/* Whether @r lost nothing and the device kept up with @c's rate. */
+int s_drop_free(const struct s_cfg *c, const struct s_result *r);
 
 #endif /* COHBUF_BENCH_H */

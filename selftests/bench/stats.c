@@ -8,6 +8,8 @@
  *   BENCH <group> <figure> <side> value median=V min=V max=V n=N unit=U
  *   BENCH <group> <figure> <side> lat p50=V p99=V max=V n=N unit=us
  *   BENCH <group> <figure> <a>_vs_<b> skip reason=...
+ * A figure without a baseline (@b NULL) has <a> where <a>_vs_<b> stands,
+ * and no ratio line.
  */
 #include <math.h>
 #include <stdio.h>
@@ -70,12 +72,13 @@ static int usable(double v)
 	return isfinite(v) && v > 0;
 }
 
-/* Sort @v and print its median, min and max; false if one is unusable. */
-static int print_value(const struct bench_figure *f, const char *side,
-		       const char *kind, const char *unit, double *v, size_t n)
+int bench_print_value(const struct bench_figure *f, const char *side,
+		      const char *kind, const char *unit, double *v, size_t n)
 {
 	double med, lo, hi;
 
+	if (!n)
+		return 0;
 	qsort(v, n, sizeof(*v), cmp_double);
 	med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	lo = v[0];
@@ -88,42 +91,58 @@ static int print_value(const struct bench_figure *f, const char *side,
 	return usable(med) && usable(lo) && usable(hi);
 }
 
-static void report(const struct bench_figure *f, int ok)
-{
-	if (ok)
-		ksft_test_result_pass("%s %s_vs_%s\n", f->name, f->a, f->b);
-	else
-		ksft_test_result_fail("%s %s_vs_%s: a value is not finite and positive\n",
-				      f->name, f->a, f->b);
-}
-
+/* "a_vs_b", or "a" for a figure without a baseline. */
 static char *side_pair(const struct bench_figure *f, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s_vs_%s", f->a, f->b);
+	if (f->b)
+		snprintf(buf, len, "%s_vs_%s", f->a, f->b);
+	else
+		snprintf(buf, len, "%s", f->a);
 	return buf;
+}
+
+void bench_report(const struct bench_figure *f, int ok)
+{
+	char pair[64];
+
+	side_pair(f, pair, sizeof(pair));
+	if (ok)
+		ksft_test_result_pass("%s %s\n", f->name, pair);
+	else
+		ksft_test_result_fail("%s %s: a value is not finite and positive\n",
+				      f->name, pair);
+}
+
+void bench_pair_values(const struct bench_figure *f, double *a, double *b, size_t n)
+{
+	double r[n ? n : 1];
+	char pair[64];
+	size_t i;
+	int ok;
+
+	for (i = 0; i < n; i++)
+		r[i] = a[i] / b[i];
+	ok = bench_print_value(f, side_pair(f, pair, sizeof(pair)), "ratio", "x", r, n);
+	ok &= bench_print_value(f, f->a, "value", f->unit, a, n);
+	ok &= bench_print_value(f, f->b, "value", f->unit, b, n);
+	bench_report(f, ok);
 }
 
 void bench_pair(const struct bench_figure *f, bench_fn fa, void *actx,
 		bench_fn fb, void *bctx)
 {
 	unsigned int n = bench_cfg.reps, i;
-	double a[n], b[n], r[n];
-	char pair[64];
-	int ok;
+	double a[n], b[n];
 
 	for (i = 0; i < n; i++) {
 		a[i] = fa(actx);
 		b[i] = fb(bctx);
-		r[i] = a[i] / b[i];
 	}
-	ok = print_value(f, side_pair(f, pair, sizeof(pair)), "ratio", "x", r, n);
-	ok &= print_value(f, f->a, "value", f->unit, a, n);
-	ok &= print_value(f, f->b, "value", f->unit, b, n);
-	report(f, ok);
+	bench_pair_values(f, a, b, n);
 }
 
-static int print_latency(const struct bench_figure *f, const char *side,
-			 double *v, size_t n)
+int bench_print_latency(const struct bench_figure *f, const char *side,
+			double *v, size_t n)
 {
 	double p50, p99, hi;
 
@@ -158,22 +177,28 @@ void bench_latency(const struct bench_figure *f, double *a, double *b, size_t n)
 
 	for (i = 0; ok && i < reps; i++)
 		r[i] = median_of(a + i * per, per) / median_of(b + i * per, per);
-	ok = ok && print_value(f, side_pair(f, pair, sizeof(pair)), "ratio", "x", r, reps);
-	ok &= print_latency(f, f->a, a, n);
-	ok &= print_latency(f, f->b, b, n);
-	report(f, ok);
+	ok = ok && bench_print_value(f, side_pair(f, pair, sizeof(pair)), "ratio", "x", r, reps);
+	ok &= bench_print_latency(f, f->a, a, n);
+	ok &= bench_print_latency(f, f->b, b, n);
+	bench_report(f, ok);
 }
 
 void bench_skip(const struct bench_figure *f, const char *reason)
 {
-	printf("BENCH %s %s %s_vs_%s skip reason=%s\n", f->group, f->name, f->a, f->b, reason);
-	ksft_test_result_skip("%s %s_vs_%s: %s\n", f->name, f->a, f->b, reason);
+	char pair[64];
+
+	side_pair(f, pair, sizeof(pair));
+	printf("BENCH %s %s %s skip reason=%s\n", f->group, f->name, pair, reason);
+	ksft_test_result_skip("%s %s: %s\n", f->name, pair, reason);
 }
 
 void bench_fail(const struct bench_figure *f, const char *reason)
 {
-	printf("BENCH %s %s %s_vs_%s fail reason=%s\n", f->group, f->name, f->a, f->b, reason);
-	ksft_test_result_fail("%s %s_vs_%s: %s\n", f->name, f->a, f->b, reason);
+	char pair[64];
+
+	side_pair(f, pair, sizeof(pair));
+	printf("BENCH %s %s %s fail reason=%s\n", f->group, f->name, pair, reason);
+	ksft_test_result_fail("%s %s: %s\n", f->name, pair, reason);
 }
 
 void bench_begin(unsigned int figures)
