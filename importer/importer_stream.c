@@ -121,13 +121,14 @@ static int cohbuf_imp_stream_check_create(const struct cohbuf_stream_create_data
 	ret = cohbuf_imp_stream_check_params(d);
 	if (ret)
 		return ret;
-	ret = cohbuf_imp_ring_check(d, cohbuf_imp_stream_sample_bytes(d->format) *
-				    d->channels);
-	if (ret)
-		return ret;
-	if (d->direction == COHBUF_STREAM_DIR_OUTPUT)
-		return cohbuf_imp_stream_out_check(d);
-	return 0;
+	/* An output ring is refused whatever its ring fields say. */
+	if (d->direction == COHBUF_STREAM_DIR_OUTPUT) {
+		ret = cohbuf_imp_stream_out_check(d);
+		if (ret)
+			return ret;
+	}
+	return cohbuf_imp_ring_check(d, cohbuf_imp_stream_sample_bytes(d->format) *
+				     d->channels);
 }
 
 static void cohbuf_imp_stream_free(struct cohbuf_imp_stream *s)
