@@ -227,6 +227,9 @@ struct cohbuf_imp_dev_op {
 	u64 dst_offset;
 	u64 src_offset;
 	bool backward;			/* COPY within one buffer, upwards */
+	const bool *closing;		/* the job's context's: read with
+					 * READ_ONCE between transfers
+					 */
 };
 
 /* What debugfs shows of a job, read consistently by the job file. */

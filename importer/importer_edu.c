@@ -70,7 +70,7 @@
  * unmaps every buffer from the device before it returns, even those jobs
  * not yet reaped still hold. The module cannot be unloaded while a
  * context is open, and closing a context ends its jobs as for the CPU
- * engines.
+ * engines; a running device job stops at its next window.
  */
 
 #include <linux/crc32.h>
@@ -405,6 +405,9 @@ static int cohbuf_imp_edu_run(struct cohbuf_imp_edu *edu,
 	int ret;
 
 	for (done = 0; done < len; done += n) {
+		/* Close waits for a running job: not for all of a long one. */
+		if (READ_ONCE(*op->closing))
+			return -ECANCELED;
 		n = min_t(u64, len - done, EDU_WINDOW_USED);
 		start = op->backward ? len - done - n : done;
 		ret = cohbuf_imp_edu_load(edu, op, start, n);
@@ -432,8 +435,9 @@ static bool cohbuf_imp_edu_revoked(const struct cohbuf_imp_mapping *m)
  * does not allocate, and the one lock it takes, the slot's dev_lock, is
  * held by nobody who waits for a fence or a reservation lock.
  *
- * Return: 0; -ENODEV if the device the buffers were mapped for is no
- * longer bound; -ETIMEDOUT if a transfer did not end in edu_timeout_ms;
+ * Return: 0; -ECANCELED if the job's context was closed meanwhile (it
+ * stops at the next window); -ENODEV if the device the buffers were
+ * mapped for is no longer bound; -ETIMEDOUT if a transfer did not end in edu_timeout_ms;
  * -EIO if the device no longer ends its transfers.
  */
 int cohbuf_imp_edu_execute(u32 index, const struct cohbuf_imp_dev_op *op,

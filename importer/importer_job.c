@@ -280,6 +280,7 @@ static int cohbuf_imp_job_execute_dev(const struct cohbuf_imp_job *job,
 		.src = job->src_dev,
 		.dst_offset = job->dst_offset,
 		.src_offset = job->src_offset,
+		.closing = &job->ctx->closing,
 	};
 
 	/* Two imports of one dma-buf share its mapping (importer_import.c). */
