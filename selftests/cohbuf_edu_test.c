@@ -507,6 +507,7 @@ static void device_goes_away(struct __test_metadata *_metadata, int dev, int imp
 	ASSERT_LE(0, child);
 	if (!child)
 		_exit(write_text(path, text) ? 1 : 0);
+	EXPECT_EQ(0, cohbuf_importer_wait(imp, d.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(-ENODEV, status);
 	EXPECT_TRUE(fd_ready(d.out_fence_fd, POLLIN));
 	EXPECT_EQ(0, cohbuf_importer_wait(imp, d2.job_id, WAIT_NS, &status2, NULL));
