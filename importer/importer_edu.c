@@ -261,7 +261,7 @@ static int cohbuf_imp_edu_xfer(struct cohbuf_imp_edu *edu, u64 src, u64 dst,
 	}
 	/* Never leave while the device may still reach the buffers. */
 	cohbuf_imp_edu_settle(edu);
-	return READ_ONCE(edu->dead) || left ? -ENODEV : -ETIMEDOUT;
+	return (READ_ONCE(edu->dead) || left) ? -ENODEV : -ETIMEDOUT;
 }
 
 /* The DMA entry of @sgt holding byte @off, and its bytes from there on. */

@@ -93,6 +93,20 @@ static int edu_restore(void)
 	return -1;
 }
 
+/*
+ * Tests that unbind the device and bind it again are numbered 1, 2, 3;
+ * where binding is slow the rig allows fewer (COHBUF_EDU_REBINDS, e.g. 1
+ * in the debug guest): is test @n one of them?
+ */
+static int rebind_allowed(int n)
+{
+	const char *env = getenv("COHBUF_EDU_REBINDS");
+
+	return !env || n <= atoi(env);
+}
+
+#define REBIND_SKIP	"COHBUF_EDU_REBINDS: binding is slow here, and the unbind test covers remove()"
+
 static long long imp_mappings(void)
 {
 	return read_number(IMPORTER_DEBUGFS "/stats", "mappings");
@@ -539,6 +553,8 @@ TEST_F_TIMEOUT(edu, unbind_mid_job_fails_every_job, UNBIND_TIMEOUT_S)
 {
 	char path[512];
 
+	if (!rebind_allowed(1))
+		SKIP(return, REBIND_SKIP);
 	snprintf(path, sizeof(path), EDU_DRIVER "/unbind");
 	device_goes_away(_metadata, self->dev, self->imp, self->handle, path, self->bdf);
 	EXPECT_EQ(6, self->map[0]);
@@ -548,6 +564,8 @@ TEST_F_TIMEOUT(edu, pci_remove_mid_job_fails_every_job, UNBIND_TIMEOUT_S)
 {
 	char path[512];
 
+	if (!rebind_allowed(2))
+		SKIP(return, REBIND_SKIP);
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/remove", self->bdf);
 	device_goes_away(_metadata, self->dev, self->imp, self->handle, path, "1");
 	EXPECT_EQ(6, self->map[0]);
@@ -579,6 +597,8 @@ TEST_F_TIMEOUT(edu, close_with_device_jobs_queued_then_unload, UNBIND_TIMEOUT_S)
 	double start;
 	int i;
 
+	if (!rebind_allowed(3))
+		SKIP(return, REBIND_SKIP);
 	ASSERT_EQ(0, test_importer_module_file(ko, sizeof(ko)));
 	snprintf(params, sizeof(params), "edu_dma_bits=%lld",
 		 read_number(IMPORTER_PARAM("edu_dma_bits"), NULL));
