@@ -6,7 +6,7 @@
 # every target.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
-KERNELS ?= 6.1 6.12 6.12-rt sid sid-rt debug 6.1-arm64 6.12-arm64
+KERNELS ?= 6.1 6.12 6.12-rt sid sid-rt debug 6.1-arm64 6.12-arm64 6.12-iommu sid-iommu
 NEGATIVE_KERNELS ?= 6.1 6.12 sid debug
 DEMO_KERNEL ?= 6.12
 BENCH_KERNELS ?= 6.12 sid

@@ -11,6 +11,10 @@
  *     -> importer_limits.c (a leaf: per-file and per-user limits, also
  *        called by the job and import files)
  *     -> importer_debugfs.c (a leaf: reads jobs through the job file)
+ *     -> importer_edu.c (the edu PCI driver, registered at init; the job
+ *        file calls it to map buffers for the device and to run device
+ *        jobs; it calls the engine file's FILL bytes and the import
+ *        file's mappings)
  *     -> importer_stream.c (streams; its files share importer_stream.h)
  *       -> ... -> importer_import.c (the shared mapping of a dma-buf)
  *
@@ -64,6 +68,11 @@ enum cohbuf_imp_kind {
 
 /* Most engines (module parameter "engines"). */
 #define COHBUF_IMP_MAX_ENGINES	8
+/*
+ * Every engine a context has a timeline on: the CPU engines, then one per
+ * device slot (COHBUF_IMP_MAX_DEVICES, uapi).
+ */
+#define COHBUF_IMP_NR_TIMELINES	(COHBUF_IMP_MAX_ENGINES + COHBUF_IMP_MAX_DEVICES)
 
 /*
  * A dma-buf attached and mapped for the importer device and vmapped for
@@ -78,6 +87,9 @@ struct cohbuf_imp_mapping {
 	struct sg_table *sgt;		/* mapped for @dev */
 	struct iosys_map map;		/* system memory, checked at import */
 	unsigned int nents;		/* DMA-mapped entries of @sgt */
+	bool revoked;			/* @dev went away: unmapped already;
+					 * under cohbuf_imp_maps_lock
+					 */
 };
 
 /* One import: a handle of a context on a mapping. */
@@ -124,7 +136,7 @@ struct cohbuf_imp_ctx {
 	bool closing;			/* set once by release, read by the
 					 * jobs' work items with READ_ONCE
 					 */
-	struct cohbuf_imp_timeline timelines[COHBUF_IMP_MAX_ENGINES];
+	struct cohbuf_imp_timeline timelines[COHBUF_IMP_NR_TIMELINES];
 	struct work_struct reap;	/* frees what close left behind */
 	struct cohbuf_imp_user *user;	/* charged with what we hold */
 	bool unlimited;			/* CAP_SYS_RESOURCE at open: no
@@ -164,6 +176,9 @@ struct cohbuf_imp_job {
 	unsigned int nr_deps;
 	struct cohbuf_imp_import *dst;	/* written, or NULL */
 	struct cohbuf_imp_import *src;	/* read, or NULL */
+	/* With COHBUF_IMP_SUBMIT_DEVICE: @dst and @src mapped for it */
+	struct cohbuf_imp_mapping *dst_dev;
+	struct cohbuf_imp_mapping *src_dev;
 	u64 id;				/* unique over all engines; 0 until
 					 * the fence is initialised
 					 */
@@ -197,6 +212,24 @@ struct cohbuf_imp_op {
 	u64 len;
 	u64 seed;
 	u32 pattern;
+};
+
+/*
+ * One operation of a device engine, on the buffers' mappings for the
+ * device (importer_edu.c), which checks under its dev_lock that they were
+ * not revoked. @fill describes the operation (op, random, len, seed,
+ * pattern; no pointers).
+ */
+struct cohbuf_imp_dev_op {
+	struct cohbuf_imp_op fill;
+	struct cohbuf_imp_mapping *dst;	/* written, or NULL */
+	struct cohbuf_imp_mapping *src;	/* read, or NULL */
+	u64 dst_offset;
+	u64 src_offset;
+	bool backward;			/* COPY within one buffer, upwards */
+	const bool *closing;		/* the job's context's: read with
+					 * READ_ONCE between transfers
+					 */
 };
 
 /* What debugfs shows of a job, read consistently by the job file. */
@@ -246,6 +279,10 @@ struct cohbuf_imp_import *cohbuf_imp_import_get(struct cohbuf_imp_ctx *ctx,
 						u32 handle);
 void cohbuf_imp_import_put(struct cohbuf_imp_import *imp);
 void cohbuf_imp_imports_drop(struct cohbuf_imp_ctx *ctx);
+struct cohbuf_imp_mapping *cohbuf_imp_mapping_for(struct dma_buf *dmabuf,
+						  struct device *dev);
+void cohbuf_imp_mapping_release(struct cohbuf_imp_mapping *m);
+void cohbuf_imp_mappings_revoke(struct device *dev);
 
 /* importer_job.c */
 void cohbuf_imp_jobs_init(struct cohbuf_imp_ctx *ctx);
@@ -264,6 +301,7 @@ void cohbuf_imp_job_info(const struct cohbuf_imp_job *job,
 
 /* importer_engine.c */
 struct cohbuf_imp_engine *cohbuf_imp_engine_get(u32 index);
+struct cohbuf_imp_engine *cohbuf_imp_engine_get_device(u32 index);
 void cohbuf_imp_engine_timelines_init(struct cohbuf_imp_timeline *tl);
 unsigned int cohbuf_imp_engine_index(const struct cohbuf_imp_engine *eng);
 int cohbuf_imp_engine_init(void);
@@ -277,7 +315,17 @@ int cohbuf_imp_engine_publish(struct cohbuf_imp_engine *eng,
 			      struct sync_file **sync,
 			      struct work_struct *work, u64 *id);
 u32 cohbuf_imp_engine_execute(const struct cohbuf_imp_op *op);
+void cohbuf_imp_engine_fill_at(const struct cohbuf_imp_op *op, u64 offset,
+			       u8 *p, u64 len);
 const char *cohbuf_imp_op_name(u32 op);
+
+/* importer_edu.c */
+int cohbuf_imp_edu_init(void);
+void cohbuf_imp_edu_exit(void);
+struct cohbuf_imp_mapping *cohbuf_imp_edu_map(u32 index,
+					      struct dma_buf *dmabuf);
+int cohbuf_imp_edu_execute(u32 index, const struct cohbuf_imp_dev_op *op,
+			   u32 *checksum);
 
 /* importer_limits.c */
 int cohbuf_imp_limits_attach(struct cohbuf_imp_ctx *ctx, struct file *file);

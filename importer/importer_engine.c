@@ -35,6 +35,13 @@
  * The engine is the device: it reaches the buffers through their kernel
  * mapping and never calls dma_buf_begin_cpu_access(), which would take the
  * reservation lock and wait for the job's own fence.
+ *
+ * Each device slot (COHBUF_IMP_MAX_DEVICES) has an engine too, set up
+ * here like the CPU ones, whether or not a device is bound to it: its
+ * fences, queue and timelines follow the same rules, only its jobs move
+ * their bytes through the device (importer_edu.c). Being static, an
+ * engine outlives every fence on its timeline whatever happens to the
+ * device.
  */
 
 #include <linux/crc32.h>
@@ -77,13 +84,18 @@ struct cohbuf_imp_engine {
 					 * order are the same
 					 */
 	spinlock_t fence_lock;		/* the dma_fence lock of its jobs */
-	unsigned int index;
+	unsigned int index;		/* in cohbuf_imp_engines[]: a device
+					 * slot's is COHBUF_IMP_MAX_ENGINES
+					 * + the slot
+					 */
 	/* the fences' timeline name, "cohbuf-importer-engine<index>" */
 	char name[sizeof("cohbuf-importer-engine") + 10];
 };
 
-static struct cohbuf_imp_engine cohbuf_imp_engines[COHBUF_IMP_MAX_ENGINES];
-static unsigned int cohbuf_imp_nr_engines;	/* set up at module init */
+/* The CPU engines, then the device slots' (COHBUF_IMP_NR_TIMELINES). */
+static struct cohbuf_imp_engine cohbuf_imp_engines[COHBUF_IMP_NR_TIMELINES];
+static unsigned int cohbuf_imp_nr_engines;	/* CPU ones set up at init */
+static unsigned int cohbuf_imp_nr_device_engines;	/* device ones */
 
 /* Last job id handed out, over all engines; ids start at 1. */
 static atomic64_t cohbuf_imp_last_job_id = ATOMIC64_INIT(0);
@@ -153,10 +165,10 @@ void cohbuf_imp_fence_put(struct dma_fence *fence)
  */
 void cohbuf_imp_engine_timelines_init(struct cohbuf_imp_timeline *tl)
 {
-	u64 base = dma_fence_context_alloc(COHBUF_IMP_MAX_ENGINES);
+	u64 base = dma_fence_context_alloc(COHBUF_IMP_NR_TIMELINES);
 	unsigned int i;
 
-	for (i = 0; i < COHBUF_IMP_MAX_ENGINES; i++) {
+	for (i = 0; i < COHBUF_IMP_NR_TIMELINES; i++) {
 		tl[i].context = base + i;
 		tl[i].seqno = 0;
 	}
@@ -268,6 +280,40 @@ static void cohbuf_imp_fill_random(u8 *p, u64 len, u64 seed)
 	}
 }
 
+/**
+ * cohbuf_imp_engine_fill_at() - some of the bytes a FILL writes
+ * @op: the FILL (its pointers are not used)
+ * @offset: where in the FILL's range the bytes start
+ * @p: where to put them
+ * @len: how many
+ *
+ * For a device engine, which writes the range piece by piece: bytes
+ * @offset to @offset + @len - 1 of what cohbuf_imp_engine_execute() would
+ * write for @op, the same stream, from any offset.
+ */
+void cohbuf_imp_engine_fill_at(const struct cohbuf_imp_op *op, u64 offset,
+			       u8 *p, u64 len)
+{
+	u64 state, i = 0, skip, n;
+	__le64 word;
+
+	if (!op->random) {
+		for (i = 0; i < len; i++)
+			p[i] = op->pattern >> (8 * ((offset + i) & 3));
+		return;
+	}
+	/* Word w of the stream comes from the state seed + w * step. */
+	state = op->seed + (offset / sizeof(word)) * 0x9e3779b97f4a7c15ULL;
+	skip = offset % sizeof(word);
+	while (i < len) {
+		word = cpu_to_le64(cohbuf_imp_splitmix64(&state));
+		n = min_t(u64, len - i, sizeof(word) - skip);
+		memcpy(p + i, (u8 *)&word + skip, n);
+		i += n;
+		skip = 0;
+	}
+}
+
 /*
  * memmove() in steps, rescheduling between them: a step never overwrites
  * source bytes a later step still reads, because steps go forwards when
@@ -364,6 +410,20 @@ struct cohbuf_imp_engine *cohbuf_imp_engine_get(u32 index)
 }
 
 /**
+ * cohbuf_imp_engine_get_device() - the engine of a device slot
+ * @index: slot index from user space
+ *
+ * Return: the engine, or NULL if there is no such slot. Whether a device
+ * is bound to it is importer_edu.c's to say.
+ */
+struct cohbuf_imp_engine *cohbuf_imp_engine_get_device(u32 index)
+{
+	if (index >= cohbuf_imp_nr_device_engines)
+		return NULL;
+	return &cohbuf_imp_engines[COHBUF_IMP_MAX_ENGINES + index];
+}
+
+/**
  * cohbuf_imp_engine_index() - index of an engine, for debugfs
  * @eng: the engine
  *
@@ -378,8 +438,13 @@ static int cohbuf_imp_engine_setup(struct cohbuf_imp_engine *eng,
 				   unsigned int index)
 {
 	eng->index = index;
-	snprintf(eng->name, sizeof(eng->name), "cohbuf-importer-engine%u",
-		 index);
+	if (index < COHBUF_IMP_MAX_ENGINES)
+		snprintf(eng->name, sizeof(eng->name),
+			 "cohbuf-importer-engine%u", index);
+	else
+		snprintf(eng->name, sizeof(eng->name),
+			 "cohbuf-importer-device%u",
+			 index - COHBUF_IMP_MAX_ENGINES);
 	mutex_init(&eng->submit_lock);
 	spin_lock_init(&eng->fence_lock);
 	eng->wq = alloc_ordered_workqueue("cohbuf-importer%u", WQ_MEM_RECLAIM,
@@ -405,6 +470,13 @@ int cohbuf_imp_engine_init(void)
 			goto err;
 		cohbuf_imp_nr_engines = i + 1;
 	}
+	for (i = 0; i < COHBUF_IMP_MAX_DEVICES; i++) {
+		ret = cohbuf_imp_engine_setup(&cohbuf_imp_engines[COHBUF_IMP_MAX_ENGINES + i],
+					      COHBUF_IMP_MAX_ENGINES + i);
+		if (ret)
+			goto err;
+		cohbuf_imp_nr_device_engines = i + 1;
+	}
 	return 0;
 
 err:
@@ -421,6 +493,12 @@ void cohbuf_imp_engine_exit(void)
 {
 	struct cohbuf_imp_engine *eng;
 
+	while (cohbuf_imp_nr_device_engines) {
+		eng = &cohbuf_imp_engines[COHBUF_IMP_MAX_ENGINES +
+					  --cohbuf_imp_nr_device_engines];
+		destroy_workqueue(eng->wq);
+		mutex_destroy(&eng->submit_lock);
+	}
 	while (cohbuf_imp_nr_engines) {
 		eng = &cohbuf_imp_engines[--cohbuf_imp_nr_engines];
 		destroy_workqueue(eng->wq);

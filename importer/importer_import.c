@@ -19,10 +19,16 @@
  * last reference is always dropped in process context (RELEASE, WAIT or
  * close), never by the engine: unmapping takes the reservation lock.
  *
+ * A job on a device engine also needs its buffers mapped for that device
+ * (cohbuf_imp_mapping_for()): the same table holds those mappings, keyed
+ * by dma-buf and device, and the device's driver revokes them all when it
+ * is unbound (cohbuf_imp_mappings_revoke()), whoever still refers to them.
+ *
  * Calls only the dma-buf core, the compat helpers and the limits (to
  * count handles); the ioctl file
  * calls it for IMPORT and RELEASE, the job file to look up and drop the
- * imports a job uses, the stream queue file for the regions it holds.
+ * imports a job uses, the stream queue file for the regions it holds,
+ * the edu driver for the device's mappings.
  */
 
 #include <linux/dma-buf.h>
@@ -164,10 +170,66 @@ static void cohbuf_imp_mapping_put(struct cohbuf_imp_mapping *m)
 {
 	if (!refcount_dec_and_mutex_lock(&m->ref.refcount, &cohbuf_imp_maps_lock))
 		return;
-	cohbuf_imp_mapping_unmap(m);
+	if (!m->revoked)
+		cohbuf_imp_mapping_unmap(m);
 	mutex_unlock(&cohbuf_imp_maps_lock);
 	dma_buf_put(m->dmabuf);
 	kfree(m);
+}
+
+/**
+ * cohbuf_imp_mapping_for() - the mapping of a dma-buf for another device
+ * @dmabuf: a dma-buf the caller holds (an import's)
+ * @dev: the device, which the caller keeps bound until it has called
+ *	cohbuf_imp_mappings_revoke() for it
+ *
+ * For the device engines: the dma-buf attached to @dev and mapped for it,
+ * shared like the importer device's mappings by every job on @dev.
+ *
+ * Return: a reference to the mapping (cohbuf_imp_mapping_release()), or
+ * an ERR_PTR() with an errno as listed for COHBUF_IMP_IOCTL_IMPORT.
+ */
+struct cohbuf_imp_mapping *cohbuf_imp_mapping_for(struct dma_buf *dmabuf,
+						  struct device *dev)
+{
+	get_dma_buf(dmabuf);		/* consumed by cohbuf_imp_mapping_get() */
+	return cohbuf_imp_mapping_get(dmabuf, dev);
+}
+
+/**
+ * cohbuf_imp_mapping_release() - drop a reference from cohbuf_imp_mapping_for()
+ * @m: the mapping; process context, no reservation lock held
+ */
+void cohbuf_imp_mapping_release(struct cohbuf_imp_mapping *m)
+{
+	cohbuf_imp_mapping_put(m);
+}
+
+/**
+ * cohbuf_imp_mappings_revoke() - unmap every dma-buf from a departing device
+ * @dev: a device whose driver is being unbound; nothing maps for it any
+ *	more, and it no longer reaches memory
+ *
+ * The mappings stay allocated while jobs hold them, but their DMA
+ * addresses are given back now, before the device leaves its IOMMU group
+ * and before the DMA API's debugging checks that its driver left nothing
+ * mapped. Whoever holds one must not use its table any more.
+ */
+void cohbuf_imp_mappings_revoke(struct device *dev)
+{
+	struct cohbuf_imp_mapping *m;
+	struct hlist_node *tmp;
+	unsigned int bkt;
+
+	mutex_lock(&cohbuf_imp_maps_lock);
+	hash_for_each_safe(cohbuf_imp_maps, bkt, tmp, m, node) {
+		if (m->dev != dev)
+			continue;
+		cohbuf_imp_mapping_unmap(m);
+		m->revoked = true;
+		m->sgt = NULL;
+	}
+	mutex_unlock(&cohbuf_imp_maps_lock);
 }
 
 /**

@@ -100,9 +100,11 @@ static int cohbuf_imp_submit_check_flags(const struct cohbuf_imp_submit_data *d)
 		return -EINVAL;
 	if (d->latency_ms > COHBUF_IMP_MAX_LATENCY_MS)
 		return -EINVAL;
-	if (d->pad || !cohbuf_imp_engine_get(d->engine))
+	if (d->pad)
 		return -EINVAL;
-	return 0;
+	if (d->flags & COHBUF_IMP_SUBMIT_DEVICE)
+		return cohbuf_imp_engine_get_device(d->engine) ? 0 : -ENODEV;
+	return cohbuf_imp_engine_get(d->engine) ? 0 : -EINVAL;
 }
 
 /* Every field an operation does not use must be 0. */
@@ -141,6 +143,10 @@ static void cohbuf_imp_job_free(struct kref *ref)
 	for (i = 0; i < job->nr_deps; i++)
 		dma_fence_put(job->deps[i]);
 	kfree(job->deps);
+	if (job->dst_dev)
+		cohbuf_imp_mapping_release(job->dst_dev);
+	if (job->src_dev)
+		cohbuf_imp_mapping_release(job->src_dev);
 	if (job->dst)
 		cohbuf_imp_import_put(job->dst);
 	if (job->src)
@@ -263,8 +269,30 @@ static int cohbuf_imp_job_hold(const struct cohbuf_imp_job *job)
 	return 0;
 }
 
-/* Have the engine perform the job's operation; returns the checksum. */
-static u32 cohbuf_imp_job_execute(const struct cohbuf_imp_job *job)
+/* Have the device perform the job's operation, on its own mappings. */
+static int cohbuf_imp_job_execute_dev(const struct cohbuf_imp_job *job,
+				      const struct cohbuf_imp_op *fill,
+				      u32 *checksum)
+{
+	struct cohbuf_imp_dev_op op = {
+		.fill = *fill,
+		.dst = job->dst_dev,
+		.src = job->src_dev,
+		.dst_offset = job->dst_offset,
+		.src_offset = job->src_offset,
+		.closing = &job->ctx->closing,
+	};
+
+	/* Two imports of one dma-buf share its mapping (importer_import.c). */
+	op.backward = job->dst_dev && job->dst_dev == job->src_dev &&
+		      job->dst_offset > job->src_offset;
+	return cohbuf_imp_edu_execute(cohbuf_imp_engine_index(job->eng) -
+				      COHBUF_IMP_MAX_ENGINES, &op, checksum);
+}
+
+/* Have the engine perform the job's operation; sets the checksum. */
+static int cohbuf_imp_job_execute(const struct cohbuf_imp_job *job,
+				  u32 *checksum)
 {
 	struct cohbuf_imp_op op = {
 		.op = job->op,
@@ -274,11 +302,14 @@ static u32 cohbuf_imp_job_execute(const struct cohbuf_imp_job *job)
 		.pattern = job->pattern,
 	};
 
+	if (job->flags & COHBUF_IMP_SUBMIT_DEVICE)
+		return cohbuf_imp_job_execute_dev(job, &op, checksum);
 	if (job->dst)
 		op.dst = (u8 *)job->dst->map.vaddr + job->dst_offset;
 	if (job->src)
 		op.src = (const u8 *)job->src->map.vaddr + job->src_offset;
-	return cohbuf_imp_engine_execute(&op);
+	*checksum = cohbuf_imp_engine_execute(&op);
+	return 0;
 }
 
 static void cohbuf_imp_job_set_state(struct cohbuf_imp_job *job,
@@ -355,7 +386,7 @@ static void cohbuf_imp_job_run(struct work_struct *work)
 	if (!ret)
 		ret = cohbuf_imp_job_hold(job);
 	if (!ret)
-		checksum = cohbuf_imp_job_execute(job);
+		ret = cohbuf_imp_job_execute(job, &checksum);
 	cohbuf_imp_job_end(job, ret, checksum);
 	dma_fence_end_signalling(cookie);
 }
@@ -377,7 +408,10 @@ static struct cohbuf_imp_job *cohbuf_imp_job_alloc(struct cohbuf_imp_ctx *ctx,
 	INIT_LIST_HEAD(&job->node);
 	INIT_WORK(&job->work, cohbuf_imp_job_run);
 	job->ctx = ctx;
-	job->eng = cohbuf_imp_engine_get(d->engine);
+	if (d->flags & COHBUF_IMP_SUBMIT_DEVICE)
+		job->eng = cohbuf_imp_engine_get_device(d->engine);
+	else
+		job->eng = cohbuf_imp_engine_get(d->engine);
 	cohbuf_imp_job_params(job, d);
 	return job;
 }
@@ -408,9 +442,34 @@ static int cohbuf_imp_job_in_fence(struct cohbuf_imp_job *job, s32 fd)
 	return cohbuf_imp_deps_add(job, &fence, 1);
 }
 
+/*
+ * A device job also maps its buffers for the device, through the shared
+ * table of mappings; each failure is the job's to undo (job_free).
+ */
+static int cohbuf_imp_job_map_dev(struct cohbuf_imp_job *job, u32 index)
+{
+	struct cohbuf_imp_mapping *m;
+
+	if (job->dst) {
+		m = cohbuf_imp_edu_map(index, job->dst->dmabuf);
+		if (IS_ERR(m))
+			return PTR_ERR(m);
+		job->dst_dev = m;
+	}
+	if (job->src) {
+		m = cohbuf_imp_edu_map(index, job->src->dmabuf);
+		if (IS_ERR(m))
+			return PTR_ERR(m);
+		job->src_dev = m;
+	}
+	return 0;
+}
+
 static int cohbuf_imp_job_bind(struct cohbuf_imp_job *job,
 			       const struct cohbuf_imp_submit_data *d)
 {
+	int ret;
+
 	if (d->op != COHBUF_IMP_OP_CHECKSUM) {
 		job->dst = cohbuf_imp_import_get(job->ctx, d->dst_handle);
 		if (!job->dst)
@@ -426,6 +485,11 @@ static int cohbuf_imp_job_bind(struct cohbuf_imp_job *job,
 			return -ENOENT;
 		if (!cohbuf_imp_range_ok(job->src, d->src_offset, d->len))
 			return -EINVAL;
+	}
+	if (d->flags & COHBUF_IMP_SUBMIT_DEVICE) {
+		ret = cohbuf_imp_job_map_dev(job, d->engine);
+		if (ret)
+			return ret;
 	}
 	if (d->flags & COHBUF_IMP_SUBMIT_IN_FENCE)
 		return cohbuf_imp_job_in_fence(job, d->in_fence_fd);

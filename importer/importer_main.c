@@ -11,7 +11,8 @@
  * while a completed job awaits its WAIT.
  *
  * Calls the ioctl file for ioctls, the import and job files to set up and
- * tear down a context, the engine file and debugfs at init and exit.
+ * tear down a context, the engine file, the edu PCI driver and debugfs at
+ * init and exit.
  *
  * Module lifetime: every open file holds a module reference (fops.owner),
  * and so does every fence the engine ever created, until it is freed
@@ -281,13 +282,18 @@ static int __init cohbuf_imp_init(void)
 	if (ret)
 		goto err_reap_wq;
 	cohbuf_imp_debugfs_init();
+	ret = cohbuf_imp_edu_init();
+	if (ret)
+		goto err_debugfs;
 
 	/* Last: from here on user space can import. */
 	ret = misc_register(&cohbuf_imp_dev.misc);
 	if (ret)
-		goto err_debugfs;
+		goto err_edu;
 	return 0;
 
+err_edu:
+	cohbuf_imp_edu_exit();
 err_debugfs:
 	cohbuf_imp_debugfs_exit();
 	cohbuf_imp_stream_exit();
@@ -307,6 +313,7 @@ err_pdev:
 static void __exit cohbuf_imp_exit(void)
 {
 	misc_deregister(&cohbuf_imp_dev.misc);
+	cohbuf_imp_edu_exit();
 	cohbuf_imp_debugfs_exit();
 	cohbuf_imp_stream_exit();
 	destroy_workqueue(cohbuf_imp_reap_wq);

@@ -15,7 +15,9 @@
 # 12's arm64 kernels (from private arm64 lists, see arm64.sh), booted under
 # qemu-system-aarch64; and "debug": a kernel with KASAN, lockdep, kmemleak,
 # DMA-API debugging and fault injection that the rig builds itself from
-# linux-source-6.12 (build-debug-kernel).
+# linux-source-6.12 (build-debug-kernel).  An x86 series may end in
+# "-iommu" ("6.12-iommu", "sid-iommu"): the same kernel booted a second
+# time behind QEMU's intel-iommu, running only the edu device's tests.
 
 COHBUF_CACHE=${COHBUF_CACHE:-${HOME:-/root}/.cache/cohbuf}
 # The top of the source tree, from wherever the sourcing script lives.
@@ -24,6 +26,11 @@ TOP=$(cd "$(dirname "$0")" && while [ ! -f scripts/vm/lib.sh ] && [ "$PWD" != / 
 
 log() { printf '%s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The kernel series of a boot variant ("6.12" for "6.12-iommu"), and the
+# variant ("iommu", or nothing).
+series_base() { printf '%s\n' "${1%-iommu}"; }
+series_variant() { case "$1" in *-iommu) echo iommu ;; esac; }
 
 # A series is "6.1", "6.12", ... optionally with "-rt" for the PREEMPT_RT
 # flavour and then "-arm64" for Debian's arm64 kernels: the architecture,

@@ -251,12 +251,16 @@ void gen_alloc_args(struct cohbuf_alloc_data *d, unsigned long *cmd)
 	}
 }
 
+/* The lowest bit of SUBMIT's flags no flag uses. */
+#define FIRST_UNKNOWN	__builtin_ctz(COHBUF_IMP_SUBMIT_FLAGS_MASK + 1)
+
 /* Now and then one field of SUBMIT's @d that must be 0 for its op or flags is not. */
 void gen_submit_bad_field(struct cohbuf_imp_submit_data *d)
 {
 	switch (below(60)) {
 	case 0:
-		d->flags |= 1U << (4 + below(28));
+		/* A bit above the mask's, whatever the uapi's latest flag. */
+		d->flags |= 1U << (FIRST_UNKNOWN + below(32 - FIRST_UNKNOWN));
 		bad("unknown flags");
 		break;
 	case 1:

@@ -98,7 +98,11 @@ struct cohbuf_imp_release_data {
 #define COHBUF_IMP_SUBMIT_IN_FENCE	0x00000002U /* wait for @in_fence_fd */
 #define COHBUF_IMP_SUBMIT_OUT_FENCE	0x00000004U /* return @out_fence_fd */
 #define COHBUF_IMP_SUBMIT_LATENCY	0x00000008U /* use @latency_ms */
-#define COHBUF_IMP_SUBMIT_FLAGS_MASK	0x0000000fU
+#define COHBUF_IMP_SUBMIT_DEVICE	0x00000010U /* @engine names a device */
+#define COHBUF_IMP_SUBMIT_FLAGS_MASK	0x0000001fU
+
+/* Most device engines: the edu devices one importer drives. */
+#define COHBUF_IMP_MAX_DEVICES		2U
 
 /* Largest latency_ms, per job and as module parameter. */
 #define COHBUF_IMP_MAX_LATENCY_MS	10000U
@@ -131,7 +135,11 @@ struct cohbuf_imp_release_data {
  * @engine:	in: the engine that runs the job, below the "engines" module
  *		parameter (default 2). An engine runs its jobs one at a time
  *		in submission order; jobs on different engines run at the
- *		same time, ordered only by their fences.
+ *		same time, ordered only by their fences. With
+ *		COHBUF_IMP_SUBMIT_DEVICE, the index of a PCI device the
+ *		importer drives instead (0 for the first QEMU edu device
+ *		bound, below %COHBUF_IMP_MAX_DEVICES), which moves the bytes
+ *		by DMA: see "The edu device engine".
  * @pad:	must be 0
  *
  * The random stream is splitmix64: with s = @seed, for each 8 bytes of
@@ -170,8 +178,14 @@ struct cohbuf_imp_submit_data {
  *		call after a signal unchanged.
  * @flags:	in: must be 0
  * @status:	out: 0 if the job succeeded, else a negative errno:
- *		-ETIMEDOUT (a dependency did not signal within timeout_ms),
- *		-ECANCELED (a dependency signalled an error)
+ *		-ETIMEDOUT (a dependency did not signal within timeout_ms,
+ *		or a device's transfer did not complete within
+ *		edu_timeout_ms), -ECANCELED (a dependency signalled an
+ *		error), -ENODEV (the job's device
+ *		was unbound or removed before the job ended), -EIO (the
+ *		device stopped answering after a timed-out transfer, or
+ *		bytes it moved did not arrive, as when an IOMMU blocked the
+ *		transfer)
  * @checksum:	out: CHECKSUM result if @status is 0, else 0
  * @pad:	must be 0
  */
@@ -276,6 +290,8 @@ struct cohbuf_imp_wait_data {
  *   its buffer or overflows; @latency_ms is above
  *   %COHBUF_IMP_MAX_LATENCY_MS; @in_fence_fd is not a sync_file
  *   (including not an open file descriptor).
+ * ``ENODEV``
+ *   %COHBUF_IMP_SUBMIT_DEVICE and no device is bound at @engine.
  * ``ENOENT``
  *   a handle is not a live handle of this context.
  * ``EACCES``
@@ -293,6 +309,9 @@ struct cohbuf_imp_wait_data {
  * ``EINTR``
  *   a signal arrived while the buffers' reservation objects were being
  *   locked.
+ * other errors
+ *   with %COHBUF_IMP_SUBMIT_DEVICE, those listed for
+ *   %COHBUF_IMP_IOCTL_IMPORT, of mapping a buffer for the device.
  */
 #define COHBUF_IMP_IOCTL_SUBMIT		_IOWR(COHBUF_IOC_MAGIC, 0x12, \
 					      struct cohbuf_imp_submit_data)
