@@ -8,7 +8,9 @@
  * takes the oldest record, reads every byte of its block (a sum of u64),
  * checks its first and last sample against the payload and queues the
  * region again.  STATS is read before STOP, so that STOP's catch-up of
- * the frames due (which may have no region left) is not counted.
+ * the frames due (which may have no region left) is not counted.  Ring
+ * mode (S_RING) is s_ring.c's, which shares the sample check, the
+ * bookkeeping of latencies and hold times, STATS and the CPU times below.
  */
 #include <errno.h>
 #include <fcntl.h>
