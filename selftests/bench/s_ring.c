@@ -11,8 +11,8 @@
  * sleeps in poll() until the watermark (acknowledging an overrun with
  * STATS).  Each load of the head opens a batch that DMA_BUF_IOCTL_SYNC
  * start and end bracket, one pair per batch as the uapi asks, not one per
- * block.  A block's latency is taken when the consumer finds its record,
- * its hold time when it releases it.
+ * block.  A block's latency is taken when the consumer has found its
+ * record (after its batch's SYNC start), its hold time when it releases it.
  */
 #include <errno.h>
 #include <poll.h>
