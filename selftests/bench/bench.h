@@ -12,7 +12,8 @@
  * providers.c (dma-bufs of the kernel's providers), p1_transfer.c,
  * p2_bandwidth.c, p3_lifecycle.c, p4_sync.c, p5_large.c and p5_largest.c
  * (one figure group each; P5 in two), the streaming figures of issue 14:
- * s_run.c (one timed run of a stream and its consumer), s1_rate.c (the
+ * s_run.c (one timed run of a stream and its consumer), s_ring.c (the
+ * same in ring mode), s1_rate.c (the
  * highest drop-free rate), s2_wake.c (completion to wake-up), s3_copy.c
  * (zero-copy against a read() copy path, CPU time per GiB), and main.c
  * (the plan).
@@ -21,6 +22,9 @@
 #define COHBUF_BENCH_H
 
 #include <stddef.h>
+
+#include <linux/types.h>
+#include <linux/cohbuf_stream.h>
 
 /* The run's shape: COHBUF_BENCH_QUICK=1 gives one repetition and tiny sizes. */
 struct bench_cfg {
@@ -117,8 +121,8 @@ int bench_udmabuf(int dev, size_t len, int *memfd_out);
 /* S1: 4 queue depths and the ring, at 1 and 8 channels. */
 #define S1_DEPTHS	4
 #define S1_FIGURES	(2 * (S1_DEPTHS + 1))
-#define S2_FIGURES	2
-#define S3_FIGURES	2
+#define S2_FIGURES	3
+#define S3_FIGURES	4
 
 void bench_p1(void);
 void bench_p2(void);
@@ -138,12 +142,17 @@ void bench_s3(void);
  *    the mapping in place, between DMA_BUF_IOCTL_SYNC start and end;
  *  - S_COPY_READ: the stream writes udmabufs over memfds and the consumer
  *    pread()s each block into its own buffer (one copy_to_user) and reads
- *    that.
- * Ring mode (COHBUF_STREAM_MODE_RING, issue 14 point 3) is a third way,
- * one dma-buf with a control page and no syscall per block: its consumer
- * goes here as S_RING when the mode lands (s1_rate.c probes for it).
+ *    that;
+ *  - S_RING: ring mode (COHBUF_STREAM_MODE_RING, s_ring.c): one cohbuf
+ *    buffer holds a ring of s_cfg.depth block records, which the consumer
+ *    reads in place with libcohbuf's ring helpers, no system call per
+ *    block, asleep in poll() when the ring is empty.
  */
-enum s_path { S_ZERO_COPY, S_COPY_READ };
+enum s_path { S_ZERO_COPY, S_COPY_READ, S_RING };
+
+/* Every stream's format: ADC12, 2 bytes a sample. */
+#define S_FORMAT	COHBUF_STREAM_FMT_ADC12
+#define S_SAMPLE_BYTES	2u
 
 /* One run: a stream on the HRTIMER clock, ADC12, DROP, watermark 1. */
 struct s_cfg {
@@ -151,9 +160,9 @@ struct s_cfg {
 	unsigned int channels;
 	unsigned int rate_hz;
 	unsigned int block_frames;
-	unsigned int depth;	/* regions queued, one dma-buf each */
+	unsigned int depth;	/* regions queued, one dma-buf each; S_RING: records */
 	double seconds;		/* of consuming, from START on */
-	int use_poll;		/* wait in poll(), then DEQUEUE without waiting */
+	int use_poll;		/* wait in poll(), then DEQUEUE without waiting (S_RING: always) */
 	double *lat;		/* if not NULL: wake-up latencies (us) go here */
 	size_t lat_cap;
 	double *hold;		/* if not NULL: each block's hold time (s) goes here */
@@ -184,5 +193,36 @@ const char *s_run(int ctx, int dev, int udev, const struct s_cfg *c, struct s_re
 
 /* Whether @r lost nothing and the device kept up with @c's rate. */
 int s_drop_free(const struct s_cfg *c, const struct s_result *r);
+
+/*
+ * What STREAM_CREATE's EOPNOTSUPP in ring mode makes s_run() return (this
+ * importer cannot map the ring's dma-buf, or has no ring mode): the
+ * figure is a skip.
+ */
+extern const char s_ring_unsupported[];
+
+/* The pieces of a run that s_run.c shares with s_ring.c. */
+struct s_cpu {
+	double self, idle, t;
+};
+
+/* Before START and after the consumer's loop: r->cpu_self and cpu_all. */
+void s_cpu_begin(struct s_cpu *m);
+void s_cpu_end(const struct s_cpu *m, struct s_result *r);
+/*
+ * Read every byte of a block of @frames frames from @first_frame at @p
+ * (adding them up as u64 into @sum) and check its first and last sample
+ * against the payload: whether they match.
+ */
+int s_block_ok(const unsigned char *p, __u64 first_frame, __u32 frames,
+	       unsigned int channels, __u64 *sum);
+/* Store a block's wake-up latency (at @now) and its hold time (now). */
+void s_note_latency(const struct s_cfg *c, struct s_result *r, __u64 now, __u64 last_ns);
+void s_note_hold(const struct s_cfg *c, struct s_result *r, __u64 last_ns);
+/* After the loop from @t0: STATS into @r; NULL or why not. */
+const char *s_finish(int fd, __u64 t0, const struct s_cfg *c, struct s_result *r);
+
+/* s_ring.c: the S_RING run of s_run(), with @r zeroed. */
+const char *s_ring_run(int ctx, int dev, const struct s_cfg *c, struct s_result *r);
 
 #endif /* COHBUF_BENCH_H */

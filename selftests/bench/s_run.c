@@ -8,7 +8,9 @@
  * takes the oldest record, reads every byte of its block (a sum of u64),
  * checks its first and last sample against the payload and queues the
  * region again.  STATS is read before STOP, so that STOP's catch-up of
- * the frames due (which may have no region left) is not counted.
+ * the frames due (which may have no region left) is not counted.  Ring
+ * mode (S_RING) is s_ring.c's, which shares the sample check, the
+ * bookkeeping of latencies and hold times, STATS and the CPU times below.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,9 +27,6 @@
 #include <libcohbuf.h>
 
 #include "bench.h"
-
-#define S_FORMAT	COHBUF_STREAM_FMT_ADC12
-#define S_SAMPLE_BYTES	2u
 
 struct s_region {
 	int buf;		/* the dma-buf */
@@ -166,15 +165,25 @@ static unsigned int s_word(const unsigned char *p, size_t n)
 	return p[2 * n] | p[2 * n + 1] << 8;
 }
 
+int s_block_ok(const unsigned char *p, __u64 first_frame, __u32 frames,
+	       unsigned int channels, __u64 *sum)
+{
+	size_t k, bytes = (size_t)frames * channels * S_SAMPLE_BYTES;
+	size_t last = (size_t)frames * channels - 1;
+	const __u64 *w = (const __u64 *)p;
+
+	for (k = 0; k < bytes / sizeof(*w); k++)
+		*sum += w[k];
+	return s_word(p, 0) == cohbuf_stream_sample_word(first_frame, 0, S_FORMAT) &&
+	       s_word(p, last) == cohbuf_stream_sample_word(first_frame + frames - 1,
+							    channels - 1, S_FORMAT);
+}
+
 /* Read every byte of @rec's block and check its first and last sample. */
 static int s_consume(struct s_stream *s, const struct cohbuf_stream_record *rec)
 {
 	const struct s_region *r = &s->regions[rec->cookie];
-	unsigned int ch = s->c->channels;
 	const unsigned char *p = r->map;
-	size_t k, last = (size_t)rec->frames * ch - 1;
-	__u64 last_frame = rec->first_frame + rec->frames - 1;
-	const __u64 *w;
 	int ok;
 
 	if (s->c->path == S_COPY_READ) {
@@ -184,15 +193,42 @@ static int s_consume(struct s_stream *s, const struct cohbuf_stream_record *rec)
 	} else if (cohbuf_dmabuf_cpu_access_begin(r->buf, DMA_BUF_SYNC_READ)) {
 		return 0;
 	}
-	w = (const __u64 *)p;
-	for (k = 0; k < rec->bytes_used / sizeof(*w); k++)
-		s->sum += w[k];
-	ok = s_word(p, 0) == cohbuf_stream_sample_word(rec->first_frame, 0, S_FORMAT) &&
-	     s_word(p, last) == cohbuf_stream_sample_word(last_frame, ch - 1, S_FORMAT);
+	ok = rec->bytes_used == (__u64)rec->frames * s->c->channels * S_SAMPLE_BYTES &&
+	     s_block_ok(p, rec->first_frame, rec->frames, s->c->channels, &s->sum);
 	if (s->c->path == S_ZERO_COPY &&
 	    cohbuf_dmabuf_cpu_access_end(r->buf, DMA_BUF_SYNC_READ))
 		return 0;
 	return ok;
+}
+
+void s_note_latency(const struct s_cfg *c, struct s_result *r, __u64 now, __u64 last_ns)
+{
+	if (c->lat && r->nlat < c->lat_cap && now > last_ns)
+		c->lat[r->nlat++] = (now - last_ns) / 1e3;
+}
+
+void s_note_hold(const struct s_cfg *c, struct s_result *r, __u64 last_ns)
+{
+	__u64 now = cohbuf_stream_now_ns();
+	double hold = now > last_ns ? (now - last_ns) / 1e9 : 0;
+
+	if (hold > r->hold_max)
+		r->hold_max = hold;
+	if (c->hold && r->nhold < c->hold_cap)
+		c->hold[r->nhold++] = hold;
+}
+
+const char *s_finish(int fd, __u64 t0, const struct s_cfg *c, struct s_result *r)
+{
+	struct cohbuf_stream_stats_data st;
+
+	if (cohbuf_stream_stats(fd, &st))
+		return "STATS failed";
+	r->elapsed = (cohbuf_stream_now_ns() - t0) / 1e9;
+	r->due = r->elapsed * c->rate_hz;
+	r->produced = st.produced;
+	r->lost = st.lost;
+	return NULL;
 }
 
 /* The consumer's loop from START to the end of the run. */
@@ -200,9 +236,7 @@ static const char *s_loop(struct s_stream *s, struct s_result *r)
 {
 	const struct s_cfg *c = s->c;
 	__u64 t0 = cohbuf_stream_now_ns(), end = t0 + (__u64)(c->seconds * 1e9), now;
-	struct cohbuf_stream_stats_data st;
 	struct cohbuf_stream_record rec;
-	double hold;
 	int ret;
 
 	for (now = t0; now < end; now = cohbuf_stream_now_ns()) {
@@ -216,49 +250,51 @@ static const char *s_loop(struct s_stream *s, struct s_result *r)
 		if (rec.flags & COHBUF_STREAM_REC_ERROR || rec.cookie >= c->depth ||
 		    !rec.frames)
 			return "a record has an error";
-		if (c->lat && r->nlat < c->lat_cap && now > rec.last_ns)
-			c->lat[r->nlat++] = (now - rec.last_ns) / 1e3;
+		s_note_latency(c, r, now, rec.last_ns);
 		if (!s_consume(s, &rec))
 			return "a block does not hold the payload";
 		r->records++;
 		r->bytes += rec.bytes_used;
 		if (s_queue(s, rec.cookie))
 			return "QUEUE failed";
-		now = cohbuf_stream_now_ns();
-		hold = now > rec.last_ns ? (now - rec.last_ns) / 1e9 : 0;
-		if (hold > r->hold_max)
-			r->hold_max = hold;
-		if (c->hold && r->nhold < c->hold_cap)
-			c->hold[r->nhold++] = hold;
+		s_note_hold(c, r, rec.last_ns);
 	}
-	if (cohbuf_stream_stats(s->fd, &st))
-		return "STATS failed";
-	r->elapsed = (cohbuf_stream_now_ns() - t0) / 1e9;
-	r->due = r->elapsed * c->rate_hz;
-	r->produced = st.produced;
-	r->lost = st.lost;
-	return NULL;
+	return s_finish(s->fd, t0, c, r);
+}
+
+void s_cpu_begin(struct s_cpu *m)
+{
+	m->self = s_cpu_self();
+	m->idle = s_cpu_idle();
+	m->t = bench_now();
+}
+
+void s_cpu_end(const struct s_cpu *m, struct s_result *r)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	r->cpu_self = s_cpu_self() - m->self;
+	r->cpu_all = (bench_now() - m->t) * ncpu - (s_cpu_idle() - m->idle);
 }
 
 const char *s_run(int ctx, int dev, int udev, const struct s_cfg *c, struct s_result *r)
 {
 	struct s_stream s = { .c = c, .fd = -1 };
-	const char *why = s_setup(&s, ctx, dev, udev);
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	double self0, idle0, t0;
+	const char *why;
+	struct s_cpu m;
 	unsigned int i;
 
 	memset(r, 0, sizeof(*r));
+	if (c->path == S_RING)
+		return s_ring_run(ctx, dev, c, r);
+	why = s_setup(&s, ctx, dev, udev);
 	for (i = 0; !why && i < c->depth; i++)
 		if (s_queue(&s, i))
 			why = "QUEUE failed";
 	if (!why) {
-		self0 = s_cpu_self();
-		idle0 = s_cpu_idle();
-		t0 = bench_now();
+		s_cpu_begin(&m);
 		why = cohbuf_stream_start(s.fd) ? "START failed" : s_loop(&s, r);
-		r->cpu_self = s_cpu_self() - self0;
-		r->cpu_all = (bench_now() - t0) * ncpu - (s_cpu_idle() - idle0);
+		s_cpu_end(&m, r);
 	}
 	s_teardown(&s);
 	return why;
