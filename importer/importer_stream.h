@@ -31,6 +31,8 @@
 #include <linux/workqueue.h>
 #include <linux/cohbuf_stream.h>
 
+#include "cohbuf_payload.h"	/* importer_stream_gen.c */
+
 struct cohbuf_imp_import;
 
 /*
@@ -158,9 +160,5 @@ cohbuf_imp_stream_pop(struct cohbuf_imp_stream *s);
 void cohbuf_imp_stream_region_free(struct cohbuf_imp_stream_region *r);
 u32 cohbuf_imp_stream_state(struct cohbuf_imp_stream *s);
 void cohbuf_imp_stream_set_state(struct cohbuf_imp_stream *s, u32 state);
-
-/* importer_stream_gen.c */
-void cohbuf_imp_stream_generate(void *dst, u64 first_frame, u32 frames,
-				u32 channels, u32 format);
 
 #endif /* COHBUF_IMPORTER_STREAM_H */

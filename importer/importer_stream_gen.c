@@ -3,9 +3,11 @@
  * cohbuf importer: the stream's payload, a pure function of the frame
  * index and the channel, as "cohbuf stream payload" in
  * linux/cohbuf_stream.h defines it. A leaf: importer_stream_queue.c calls
- * it to fill a region; it takes no lock and allocates nothing.
+ * it to fill a region, and cohbuf_iio.ko (iio/) to fill its IIO buffer,
+ * hence the export; it takes no lock and allocates nothing.
  */
 
+#include <linux/export.h>
 #include <linux/types.h>
 #include <asm/byteorder.h>
 
@@ -55,3 +57,4 @@ void cohbuf_imp_stream_generate(void *dst, u64 first_frame, u32 frames,
 		}
 	}
 }
+EXPORT_SYMBOL_GPL(cohbuf_imp_stream_generate);
