@@ -28,6 +28,29 @@
 
 #define COHBUF_IIO_DEFAULT_RATE_HZ	1000
 
+/**
+ * DOC: cohbuf_iio errors
+ *
+ * Writes to the device's attributes, and read() on its buffer, fail with:
+ *
+ * ``EINVAL``
+ *	``sampling_frequency`` is not an integer from 1 to 1000000;
+ *	``cohbuf_clock`` is neither ``timer`` nor ``manual``;
+ *	``cohbuf_advance`` is not a number from 0 to 4294967295, or the clock
+ *	is ``timer``; a read() asks for less than one scan.
+ *
+ * ``EBUSY``
+ *	``sampling_frequency`` or ``cohbuf_clock`` is written while the
+ *	buffer is enabled (the IIO core refuses ``length`` then too);
+ *	``cohbuf_advance`` is written while it is not.
+ *
+ * ``EAGAIN``
+ *	a non-blocking read() finds no complete scan.
+ *
+ * ``EFAULT``
+ *	read() into memory the caller cannot write; no scan is consumed.
+ */
+
 static unsigned int channels = 4;
 module_param(channels, uint, 0444);
 MODULE_PARM_DESC(channels, "number of in_voltageN channels, 1 to 16 (default 4)");
