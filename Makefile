@@ -12,8 +12,10 @@ DEMO_KERNEL ?= 6.12
 BENCH_KERNELS ?= 6.12 sid
 export KERNELS DEMO_KERNEL
 
-# heap/ builds cohbuf_heap.ko only against kernels that export dma_heap_add().
-MODULE_DIRS := exporter importer heap
+# heap/ builds cohbuf_heap.ko only against kernels that export dma_heap_add(),
+# iio/ cohbuf_iio.ko only against kernels with IIO buffers; it comes after
+# importer/, whose Module.symvers it reads.
+MODULE_DIRS := exporter importer heap iio
 # The one version number: dkms.conf's (the .pc files and debian/changelog
 # follow it; scripts/pkg-check compares them).
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
@@ -85,8 +87,10 @@ load: modules
 	insmod importer/cohbuf_importer.ko
 	if [ -f heap/cohbuf_heap.ko ] && [ ! -d /sys/module/cohbuf_heap ]; then \
 		insmod heap/cohbuf_heap.ko; fi
+	if [ -f iio/cohbuf_iio.ko ]; then modprobe industrialio && insmod iio/cohbuf_iio.ko; fi
 
 unload:
+	if [ -d /sys/module/cohbuf_iio ]; then rmmod cohbuf_iio; fi
 	rmmod cohbuf_importer cohbuf
 
 # The DKMS source tree, as the package cohbuf-dkms installs it.
@@ -140,6 +144,7 @@ help:
 	@echo "  all (default)     build the modules (against KDIR), user space and the selftests"
 	@echo "  modules           build exporter/cohbuf.ko, importer/cohbuf_importer.ko and,"
 	@echo "                    where the kernel exports dma_heap_add, heap/cohbuf_heap.ko"
+	@echo "                    and, where it has IIO buffers, iio/cohbuf_iio.ko"
 	@echo "                    against KDIR"
 	@echo "                    (default: /lib/modules/\$$(uname -r)/build)"
 	@echo "  userspace         build libcohbuf.so.1, libcohbuf.a, libcohbuf-drm.a (PRIME,"

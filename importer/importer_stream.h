@@ -35,6 +35,8 @@
 #include <linux/workqueue.h>
 #include <linux/cohbuf_stream.h>
 
+#include "cohbuf_payload.h"	/* importer_stream_gen.c */
+
 struct cohbuf_imp_import;
 struct cohbuf_imp_ring;
 struct dma_buf;
@@ -198,9 +200,7 @@ void cohbuf_imp_stream_out_consume(struct cohbuf_imp_stream *s,
 				   struct cohbuf_imp_stream_region *r,
 				   const void *src, u32 frames);
 
-/* importer_stream_gen.c */
+/* importer_stream_gen.c (cohbuf_imp_stream_generate(): cohbuf_payload.h) */
 u32 cohbuf_imp_stream_word(u64 frame, u32 channel, u32 format);
-void cohbuf_imp_stream_generate(void *dst, u64 first_frame, u32 frames,
-				u32 channels, u32 format);
 
 #endif /* COHBUF_IMPORTER_STREAM_H */

@@ -4,9 +4,11 @@
  * index and the channel, as "cohbuf stream payload" in
  * linux/cohbuf_stream.h defines it. A leaf: importer_stream_queue.c calls
  * it to fill a region of an input stream, importer_stream_out.c to check
- * a region of an output stream; it takes no lock and allocates nothing.
+ * a region of an output stream, and cohbuf_iio.ko (iio/) to fill its IIO
+ * buffer, hence the export; it takes no lock and allocates nothing.
  */
 
+#include <linux/export.h>
 #include <linux/types.h>
 #include <asm/byteorder.h>
 
@@ -70,3 +72,4 @@ void cohbuf_imp_stream_generate(void *dst, u64 first_frame, u32 frames,
 		}
 	}
 }
+EXPORT_SYMBOL_GPL(cohbuf_imp_stream_generate);

@@ -113,4 +113,19 @@ static inline void cohbuf_hrtimer_setup(struct hrtimer *timer,
 #endif
 }
 
+/*
+ * An IIO buffer's own sysfs attributes (struct iio_buffer's attrs): an
+ * array of struct attribute pointers in 6.1, of struct iio_dev_attr
+ * pointers in 6.12 and later (from 6.2 on). Declare the array's element
+ * type with COHBUF_IIO_BUFFER_ATTR_TYPE and name each IIO_DEVICE_ATTR()
+ * in it with COHBUF_IIO_BUFFER_ATTR().
+ */
+#if COHBUF_KERNEL_AT_LEAST(6, 2)
+#define COHBUF_IIO_BUFFER_ATTR_TYPE	struct iio_dev_attr
+#define COHBUF_IIO_BUFFER_ATTR(ia)	(&(ia))
+#else
+#define COHBUF_IIO_BUFFER_ATTR_TYPE	struct attribute
+#define COHBUF_IIO_BUFFER_ATTR(ia)	(&(ia).dev_attr.attr)
+#endif
+
 #endif /* COHBUF_COMPAT_H */

@@ -336,9 +336,10 @@ series_archs() {
 }
 
 # The module directories of the project, in load order (those that exist).
-# heap/ builds a module only for kernels that export dma_heap_add().
+# heap/ builds a module only for kernels that export dma_heap_add(),
+# iio/ only for kernels with IIO buffers.
 module_dirs() {
-	for d in exporter importer heap; do
+	for d in exporter importer heap iio; do
 		[ -f "$TOP/$d/Kbuild" ] && printf '%s\n' "$d"
 	done
 	return 0
@@ -356,7 +357,7 @@ cohbuf_version() {
 
 # The directories a module build needs, copied to DEST (those that exist).
 copy_module_sources() {
-	for d in exporter importer heap include uapi; do
+	for d in exporter importer heap iio include uapi; do
 		[ -d "$TOP/$d" ] && cp -a "$TOP/$d" "$1/"
 	done
 	return 0

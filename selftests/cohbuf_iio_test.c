@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cohbuf_iio.ko: the importer's simulated ADC as an IIO device. The
+ * device's sysfs layout is IIO's (channels, scan type le:s12/16>>4,
+ * sampling_frequency, buffer0 with length, watermark and enable); with
+ * the manual clock every frame read through the buffer's fd is checked
+ * against libcohbuf's payload function, the loss counters of buffer0 are
+ * exact when the buffer overflows, the watermark decides poll(), and bad
+ * input gets its errno. The kernel's own lsiio and iio_generic_buffer,
+ * built unchanged from the linux-source of the kernel under test
+ * (scripts/vm/upstream-iio) and put next to this program, list the device
+ * and print the payload's values. The last test unloads cohbuf_iio, which
+ * holds cohbuf_importer, so that later programs can unload the importer.
+ */
+
+#include <dirent.h>
+#include <linux/iio/buffer.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "stream_test.h"
+
+#define IIO_NAME	"cohbuf-adc"
+#define IIO_SYSFS	"/sys/bus/iio/devices"
+#define NR_CHANNELS	4	/* the module's default */
+#define FRAME_BYTES	(2 * NR_CHANNELS)
+#define LENGTH		64	/* buffer0/length of most tests */
+
+/* The IIO device cohbuf_iio registered: its number, or -1. */
+static int iio_find_device(void)
+{
+	struct dirent *e;
+	int num = -1;
+	DIR *d;
+
+	d = opendir(IIO_SYSFS);
+	if (!d)
+		return -1;
+	while (num < 0 && (e = readdir(d))) {
+		char path[512], name[64];
+
+		if (strncmp(e->d_name, "iio:device", 10))
+			continue;
+		snprintf(path, sizeof(path), IIO_SYSFS "/%s/name", e->d_name);
+		if (read_text(path, name, sizeof(name)) > 0 &&
+		    !strcmp(name, IIO_NAME "\n"))
+			num = atoi(e->d_name + 10);
+	}
+	closedir(d);
+	return num;
+}
+
+/*
+ * Load cohbuf_iio (and so the IIO core and the importer) unless it is
+ * loaded: NULL, or why the device cannot exist on this kernel.
+ */
+static const char *iio_load(void)
+{
+	if (test_module_loaded("cohbuf_iio"))
+		return NULL;
+	if (system("modprobe industrialio 2>/dev/null") != 0)
+		return "the kernel has no IIO core (CONFIG_IIO unset)";
+	if (system("modprobe cohbuf_iio") != 0)
+		return "cohbuf_iio.ko was not built for or does not load on this kernel";
+	return NULL;
+}
+
+/* The path of attribute @attr (may hold a '/') of device @num. */
+static const char *iio_attr(int num, const char *attr)
+{
+	static char path[4][256];
+	static int next;
+	char *p = path[next++ % 4];
+
+	snprintf(p, sizeof(path[0]), IIO_SYSFS "/iio:device%d/%s", num, attr);
+	return p;
+}
+
+/* Write @value (decimal) to attribute @attr: 0 or -errno. */
+static int iio_write(int num, const char *attr, long long value)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%lld", value);
+	return write_text(iio_attr(num, attr), text) ? -errno : 0;
+}
+
+static long long iio_read(int num, const char *attr)
+{
+	return read_number(iio_attr(num, attr), NULL);
+}
+
+/* Enable in_voltageC for every bit C of @mask, disable the others. */
+static int iio_set_channels(int num, unsigned int mask)
+{
+	char attr[64];
+	int c;
+
+	for (c = 0; c < NR_CHANNELS; c++) {
+		snprintf(attr, sizeof(attr), "buffer0/in_voltage%d_en", c);
+		if (iio_write(num, attr, !!(mask & (1u << c))))
+			return -1;
+	}
+	return 0;
+}
+
+/* The fd of buffer 0 from /dev/iio:deviceN (closed again): fd or -errno. */
+static int iio_buffer_fd(int num, int flags)
+{
+	char path[64];
+	int dev, fd = 0;
+
+	snprintf(path, sizeof(path), "/dev/iio:device%d", num);
+	dev = open(path, O_RDONLY | O_CLOEXEC | flags);
+	if (dev < 0)
+		return -errno;
+	if (ioctl(dev, IIO_BUFFER_GET_FD_IOCTL, &fd))
+		fd = -errno;
+	close(dev);
+	if (fd >= 0 && (flags & O_NONBLOCK))
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+	return fd;
+}
+
+FIXTURE(iio) {
+	int num;	/* iio:deviceN */
+	int fd;		/* buffer 0, non-blocking */
+};
+
+/* Every test starts disabled, manual clock, all channels, LENGTH, watermark 1. */
+FIXTURE_SETUP(iio)
+{
+	const char *why = iio_load();
+
+	self->fd = -1;
+	if (why)
+		SKIP(return, "%s", why);
+	self->num = iio_find_device();
+	ASSERT_LE(0, self->num) TH_LOG("cohbuf_iio is loaded but no IIO device is named " IIO_NAME);
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 0));
+	ASSERT_EQ(0, write_text(iio_attr(self->num, "cohbuf_clock"), "manual"));
+	ASSERT_EQ(0, iio_write(self->num, "sampling_frequency", 1000));
+	ASSERT_EQ(0, iio_set_channels(self->num, (1u << NR_CHANNELS) - 1));
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/length", LENGTH));
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/watermark", 1));
+	self->fd = iio_buffer_fd(self->num, O_NONBLOCK);
+	ASSERT_LE(0, self->fd) TH_LOG("IIO_BUFFER_GET_FD_IOCTL: %s", strerror(-self->fd));
+}
+
+FIXTURE_TEARDOWN(iio)
+{
+	if (self->fd >= 0) {
+		EXPECT_EQ(0, iio_write(self->num, "buffer0/enable", 0));
+		close(self->fd);
+	}
+}
+
+/* Read exactly @frames frames: 0, or -errno (-EIO if short). */
+static int iio_read_frames(int fd, void *buf, size_t frames, size_t frame_bytes)
+{
+	ssize_t n = read(fd, buf, frames * frame_bytes);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == frames * frame_bytes ? 0 : -EIO;
+}
+
+static int iio_advance(int num, long long frames)
+{
+	return iio_write(num, "cohbuf_advance", frames);
+}
+
+TEST_F(iio, has_the_layout_of_an_adc)
+{
+	char text[64], attr[64];
+	int c;
+
+	for (c = 0; c < NR_CHANNELS; c++) {
+		snprintf(attr, sizeof(attr), "buffer0/in_voltage%d_type", c);
+		ASSERT_LT(0, read_text(iio_attr(self->num, attr), text, sizeof(text)));
+		EXPECT_STREQ("le:s12/16>>4\n", text);
+		snprintf(attr, sizeof(attr), "buffer0/in_voltage%d_index", c);
+		EXPECT_EQ(c, iio_read(self->num, attr));
+		snprintf(attr, sizeof(attr), "in_voltage%d_raw", c);
+		EXPECT_EQ(0, access(iio_attr(self->num, attr), R_OK));
+	}
+	snprintf(attr, sizeof(attr), "buffer0/in_voltage%d_en", NR_CHANNELS);
+	EXPECT_NE(0, access(iio_attr(self->num, attr), F_OK));
+	EXPECT_EQ(1000, iio_read(self->num, "sampling_frequency"));
+	EXPECT_EQ(0, iio_write(self->num, "sampling_frequency", 48000));
+	EXPECT_EQ(48000, iio_read(self->num, "sampling_frequency"));
+	EXPECT_EQ(LENGTH, iio_read(self->num, "buffer0/length"));
+	EXPECT_EQ(1, iio_read(self->num, "buffer0/watermark"));
+	EXPECT_EQ(0, iio_read(self->num, "buffer0/enable"));
+	EXPECT_EQ(0, iio_read(self->num, "buffer0/frames_produced"));
+	EXPECT_EQ(0, iio_read(self->num, "buffer0/frames_lost"));
+	ASSERT_LT(0, read_text(iio_attr(self->num, "cohbuf_clock"), text, sizeof(text)));
+	EXPECT_STREQ("manual\n", text);
+}
+
+/* Frames 0, 1, ... from the enable on, each sample the payload's. */
+TEST_F(iio, read_returns_the_payload_from_frame_zero)
+{
+	__u16 buf[LENGTH * NR_CHANNELS];
+	size_t bad = 0;
+
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 1));
+	EXPECT_EQ(-EAGAIN, iio_read_frames(self->fd, buf, 1, FRAME_BYTES));
+	ASSERT_EQ(0, iio_advance(self->num, 40));
+	ASSERT_EQ(0, iio_read_frames(self->fd, buf, 40, FRAME_BYTES));
+	EXPECT_EQ(0, cohbuf_stream_verify(buf, 0, 40, NR_CHANNELS,
+					  COHBUF_STREAM_FMT_ADC12, &bad))
+		TH_LOG("sample %zu differs", bad);
+	EXPECT_EQ(-EAGAIN, iio_read_frames(self->fd, buf, 1, FRAME_BYTES));
+
+	/* Past the ring's end: the reads wrap around it. */
+	ASSERT_EQ(0, iio_advance(self->num, 50));
+	ASSERT_EQ(0, iio_read_frames(self->fd, buf, 30, FRAME_BYTES));
+	EXPECT_EQ(0, cohbuf_stream_verify(buf, 40, 30, NR_CHANNELS,
+					  COHBUF_STREAM_FMT_ADC12, &bad));
+	/* A read of more than is there returns what is there. */
+	EXPECT_EQ(20 * FRAME_BYTES, read(self->fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, cohbuf_stream_verify(buf, 70, 20, NR_CHANNELS,
+					  COHBUF_STREAM_FMT_ADC12, &bad));
+	EXPECT_EQ(90, iio_read(self->num, "buffer0/frames_produced"));
+	EXPECT_EQ(0, iio_read(self->num, "buffer0/frames_lost"));
+
+	/* A new enable starts again at frame 0 with zero counters. */
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 0));
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 1));
+	EXPECT_EQ(0, iio_read(self->num, "buffer0/frames_produced"));
+	ASSERT_EQ(0, iio_advance(self->num, 3));
+	ASSERT_EQ(0, iio_read_frames(self->fd, buf, 3, FRAME_BYTES));
+	EXPECT_EQ(0, cohbuf_stream_verify(buf, 0, 3, NR_CHANNELS,
+					  COHBUF_STREAM_FMT_ADC12, &bad));
+}
+
+/* Only the enabled channels, in scan-index order. */
+TEST_F(iio, a_scan_holds_the_enabled_channels_only)
+{
+	__u16 buf[2 * 8];
+	__u64 f;
+
+	ASSERT_EQ(0, iio_set_channels(self->num, (1u << 1) | (1u << 3)));
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 1));
+	ASSERT_EQ(0, iio_advance(self->num, 8));
+	ASSERT_EQ(0, iio_read_frames(self->fd, buf, 8, 2 * 2));
+	for (f = 0; f < 8; f++) {
+		EXPECT_EQ(cohbuf_stream_sample_word(f, 1, COHBUF_STREAM_FMT_ADC12),
+			  le16toh(buf[2 * f]));
+		EXPECT_EQ(cohbuf_stream_sample_word(f, 3, COHBUF_STREAM_FMT_ADC12),
+			  le16toh(buf[2 * f + 1]));
+	}
+}
+
+/*
+ * A full ring drops new frames and counts each; none overwrites a frame
+ * not yet read, and produced = read + in the ring + lost.
+ */
+TEST_F(iio, frames_lost_when_full_are_counted_exactly)
+{
+	__u16 buf[16 * NR_CHANNELS];
+
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/length", 16));
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 1));
+	ASSERT_EQ(0, iio_advance(self->num, 20));
+	EXPECT_EQ(20, iio_read(self->num, "buffer0/frames_produced"));
+	EXPECT_EQ(4, iio_read(self->num, "buffer0/frames_lost"));
+	ASSERT_EQ(0, iio_read_frames(self->fd, buf, 16, FRAME_BYTES));
+	EXPECT_EQ(0, cohbuf_stream_verify(buf, 0, 16, NR_CHANNELS,
+					  COHBUF_STREAM_FMT_ADC12, NULL));
+
+	/* After the gap: frames 20.., exactly. */
+	ASSERT_EQ(0, iio_advance(self->num, 5));
+	ASSERT_EQ(0, iio_read_frames(self->fd, buf, 5, FRAME_BYTES));
+	EXPECT_EQ(0, cohbuf_stream_verify(buf, 20, 5, NR_CHANNELS,
+					  COHBUF_STREAM_FMT_ADC12, NULL));
+	EXPECT_EQ(4, iio_read(self->num, "buffer0/frames_lost"));
+
+	/* 10 in the ring, then 13 more: 6 fit, 7 are lost. */
+	ASSERT_EQ(0, iio_advance(self->num, 10));
+	ASSERT_EQ(0, iio_advance(self->num, 13));
+	EXPECT_EQ(48, iio_read(self->num, "buffer0/frames_produced"));
+	EXPECT_EQ(11, iio_read(self->num, "buffer0/frames_lost"));
+	ASSERT_EQ(0, iio_read_frames(self->fd, buf, 16, FRAME_BYTES));
+	EXPECT_EQ(0, cohbuf_stream_verify(buf, 25, 16, NR_CHANNELS,
+					  COHBUF_STREAM_FMT_ADC12, NULL));
+	/* 21 read before, 16 now, none in the ring: 48 = 37 + 11. */
+	EXPECT_EQ(-EAGAIN, iio_read_frames(self->fd, buf, 1, FRAME_BYTES));
+}
+
+/* poll() says readable once the watermark's worth of frames is there. */
+TEST_F(iio, poll_is_readable_at_the_watermark)
+{
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/watermark", 8));
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 1));
+	ASSERT_EQ(0, iio_advance(self->num, 7));
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(0, iio_advance(self->num, 1));
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_TRUE(pfd.revents & POLLIN);
+}
+
+/* A direct read of in_voltageN_raw is the value of the next frame. */
+TEST_F(iio, raw_is_the_next_frames_value)
+{
+	char attr[32];
+	int c;
+
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 1));
+	ASSERT_EQ(0, iio_advance(self->num, 5));
+	for (c = 0; c < NR_CHANNELS; c++) {
+		snprintf(attr, sizeof(attr), "in_voltage%d_raw", c);
+		EXPECT_EQ(cohbuf_stream_sample_value(5, c, COHBUF_STREAM_FMT_ADC12),
+			  iio_read(self->num, attr));
+	}
+}
+
+/* The hrtimer clock: a blocking read gets consecutive frames from 0, none lost. */
+TEST_F(iio, the_timer_clock_produces_consecutive_frames)
+{
+	__u16 buf[100 * NR_CHANNELS];
+	int fd = iio_buffer_fd(self->num, 0);
+	size_t got = 0;
+
+	/* The fixture's fd holds the buffer: this test reads blocking. */
+	ASSERT_EQ(-EBUSY, fd);
+	close(self->fd);
+	fd = iio_buffer_fd(self->num, 0);
+	self->fd = fd;
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, write_text(iio_attr(self->num, "cohbuf_clock"), "timer"));
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/length", 4096));	/* 4 s of slack */
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 1));
+	while (got < 100) {
+		ssize_t n = read(fd, (char *)buf + got * FRAME_BYTES,
+				 (100 - got) * FRAME_BYTES);
+
+		ASSERT_LT(0, n) TH_LOG("read: %s", strerror(errno));
+		ASSERT_EQ(0, n % FRAME_BYTES);
+		got += n / FRAME_BYTES;
+	}
+	EXPECT_EQ(0, cohbuf_stream_verify(buf, 0, 100, NR_CHANNELS,
+					  COHBUF_STREAM_FMT_ADC12, NULL));
+	EXPECT_EQ(0, iio_read(self->num, "buffer0/frames_lost"));
+	EXPECT_LE(100, iio_read(self->num, "buffer0/frames_produced"));
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 0));
+	ASSERT_EQ(0, write_text(iio_attr(self->num, "cohbuf_clock"), "manual"));
+}
+
+TEST_F(iio, bad_input_gets_its_errno)
+{
+	char c;
+
+	/* The manual clock advances an enabled buffer only. */
+	EXPECT_EQ(-EBUSY, iio_advance(self->num, 1));
+	EXPECT_EQ(-EINVAL, iio_advance(self->num, -1));
+	EXPECT_EQ(-EINVAL, write_text(iio_attr(self->num, "cohbuf_advance"), "x") ? -errno : 0);
+	EXPECT_EQ(-EINVAL, write_text(iio_attr(self->num, "cohbuf_clock"), "sundial") ? -errno : 0);
+	EXPECT_EQ(-EINVAL, iio_write(self->num, "sampling_frequency", 0));
+	EXPECT_EQ(-EINVAL, iio_write(self->num, "sampling_frequency", 1000001));
+	EXPECT_EQ(1000, iio_read(self->num, "sampling_frequency"));
+
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 1));
+	/* Nothing changes under an enabled buffer. */
+	EXPECT_EQ(-EBUSY, write_text(iio_attr(self->num, "cohbuf_clock"), "timer") ? -errno : 0);
+	EXPECT_EQ(-EBUSY, iio_write(self->num, "sampling_frequency", 2000));
+	EXPECT_EQ(-EBUSY, iio_write(self->num, "buffer0/length", 32));
+	/* A read smaller than one scan. */
+	ASSERT_EQ(0, iio_advance(self->num, 1));
+	EXPECT_EQ(-1, read(self->fd, &c, 1));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 0));
+	/* The timer clock has no advance. */
+	ASSERT_EQ(0, write_text(iio_attr(self->num, "cohbuf_clock"), "timer"));
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 1));
+	EXPECT_EQ(-EINVAL, iio_advance(self->num, 1));
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 0));
+	ASSERT_EQ(0, write_text(iio_attr(self->num, "cohbuf_clock"), "manual"));
+}
+
+/*
+ * Run ./@prog (the kernel's tools/iio program next to this one) with
+ * @argv, its stdout into @out (NUL-terminated); once @start_path reads
+ * "1\n", write @advance to @advance_path. Its exit status, or -1.
+ */
+static int run_iio_tool(char *const argv[], char *out, size_t len,
+			const char *start_path, const char *advance_path,
+			const char *advance)
+{
+	int pipefd[2], status;
+	size_t total = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(pipefd))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		close(pipefd[0]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	if (start_path) {
+		char text[8] = "";
+		int tries;
+
+		for (tries = 0; tries < 1000 && strcmp(text, "1\n"); tries++) {
+			usleep(5000);
+			read_text(start_path, text, sizeof(text));
+		}
+		write_text(advance_path, advance);
+	}
+	while (total < len - 1 && (n = read(pipefd[0], out + total, len - 1 - total)) > 0)
+		total += n;
+	out[total] = '\0';
+	close(pipefd[0]);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Say which kernel's tools/iio runs: scripts/vm/upstream-iio wrote it. */
+static void print_iio_tools_source(void)
+{
+	char text[256];
+
+	if (read_text("./iio-tools.SOURCE", text, sizeof(text)) > 0)
+		printf("# %s", text);
+}
+
+#define IIO_TOOLS_SKIP "the kernel's tools/iio was not built for this kernel " \
+	"(scripts/vm/upstream-iio builds it where the kernel's linux-source is at hand)"
+
+/* The kernel's lsiio lists the device and its channels. */
+TEST_F(iio, upstream_lsiio_lists_the_device)
+{
+	char out[4096], line[64];
+	char *const argv[] = { "./lsiio", "-v", NULL };
+
+	if (access("./lsiio", X_OK))
+		SKIP(return, IIO_TOOLS_SKIP);
+	print_iio_tools_source();
+	ASSERT_EQ(0, run_iio_tool(argv, out, sizeof(out), NULL, NULL, NULL)) TH_LOG("%s", out);
+	snprintf(line, sizeof(line), "Device %03d: " IIO_NAME, self->num);
+	EXPECT_NE(NULL, strstr(out, line)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "in_voltage3")) TH_LOG("%s", out);
+}
+
+/*
+ * The kernel's iio_generic_buffer, trigger-less, reads 32 scans of the
+ * manual clock and prints each sample shifted, masked and sign-extended:
+ * the payload's values, frame by frame.
+ */
+TEST_F(iio, upstream_iio_generic_buffer_prints_the_payload)
+{
+	static char out[1 << 16];
+	char *const argv[] = { "./iio_generic_buffer", "-n", IIO_NAME, "-g", "-a",
+			 "-c", "1", "-l", "32", NULL };
+	char *p = out;
+	int f, c, status;
+
+	if (access("./iio_generic_buffer", X_OK))
+		SKIP(return, IIO_TOOLS_SKIP);
+	print_iio_tools_source();
+	/* The tool takes the buffer and enables the channels itself. */
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, iio_set_channels(self->num, 0));
+	/* It exits with the last poll()'s result, 1, when it read something. */
+	status = run_iio_tool(argv, out, sizeof(out), iio_attr(self->num, "buffer0/enable"),
+			      iio_attr(self->num, "cohbuf_advance"), "32");
+	ASSERT_TRUE(status == 0 || status == 1) TH_LOG("exit status %d: %s", status, out);
+	for (f = 0; f < 32; f++) {
+		for (c = 0; c < NR_CHANNELS; c++) {
+			char *end;
+			double v;
+
+			/* Skip the tool's other lines up to the first number. */
+			while (*p && !(*p == '-' || (*p >= '0' && *p <= '9')))
+				p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p);
+			v = strtod(p, &end);
+			ASSERT_NE(p, end) TH_LOG("frame %d channel %d: no value in %s", f, c, out);
+			EXPECT_EQ(cohbuf_stream_sample_value(f, c, COHBUF_STREAM_FMT_ADC12), (int)v)
+				TH_LOG("frame %d channel %d", f, c);
+			p = end;
+			while (*p == ' ')
+				p++;
+		}
+		if (*p == '\n')
+			p++;
+	}
+	EXPECT_EQ(0, iio_read(self->num, "buffer0/enable"));
+}
+
+/*
+ * Last: cohbuf_iio holds the importer, and is held while the IIO device
+ * is open; closed, it unloads, and with it the IIO device.
+ */
+TEST_F(iio, zz_unloads_once_closed)
+{
+	char path[64];
+	int dev;
+
+	snprintf(path, sizeof(path), "/dev/iio:device%d", self->num);
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(-1, test_unload_module("cohbuf_importer"));
+	dev = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+	EXPECT_EQ(-1, test_unload_module("cohbuf_iio"));
+	close(dev);
+	ASSERT_EQ(0, test_unload_module("cohbuf_iio")) TH_LOG("delete_module: %s", strerror(errno));
+	EXPECT_FALSE(test_module_loaded("cohbuf_iio"));
+	EXPECT_EQ(-1, iio_find_device());
+	EXPECT_TRUE(test_module_loaded("cohbuf_importer"));
+}
+
+TEST_HARNESS_MAIN
