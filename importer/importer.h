@@ -78,6 +78,7 @@ struct cohbuf_imp_mapping {
 	struct sg_table *sgt;		/* mapped for @dev */
 	struct iosys_map map;		/* system memory, checked at import */
 	unsigned int nents;		/* DMA-mapped entries of @sgt */
+	bool need_sync;			/* dma_need_sync() for a segment */
 };
 
 /* One import: a handle of a context on a mapping. */
@@ -224,6 +225,9 @@ struct cohbuf_imp_stats {
 					 * DEQUEUE
 					 */
 	atomic64_t stream_rings;	/* live: data areas of ring streams */
+	atomic64_t device_syncs;	/* cohbuf_imp_import_sync() calls that
+					 * reached the DMA API
+					 */
 };
 
 extern struct cohbuf_imp_stats cohbuf_imp_stats;
@@ -245,6 +249,8 @@ int cohbuf_imp_release(struct cohbuf_imp_ctx *ctx, u32 handle);
 struct cohbuf_imp_import *cohbuf_imp_import_get(struct cohbuf_imp_ctx *ctx,
 						u32 handle);
 void cohbuf_imp_import_put(struct cohbuf_imp_import *imp);
+void cohbuf_imp_import_sync(const struct cohbuf_imp_import *imp, u64 offset,
+			    u64 len, bool written);
 void cohbuf_imp_imports_drop(struct cohbuf_imp_ctx *ctx);
 
 /* importer_job.c */

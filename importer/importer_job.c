@@ -263,7 +263,11 @@ static int cohbuf_imp_job_hold(const struct cohbuf_imp_job *job)
 	return 0;
 }
 
-/* Have the engine perform the job's operation; returns the checksum. */
+/*
+ * Have the engine perform the job's operation; returns the checksum. The
+ * ranges it reads and writes are synced around it as a device's access
+ * would find and leave memory (cohbuf_imp_import_sync()).
+ */
 static u32 cohbuf_imp_job_execute(const struct cohbuf_imp_job *job)
 {
 	struct cohbuf_imp_op op = {
@@ -273,12 +277,23 @@ static u32 cohbuf_imp_job_execute(const struct cohbuf_imp_job *job)
 		.seed = job->seed,
 		.pattern = job->pattern,
 	};
+	u32 checksum;
 
-	if (job->dst)
-		op.dst = (u8 *)job->dst->map.vaddr + job->dst_offset;
-	if (job->src)
+	if (job->src) {
+		cohbuf_imp_import_sync(job->src, job->src_offset, job->len,
+				       false);
 		op.src = (const u8 *)job->src->map.vaddr + job->src_offset;
-	return cohbuf_imp_engine_execute(&op);
+	}
+	if (job->dst) {
+		cohbuf_imp_import_sync(job->dst, job->dst_offset, job->len,
+				       false);
+		op.dst = (u8 *)job->dst->map.vaddr + job->dst_offset;
+	}
+	checksum = cohbuf_imp_engine_execute(&op);
+	if (job->dst)
+		cohbuf_imp_import_sync(job->dst, job->dst_offset, job->len,
+				       true);
+	return checksum;
 }
 
 static void cohbuf_imp_job_set_state(struct cohbuf_imp_job *job,
