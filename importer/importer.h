@@ -90,6 +90,7 @@ struct cohbuf_imp_mapping {
 	bool revoked;			/* @dev went away: unmapped already;
 					 * under cohbuf_imp_maps_lock
 					 */
+	bool need_sync;			/* dma_need_sync() for a segment */
 };
 
 /* One import: a handle of a context on a mapping. */
@@ -257,6 +258,9 @@ struct cohbuf_imp_stats {
 					 * DEQUEUE
 					 */
 	atomic64_t stream_rings;	/* live: data areas of ring streams */
+	atomic64_t device_syncs;	/* cohbuf_imp_import_sync() calls that
+					 * reached the DMA API
+					 */
 };
 
 extern struct cohbuf_imp_stats cohbuf_imp_stats;
@@ -278,6 +282,8 @@ int cohbuf_imp_release(struct cohbuf_imp_ctx *ctx, u32 handle);
 struct cohbuf_imp_import *cohbuf_imp_import_get(struct cohbuf_imp_ctx *ctx,
 						u32 handle);
 void cohbuf_imp_import_put(struct cohbuf_imp_import *imp);
+void cohbuf_imp_import_sync(const struct cohbuf_imp_import *imp, u64 offset,
+			    u64 len, bool written);
 void cohbuf_imp_imports_drop(struct cohbuf_imp_ctx *ctx);
 struct cohbuf_imp_mapping *cohbuf_imp_mapping_for(struct dma_buf *dmabuf,
 						  struct device *dev);

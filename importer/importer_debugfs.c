@@ -99,6 +99,7 @@ static int cohbuf_imp_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "stream_regions: %lld\n",
 		   atomic64_read(&st->stream_regions));
 	seq_printf(m, "stream_rings: %lld\n", atomic64_read(&st->stream_rings));
+	seq_printf(m, "device_syncs: %lld\n", atomic64_read(&st->device_syncs));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(cohbuf_imp_stats);

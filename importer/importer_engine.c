@@ -42,6 +42,28 @@
  * their bytes through the device (importer_edu.c). Being static, an
  * engine outlives every fence on its timeline whatever happens to the
  * device.
+ *
+ * A real device reads and writes memory; the engine is a CPU, and the
+ * kernel mapping may be cacheable (a COHBUF_CACHE_CACHED buffer, vgem,
+ * udmabuf). On a platform whose DMA is not cache-coherent (arm64 without
+ * a coherent interconnect) the engine would otherwise leave its data in
+ * dirty cache lines, which a consumer's DMA_BUF_IOCTL_SYNC START (an
+ * invalidate) may discard, and read lines older than memory. So the job
+ * file brackets every operation with cohbuf_imp_import_sync() on the
+ * importer's own DMA mapping (importer_import.c), the stream files every
+ * region, frame and ring record:
+ *  - before the engine reads or writes a range, a sync for the CPU
+ *    (DMA_FROM_DEVICE) makes the CPU's view of it what memory holds, as
+ *    a device reads it: the lines the CPU caches are dropped, and bytes a
+ *    producer left in its cache without DMA_BUF_IOCTL_SYNC END are not
+ *    seen, as no device would see them. Writers do it too, so that the
+ *    partly written lines at the ends of a range are not written back
+ *    stale around the new bytes;
+ *  - after the engine wrote a range, a sync for the device (DMA_TO_DEVICE)
+ *    cleans it to memory before the fence or the ring's head says "done".
+ * Where the DMA API needs no syncs for the importer's device (x86, no
+ * bounce buffer) nothing is done. Cache maintenance neither allocates nor
+ * takes a lock of ours: it is fine inside the fence-signalling section.
  */
 
 #include <linux/crc32.h>

@@ -24,21 +24,31 @@
  * by dma-buf and device, and the device's driver revokes them all when it
  * is unbound (cohbuf_imp_mappings_revoke()), whoever still refers to them.
  *
- * Calls only the dma-buf core, the compat helpers and the limits (to
- * count handles); the ioctl file
- * calls it for IMPORT and RELEASE, the job file to look up and drop the
- * imports a job uses, the stream queue file for the regions it holds,
- * the edu driver for the device's mappings.
+ * The simulated device's cache maintenance is done here too, on the
+ * mapping this file owns: cohbuf_imp_import_sync() makes the CPU's view
+ * of a range what memory holds before the engine reads or writes it, and
+ * writes what the engine wrote back to memory afterwards, as a device's
+ * access would find and leave it (see "The engine is the device" in
+ * importer_engine.c).
+ *
+ * Calls only the dma-buf core, the DMA API, the compat helpers and the
+ * limits (to count handles); the ioctl file calls it for IMPORT and
+ * RELEASE, the job file to look up, sync and drop the imports a job
+ * uses, the stream queue and ring files for the regions and the ring
+ * they hold and write, the edu driver for the device's mappings.
  */
 
 #include <linux/dma-buf.h>
 #include <linux/dma-direction.h>
+#include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/hashtable.h>
 #include <linux/kref.h>
 #include <linux/refcount.h>
 #include <linux/lockdep.h>
+#include <linux/minmax.h>
 #include <linux/mutex.h>
+#include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
@@ -68,6 +78,18 @@ static struct cohbuf_imp_mapping *cohbuf_imp_mapping_find(struct dma_buf *dmabuf
 	return NULL;
 }
 
+/* Whether any DMA segment of @m needs the DMA API's syncs for @m->dev. */
+static bool cohbuf_imp_mapping_need_sync(const struct cohbuf_imp_mapping *m)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(m->sgt, sg, i)
+		if (dma_need_sync(m->dev, sg_dma_address(sg)))
+			return true;
+	return false;
+}
+
 /* Attach, map and vmap @m->dmabuf for @m->dev. */
 static int cohbuf_imp_mapping_map(struct cohbuf_imp_mapping *m)
 {
@@ -85,6 +107,7 @@ static int cohbuf_imp_mapping_map(struct cohbuf_imp_mapping *m)
 	ret = -EIO;
 	if (!cohbuf_dma_sgt_fits(m->sgt, m->dev, m->dmabuf->size))
 		goto err_unmap;
+	m->need_sync = cohbuf_imp_mapping_need_sync(m);
 	ret = cohbuf_dma_buf_vmap_unlocked(m->dmabuf, &m->map);
 	if (ret)
 		goto err_unmap;
@@ -230,6 +253,61 @@ void cohbuf_imp_mappings_revoke(struct device *dev)
 		m->sgt = NULL;
 	}
 	mutex_unlock(&cohbuf_imp_maps_lock);
+}
+
+/**
+ * cohbuf_imp_import_sync() - the simulated device's side of an access
+ * @imp: the import the engine accesses through its kernel mapping
+ * @offset: first byte of the range, from the start of the dma-buf
+ * @len: bytes; [@offset, @offset + @len) lies inside the dma-buf
+ * @written: false before the engine reads or writes the range: the CPU's
+ *	view of it becomes what memory holds (for the CPU, DMA_FROM_DEVICE:
+ *	stale lines are invalidated, a bounce buffer copied back); true
+ *	after the engine wrote it: what the CPU wrote reaches memory (for
+ *	the device, DMA_TO_DEVICE: dirty lines are cleaned, a bounce buffer
+ *	filled)
+ *
+ * A real device reads and writes memory, never the CPU's caches; the
+ * engine is the CPU, through a mapping that may be cacheable. This makes
+ * its accesses look like a device's to everyone else, on the importer's
+ * own DMA mapping, one DMA-API call per DMA segment the range covers (a
+ * ranged sync of part of a scatterlist with dma_sync_sg_*() is not
+ * allowed: DMA-API debugging checks that it names the whole list). The
+ * mapping is DMA_BIDIRECTIONAL, so both directions are the mapping's.
+ * Nothing is done when no segment needs syncs (a coherent device without
+ * bounce buffers: x86). Each call that reaches the DMA API is counted in
+ * device_syncs.
+ *
+ * Context: any; does not sleep, allocate or take a lock of ours, so it
+ * may run inside a fence-signalling section.
+ */
+void cohbuf_imp_import_sync(const struct cohbuf_imp_import *imp, u64 offset,
+			    u64 len, bool written)
+{
+	const struct cohbuf_imp_mapping *m = imp->mapping;
+	u64 end = offset + len, start = 0, lo, hi;
+	struct scatterlist *sg;
+	unsigned int i;
+
+	if (!m->need_sync || !len)
+		return;
+	for_each_sgtable_dma_sg(m->sgt, sg, i) {
+		if (start >= end)
+			break;
+		lo = max(offset, start);
+		hi = min(end, start + sg_dma_len(sg));
+		if (lo < hi && written)
+			dma_sync_single_range_for_device(m->dev,
+							 sg_dma_address(sg),
+							 lo - start, hi - lo,
+							 DMA_TO_DEVICE);
+		else if (lo < hi)
+			dma_sync_single_range_for_cpu(m->dev, sg_dma_address(sg),
+						      lo - start, hi - lo,
+						      DMA_FROM_DEVICE);
+		start += sg_dma_len(sg);
+	}
+	atomic64_inc(&cohbuf_imp_stats.device_syncs);
 }
 
 /**

@@ -290,7 +290,12 @@ static int cohbuf_imp_job_execute_dev(const struct cohbuf_imp_job *job,
 				      COHBUF_IMP_MAX_ENGINES, &op, checksum);
 }
 
-/* Have the engine perform the job's operation; sets the checksum. */
+/*
+ * Have the engine perform the job's operation; sets the checksum. The
+ * ranges the CPU engine reads and writes are synced around it as a
+ * device's access would find and leave memory (cohbuf_imp_import_sync());
+ * a device engine uses its own mappings, which the DMA API keeps.
+ */
 static int cohbuf_imp_job_execute(const struct cohbuf_imp_job *job,
 				  u32 *checksum)
 {
@@ -304,11 +309,20 @@ static int cohbuf_imp_job_execute(const struct cohbuf_imp_job *job,
 
 	if (job->flags & COHBUF_IMP_SUBMIT_DEVICE)
 		return cohbuf_imp_job_execute_dev(job, &op, checksum);
-	if (job->dst)
-		op.dst = (u8 *)job->dst->map.vaddr + job->dst_offset;
-	if (job->src)
+	if (job->src) {
+		cohbuf_imp_import_sync(job->src, job->src_offset, job->len,
+				       false);
 		op.src = (const u8 *)job->src->map.vaddr + job->src_offset;
+	}
+	if (job->dst) {
+		cohbuf_imp_import_sync(job->dst, job->dst_offset, job->len,
+				       false);
+		op.dst = (u8 *)job->dst->map.vaddr + job->dst_offset;
+	}
 	*checksum = cohbuf_imp_engine_execute(&op);
+	if (job->dst)
+		cohbuf_imp_import_sync(job->dst, job->dst_offset, job->len,
+				       true);
 	return 0;
 }
 

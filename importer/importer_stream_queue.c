@@ -538,18 +538,23 @@ void cohbuf_imp_stream_stop_overrun(struct cohbuf_imp_stream *s)
 static void cohbuf_imp_stream_fill(struct cohbuf_imp_stream *s, u32 n)
 {
 	struct cohbuf_imp_stream_region *r = s->active;
-	u8 *dst = (u8 *)r->imp->map.vaddr + r->offset +
-		  (u64)r->filled * s->frame_bytes;
+	u64 off = r->offset + (u64)r->filled * s->frame_bytes;
+	u64 len = (u64)n * s->frame_bytes;
+	u8 *dst = (u8 *)r->imp->map.vaddr + off;
 
 	if (!r->filled) {
 		r->rec.first_frame = s->produced;
 		r->rec.first_ns = cohbuf_imp_stream_frame_ns(s, s->produced);
 	}
-	if (s->direction == COHBUF_STREAM_DIR_OUTPUT)
+	/* What the device reads or writes is memory, not the CPU's caches. */
+	cohbuf_imp_import_sync(r->imp, off, len, false);
+	if (s->direction == COHBUF_STREAM_DIR_OUTPUT) {
 		cohbuf_imp_stream_out_consume(s, r, dst, n);
-	else
+	} else {
 		cohbuf_imp_stream_generate(dst, s->produced, n, s->channels,
 					   s->format);
+		cohbuf_imp_import_sync(r->imp, off, len, true);
+	}
 	r->rec.last_ns = cohbuf_imp_stream_frame_ns(s, s->produced + n - 1);
 	r->filled += n;
 	spin_lock(&s->rec_lock);

@@ -7,7 +7,8 @@
  * poll, flush and teardown here; the clock file calls
  * cohbuf_imp_ring_produce() instead of the queue file's producer for a
  * ring stream. Calls the queue file's loss and timestamp helpers, the
- * payload function and the import file (the data area's mapping).
+ * payload function and the import file (the data area's mapping and
+ * its cache maintenance: every record and frame is written to memory).
  *
  * The device's state of the ring is under the stream's lock, like a queue
  * stream's regions: the position of the block being written, its frames
@@ -55,6 +56,7 @@ static_assert(offsetofend(struct cohbuf_stream_create_data, ring_length) ==
 struct cohbuf_imp_ring {
 	struct cohbuf_imp_import *imp;	/* our reference: the mapping */
 	u8 *data;			/* the data area in the kernel mapping */
+	u64 offset;			/* of the data area in the dma-buf */
 	u64 length;
 	u32 flags;			/* COHBUF_STREAM_RING_* */
 	u32 record_bytes;
@@ -151,6 +153,7 @@ static int cohbuf_imp_ring_bind(struct cohbuf_imp_stream *s,
 		return -EACCES;
 	if (!dma_resv_test_signaled(rg->imp->dmabuf->resv, DMA_RESV_USAGE_READ))
 		return -EBUSY;
+	rg->offset = d->ring_offset;
 	rg->data = (u8 *)rg->imp->map.vaddr + d->ring_offset;
 	return 0;
 }
@@ -240,10 +243,18 @@ static u64 cohbuf_imp_ring_place(const struct cohbuf_imp_ring *rg, u64 pos,
 	return left < size ? pos + left : pos;
 }
 
+/*
+ * The device writes @size bytes at @pos of the data area: to memory, not
+ * to the CPU's caches, before the head covers them.
+ */
 static void cohbuf_imp_ring_put(struct cohbuf_imp_ring *rg, u64 pos,
 				const void *rec, size_t size)
 {
-	memcpy(rg->data + cohbuf_imp_ring_offset(rg, pos), rec, size);
+	u64 off = cohbuf_imp_ring_offset(rg, pos);
+
+	cohbuf_imp_import_sync(rg->imp, rg->offset + off, size, false);
+	memcpy(rg->data + off, rec, size);
+	cohbuf_imp_import_sync(rg->imp, rg->offset + off, size, true);
 }
 
 /* A pad record from @pos to @end, if they differ. */
@@ -368,14 +379,19 @@ static void cohbuf_imp_ring_publish(struct cohbuf_imp_stream *s)
 static void cohbuf_imp_ring_fill(struct cohbuf_imp_stream *s, u32 n)
 {
 	struct cohbuf_imp_ring *rg = s->ring;
-	u8 *dst = rg->data + cohbuf_imp_ring_offset(rg, rg->block) +
-		  sizeof(rg->hdr) + (u64)rg->filled * s->frame_bytes;
+	u64 off = cohbuf_imp_ring_offset(rg, rg->block) + sizeof(rg->hdr) +
+		  (u64)rg->filled * s->frame_bytes;
+	u64 len = (u64)n * s->frame_bytes;
 
 	if (!rg->filled) {
 		rg->hdr.first_frame = s->produced;
 		rg->hdr.first_ns = cohbuf_imp_stream_frame_ns(s, s->produced);
 	}
-	cohbuf_imp_stream_generate(dst, s->produced, n, s->channels, s->format);
+	/* As cohbuf_imp_ring_put(): the frames go to memory. */
+	cohbuf_imp_import_sync(rg->imp, rg->offset + off, len, false);
+	cohbuf_imp_stream_generate(rg->data + off, s->produced, n, s->channels,
+				   s->format);
+	cohbuf_imp_import_sync(rg->imp, rg->offset + off, len, true);
 	rg->hdr.last_ns = cohbuf_imp_stream_frame_ns(s, s->produced + n - 1);
 	rg->filled += n;
 	spin_lock(&s->rec_lock);

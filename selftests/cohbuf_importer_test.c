@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <time.h>
@@ -372,6 +373,55 @@ TEST_F(imp, fill_then_checksum_without_explicit_fences)
 	pattern_bytes(want, self->size, 0xc0ffee00);
 	EXPECT_EQ(test_crc32(want, self->size), csum);
 	free(want);
+}
+
+static long long device_syncs(void)
+{
+	return read_number(IMPORTER_DEBUGFS "/stats", "device_syncs");
+}
+
+/*
+ * The engine plays a device, so what it writes must reach memory and what
+ * it reads must come from memory where DMA is not cache-coherent: in the
+ * arm64 guests (the importer device has no firmware node: not coherent,
+ * dma_need_sync() true) a FILL syncs its range for the CPU before and for
+ * the device after it writes, a CHECKSUM its range before it reads; on
+ * x86 nothing reaches the DMA API. TCG has no caches to go stale, so the
+ * calls are counted (debugfs device_syncs), and the bytes checked. The
+ * range crosses the 4 MiB chunk boundary: two DMA segments at least.
+ */
+TEST_F(imp, the_engine_syncs_for_the_dma_api_where_it_needs_syncs)
+{
+	const size_t off = 4 * MIB - 100, len = 200;
+	struct dma_buf_sync start = { DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ };
+	struct cohbuf_imp_submit_data d = imp_fill(self->handle, off, len, 0x5a6b7c8d);
+	unsigned char want[200];
+	long long before, filled, summed;
+	struct utsname u;
+	__u32 csum = 0;
+	int arm64;
+
+	ASSERT_EQ(0, uname(&u));
+	arm64 = !strcmp(u.machine, "aarch64");
+	if (!arm64 && strcmp(u.machine, "x86_64"))
+		SKIP(return, "no expectation for %s", u.machine);
+	before = device_syncs();
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, run_job(_metadata, self->imp, &d, NULL));
+	filled = device_syncs();
+	d = imp_checksum(self->handle, off, len);
+	ASSERT_EQ(0, run_job(_metadata, self->imp, &d, &csum));
+	summed = device_syncs();
+	ksft_print_msg("%s: importer syncs %s\n", u.machine,
+		       arm64 ? "expected (non-coherent)" : "not expected (coherent)");
+	EXPECT_EQ(arm64 ? 2 : 0, filled - before);
+	EXPECT_EQ(arm64 ? 1 : 0, summed - filled);
+	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_IOCTL_SYNC, &start));
+	pattern_bytes(want, len, 0x5a6b7c8d);
+	EXPECT_EQ(0, memcmp(want, self->map + off, len));
+	EXPECT_EQ(test_crc32(want, len), csum);
+	start.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
+	EXPECT_EQ(0, ioctl(self->fd, DMA_BUF_IOCTL_SYNC, &start));
 }
 
 TEST_F(imp, out_fence_chains_into_in_fence)
