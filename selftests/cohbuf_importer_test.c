@@ -185,7 +185,10 @@ TEST_F(imp, cpu_writes_importer_checksums)
 	unsigned int i;
 	__u32 csum;
 
+	/* What the CPU writes reaches the device after SYNC END. */
+	ASSERT_EQ(0, cohbuf_dmabuf_cpu_access_begin(self->fd, DMA_BUF_SYNC_WRITE));
 	random_bytes(self->map, self->size, 0x1234);
+	ASSERT_EQ(0, cohbuf_dmabuf_cpu_access_end(self->fd, DMA_BUF_SYNC_WRITE));
 	for (i = 0; i < ARRAY_SIZE(r); i++) {
 		d = imp_checksum(self->handle, r[i].off, r[i].len);
 		csum = 0;
