@@ -237,7 +237,10 @@ void gen_alloc_args(struct cohbuf_alloc_data *d, unsigned long *cmd)
 		memset(d->name, 'x', sizeof(d->name));
 		break;
 	case 7:
-		*cmd = _IOC(_IOC_READ | _IOC_WRITE, COHBUF_IOC_MAGIC, 2 + below(254),
+		/* Past the exporter's last number, COHBUF_IOCTL_WRITE_FILE (3). */
+		*cmd = _IOC(_IOC_READ | _IOC_WRITE, COHBUF_IOC_MAGIC,
+			    _IOC_NR(COHBUF_IOCTL_WRITE_FILE) + 1 +
+			    below(255 - _IOC_NR(COHBUF_IOCTL_WRITE_FILE)),
 			    sizeof(*d));
 		bad("unknown ioctl number");
 		break;
