@@ -59,6 +59,7 @@ struct fn_state {
 	void *map;
 	__u32 new_handle;
 	int stream;			/* QUEUE: the stream, or -1 */
+	int file;			/* WRITE_FILE: a memfd, or -1 */
 	struct snapshot before, after;
 };
 
@@ -498,8 +499,40 @@ static void stop_stream(struct __test_metadata *_metadata, struct fn_state *self
 	ASSERT_EQ(0, stream_stop(self->stream));
 	ASSERT_EQ(0, stream_dequeue(self->stream, 0, &rec));
 	EXPECT_EQ(-ECANCELED, rec.status);
-	close_newfd(_metadata, self);
+	if (self->newfd >= 0)
+		close_newfd(_metadata, self);
 	close_stream(_metadata, self);
+}
+
+/* A block of the never-imported buffer: QUEUE attaches and maps it. */
+static int queue_region_fresh(struct fn_state *self)
+{
+	self->newfd = -1;
+	return stream_queue(self->stream, self->fresh_buf, 0, FN_BLOCK * 8, 2);
+}
+
+/* ---- COHBUF_IOCTL_WRITE_FILE ---- */
+
+/* A fresh memfd (tmpfs) to write to, made before the snapshot. */
+static void make_file(struct __test_metadata *_metadata, struct fn_state *self)
+{
+	self->file = memfd_create("cohbuf-failnth", MFD_CLOEXEC);
+	ASSERT_LE(0, self->file);
+}
+
+static void close_file(struct __test_metadata *_metadata, struct fn_state *self)
+{
+	ASSERT_EQ(0, close(self->file));
+	self->file = -1;
+}
+
+/* 16 KiB across the first two chunks of the 9 MiB buffer, into the page cache. */
+static int write_file(struct fn_state *self)
+{
+	__s64 n = cohbuf_exporter_write_file(self->dev, self->buf, 4 * MIB - 8 * KIB,
+					     16 * KIB, self->file, 4096);
+
+	return n < 0 ? (int)n : 0;
 }
 
 FIXTURE(fn) {
@@ -687,6 +720,30 @@ FIXTURE_VARIANT_ADD(fn, stream_create)
 	},
 };
 
+FIXTURE_VARIANT_ADD(fn, stream_queue_unimported)
+{
+	.c = { .name = "stream_queue_unimported",
+		.prepare = make_stream,
+		.call = queue_region_fresh,
+		.undo = stop_stream,
+		.after_fail = close_stream,
+		.errnos = { ENOMEM },
+		.transient_import = 1,
+	},
+};
+
+/* A partial write (a later page cache page failed) counts as a success. */
+FIXTURE_VARIANT_ADD(fn, cohbuf_write_file)
+{
+	.c = { .name = "cohbuf_write_file",
+		.prepare = make_file,
+		.call = write_file,
+		.undo = close_file,
+		.after_fail = close_file,
+		.errnos = { ENOMEM },
+	},
+};
+
 FIXTURE_VARIANT_ADD(fn, stream_queue_out_fence)
 {
 	.c = { .name = "stream_queue_out_fence",
@@ -744,6 +801,7 @@ FIXTURE_SETUP(fn)
 	st->drm = cohbuf_vgem_open();
 	st->in_fence = -1;
 	st->stream = -1;
+	st->file = -1;
 	st->newfd = -1;
 	st->map = MAP_FAILED;
 	/* Last: the harness runs no teardown after a failed setup. */
