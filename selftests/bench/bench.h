@@ -10,8 +10,8 @@
  *
  * Files: stats.c (repetitions, medians, the BENCH lines, the TAP results),
  * providers.c (dma-bufs of the kernel's providers), p1_transfer.c,
- * p2_bandwidth.c, p3_lifecycle.c, p4_sync.c, p5_large.c and p5_largest.c
- * (one figure group each; P5 in two) and main.c (the plan).
+ * p2_bandwidth.c, p3_lifecycle.c, p4_sync.c, p5_large.c, p5_largest.c and
+ * p6_file.c (one figure group each; P5 in two) and main.c (the plan).
  */
 #ifndef COHBUF_BENCH_H
 #define COHBUF_BENCH_H
@@ -94,6 +94,7 @@ int bench_udmabuf(int dev, size_t len, int *memfd_out);
 #define P3_FIGURES	12
 #define P4_FIGURES	6
 #define P5_FIGURES	(2 + 4)
+#define P6_FIGURES	1
 
 void bench_p1(void);
 void bench_p2(void);
@@ -101,5 +102,6 @@ void bench_p3(void);
 void bench_p4(void);
 void bench_p5(void);
 void bench_p5_largest(void);
+void bench_p6(void);
 
 #endif /* COHBUF_BENCH_H */

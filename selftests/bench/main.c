@@ -18,7 +18,8 @@ int main(void)
 
 	bench_cfg.quick = quick && !strcmp(quick, "1");
 	bench_cfg.reps = bench_cfg.quick ? 1 : BENCH_REPS;
-	bench_begin(P1_FIGURES + P2_FIGURES + P3_FIGURES + P4_FIGURES + P5_FIGURES);
+	bench_begin(P1_FIGURES + P2_FIGURES + P3_FIGURES + P4_FIGURES + P5_FIGURES +
+		    P6_FIGURES);
 	printf("# cohbuf_bench: %s mode, %u repetitions per figure\n",
 	       bench_cfg.quick ? "quick" : "full", bench_cfg.reps);
 	bench_p1();
@@ -27,6 +28,7 @@ int main(void)
 	bench_p4();
 	bench_p5();
 	bench_p5_largest();
+	bench_p6();
 	bench_end();
 	return 1;	/* not reached: bench_end() exits */
 }
