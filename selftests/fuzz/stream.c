@@ -216,8 +216,8 @@ void op_stream_close(void)
 
 	if (s < 0)
 		return;
-	if (close(F.streams[s].fd))
-		fz_fail("close of a stream: %s", strerror(errno));
+	if (!fz_result(close(F.streams[s].fd), "close of a stream", ERRS(0)))
+		fz_fail("close of a live stream failed: %s", strerror(errno));
 	stream_forget(s);
 }
 
