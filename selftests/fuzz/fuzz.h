@@ -94,6 +94,12 @@ struct fz_stream {
 	__u64 next_sequence;	/* of the next record */
 	__u64 next_frame;	/* no record starts before it */
 	__u64 cookie_base;	/* every cookie QUEUE gave it is above */
+	int buf;		/* its own cohbuf buffer of @buf_size bytes,
+				 * not in the pool, or -1: most QUEUEs go
+				 * there, as a region's fence makes every
+				 * SYNC and job on its buffer wait
+				 */
+	__u64 buf_size;
 };
 
 struct fz_job {
@@ -243,6 +249,7 @@ void gen_submit_bad_field(struct cohbuf_imp_submit_data *d);
 void gen_stream_params(struct cohbuf_stream_create_data *d);
 void gen_stream_region(const struct fz_stream *st, struct cohbuf_stream_queue_data *d,
 		       int *slot);
+__u64 gen_stream_buf_size(const struct fz_stream *st);
 __u64 pick_size(void);
 __u64 round_page_u64(__u64 size, int *overflow);
 int some_fd(int kind, int *slot);

@@ -317,7 +317,7 @@ void gen_stream_params(struct cohbuf_stream_create_data *d)
 	d->format = formats[below(ARRAY_SIZE(formats))];
 	d->channels = 1 + below(COHBUF_STREAM_MAX_CHANNELS);
 	d->rate_hz = 1 + below(1000000);
-	d->block_frames = 1 + below(1024);
+	d->block_frames = 1 + below(256);	/* ADVANCE generates every frame */
 	d->clock = COHBUF_STREAM_CLOCK_MANUAL;
 	d->overrun = chance(70) ? COHBUF_STREAM_OVERRUN_DROP : COHBUF_STREAM_OVERRUN_STOP;
 	d->watermark = 1 + below(4);
@@ -377,12 +377,20 @@ void gen_stream_region(const struct fz_stream *st, struct cohbuf_stream_queue_da
 		       int *slot)
 {
 	__u64 block = (__u64)st->block_frames * st->frame_bytes, size, frames;
-	int kind;
+	int own = st->buf >= 0 && chance(90), kind;
 
 	memset(d, 0, sizeof(*d));
-	d->dmabuf_fd = some_fd(FK_COHBUF, slot);
-	kind = *slot >= 0 ? F.fds[*slot].kind : FK_FREE;
-	size = *slot >= 0 ? F.fds[*slot].size : 0;
+	if (own) {
+		/* The stream's own buffer: no other operation waits for it. */
+		*slot = -1;
+		d->dmabuf_fd = st->buf;
+		kind = FK_COHBUF;
+		size = st->buf_size;
+	} else {
+		d->dmabuf_fd = some_fd(FK_COHBUF, slot);
+		kind = *slot >= 0 ? F.fds[*slot].kind : FK_FREE;
+		size = *slot >= 0 ? F.fds[*slot].size : 0;
+	}
 	d->cookie = ++F.last_cookie;
 	d->length = block * (1 + (chance(20) ? below(2) : 0));
 	frames = size / st->frame_bytes;
@@ -390,7 +398,7 @@ void gen_stream_region(const struct fz_stream *st, struct cohbuf_stream_queue_da
 		    (__u64)below((__u32)(frames - st->block_frames) + 1) * st->frame_bytes : 0;
 	if (*slot >= 0 && !is_dmabuf_kind(kind))
 		bad("not a dma-buf");
-	else if (*slot >= 0 && d->offset + d->length > size)
+	else if ((*slot >= 0 || own) && d->offset + d->length > size)
 		bad("region beyond the dma-buf");
 	else if (*slot >= 0 && F.fds[*slot].rdonly)
 		bad("read-only dma-buf");
@@ -420,4 +428,12 @@ void gen_stream_region(const struct fz_stream *st, struct cohbuf_stream_queue_da
 		bad("in_fence_fd without the IN_FENCE flag");
 		break;
 	}
+}
+
+/* The size of a stream's own buffer: four blocks, whole pages. */
+__u64 gen_stream_buf_size(const struct fz_stream *st)
+{
+	__u64 bytes = 4ULL * st->block_frames * st->frame_bytes;
+
+	return (bytes + PAGE - 1) & ~(__u64)(PAGE - 1);
 }

@@ -16,7 +16,7 @@
 /* The deadline of a DEQUEUE: now, or a millisecond from now. */
 static __u64 dequeue_deadline(void)
 {
-	return monotonic_ns() + (chance(50) ? 0 : 1000 * 1000);
+	return monotonic_ns() + (chance(90) ? 0 : 1000 * 1000);
 }
 
 /* Check one record against the model of stream @s. */
@@ -41,6 +41,28 @@ static void check_record(int s, const struct cohbuf_stream_record *rec)
 	st->next_sequence = rec->sequence + 1;
 	if (rec->frames)
 		st->next_frame = rec->first_frame + rec->frames;
+}
+
+/* The stream's own buffer, if the limits leave room for it. */
+static void stream_buf_alloc(struct fz_stream *st)
+{
+	struct cohbuf_buffer_desc desc = { .size = gen_stream_buf_size(st) };
+
+	st->buf_size = desc.size;
+	st->buf = cohbuf_exporter_alloc(F.dev, &desc, NULL);
+	if (st->buf < 0)
+		st->buf = -1;	/* ENOMEM, E2BIG or EMFILE: the pool's buffers only */
+}
+
+/* Close stream @s and its own buffer. */
+static void stream_close_slot(int s)
+{
+	if (!fz_result(close(F.streams[s].fd), "close of a stream", ERRS(0)))
+		fz_fail("close of a live stream failed: %s", strerror(errno));
+	if (F.streams[s].buf >= 0 && close(F.streams[s].buf))
+		fz_fail("close of a stream's buffer: %s", strerror(errno));
+	F.streams[s].buf = -1;
+	stream_forget(s);
 }
 
 void op_stream_create(void)
@@ -69,6 +91,7 @@ void op_stream_create(void)
 		.frame_bytes = cohbuf_stream_sample_bytes(d->format) * d->channels,
 		.next_sequence = d->first_sequence, .cookie_base = F.last_cookie,
 	};
+	stream_buf_alloc(&F.streams[s]);
 }
 
 void op_stream_queue(void)
@@ -170,7 +193,7 @@ void op_stream_advance(void)
 	if (s < 0)
 		return;
 	memset(d, 0, sizeof(*d));
-	d->frames = 1 + below(4 * F.streams[s].block_frames);
+	d->frames = 1 + below(2 * F.streams[s].block_frames);
 	if (chance(4)) {
 		d->frames = chance(50) ? 0 : COHBUF_STREAM_MAX_ADVANCE + 1 + below(1000);
 		bad("frames out of range");
@@ -216,9 +239,7 @@ void op_stream_close(void)
 
 	if (s < 0)
 		return;
-	if (!fz_result(close(F.streams[s].fd), "close of a stream", ERRS(0)))
-		fz_fail("close of a live stream failed: %s", strerror(errno));
-	stream_forget(s);
+	stream_close_slot(s);
 }
 
 /* At the end: every stream closed, which gives back every region it held. */
@@ -227,10 +248,8 @@ void streams_close_all(void)
 	int s;
 
 	for (s = 0; s < NSTREAMS; s++) {
-		if (F.streams[s].fd < 0)
-			continue;
-		if (close(F.streams[s].fd) && !F.failed)
-			fz_fail("final close of a stream: %s", strerror(errno));
-		F.streams[s].fd = -1;
+		F.why = NULL;	/* what the last operation made invalid */
+		if (F.streams[s].fd >= 0)
+			stream_close_slot(s);
 	}
 }
