@@ -148,6 +148,9 @@ void cohbuf_sync_untrack(struct cohbuf_buffer *buf, struct cohbuf_mapping *m);
 void cohbuf_sync_range(struct cohbuf_buffer *buf, u64 offset, u64 len,
 		       enum dma_data_direction dir, bool for_cpu);
 
+/* cohbuf_file.c */
+int cohbuf_write_file(struct cohbuf_write_file_data *data);
+
 /* cohbuf_dmabuf.c */
 struct cohbuf_buffer *cohbuf_buffer_from_dmabuf(struct dma_buf *dmabuf);
 const char *cohbuf_cpu_map_name(const struct cohbuf_buffer *buf);

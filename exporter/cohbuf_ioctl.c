@@ -44,6 +44,8 @@ static_assert(offsetofend(struct cohbuf_info_data, info_flags) ==
 	      COHBUF_INFO_DATA_SIZE_VER0);
 static_assert(offsetofend(struct cohbuf_sync_data, len) ==
 	      COHBUF_SYNC_DATA_SIZE_VER0);
+static_assert(offsetofend(struct cohbuf_write_file_data, written) ==
+	      COHBUF_WRITE_FILE_DATA_SIZE_VER0);
 /* The flags are those of DMA_BUF_IOCTL_SYNC, so programs can share them. */
 static_assert(DMA_BUF_SYNC_READ == COHBUF_SYNC_READ);
 static_assert(DMA_BUF_SYNC_WRITE == COHBUF_SYNC_WRITE);
@@ -282,6 +284,7 @@ long cohbuf_ioctl(struct device *dev, unsigned int cmd, unsigned long arg)
 		struct cohbuf_alloc_data alloc;
 		struct cohbuf_info_data info;
 		struct cohbuf_sync_data sync;
+		struct cohbuf_write_file_data wf;
 	} k;
 	int ret;
 
@@ -302,6 +305,13 @@ long cohbuf_ioctl(struct device *dev, unsigned int cmd, unsigned long arg)
 		ret = cohbuf_uarg_copy_in(&k.sync, sizeof(k.sync), uarg,
 					  usize, COHBUF_SYNC_DATA_SIZE_VER0);
 		return ret ?: cohbuf_ioctl_sync(&k.sync);
+	case _IOC_NR(COHBUF_IOCTL_WRITE_FILE):
+		ret = cohbuf_uarg_copy_in(&k.wf, sizeof(k.wf), uarg, usize,
+					  COHBUF_WRITE_FILE_DATA_SIZE_VER0);
+		if (!ret)
+			ret = cohbuf_write_file(&k.wf);
+		return ret ?: cohbuf_uarg_copy_out(uarg, usize, &k.wf,
+						   sizeof(k.wf));
 	default:
 		return -ENOTTY;
 	}

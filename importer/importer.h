@@ -63,6 +63,9 @@ enum cohbuf_imp_kind {
 	COHBUF_IMP_CONTEXT,		/* an open file */
 	COHBUF_IMP_JOB,			/* a job not yet reaped */
 	COHBUF_IMP_IMPORT,		/* a live handle */
+	COHBUF_IMP_STREAM,		/* a stream not yet released; per user
+					 * only, never in a context's charged[]
+					 */
 	COHBUF_IMP_NR_KINDS
 };
 
@@ -338,10 +341,12 @@ int cohbuf_imp_limits_attach(struct cohbuf_imp_ctx *ctx, struct file *file);
 void cohbuf_imp_limits_detach(struct cohbuf_imp_ctx *ctx);
 int cohbuf_imp_charge(struct cohbuf_imp_ctx *ctx, enum cohbuf_imp_kind kind);
 void cohbuf_imp_uncharge(struct cohbuf_imp_ctx *ctx, enum cohbuf_imp_kind kind);
+struct cohbuf_imp_user *cohbuf_imp_stream_charge(struct cohbuf_imp_ctx *ctx);
+void cohbuf_imp_stream_uncharge(struct cohbuf_imp_user *u);
 
 /* importer_stream.c */
 struct cohbuf_stream_create_data;
-struct file *cohbuf_imp_stream_create(struct device *dev,
+struct file *cohbuf_imp_stream_create(struct cohbuf_imp_ctx *ctx,
 				      const struct cohbuf_stream_create_data *d);
 int cohbuf_imp_stream_init(void);
 void cohbuf_imp_stream_exit(void);

@@ -42,7 +42,7 @@ static int cohbuf_imp_ioctl_stream_create(struct cohbuf_imp_ctx *ctx,
 	struct file *file;
 	int fd, ret;
 
-	file = cohbuf_imp_stream_create(ctx->dev, d);
+	file = cohbuf_imp_stream_create(ctx, d);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	fd = get_unused_fd_flags(O_CLOEXEC);

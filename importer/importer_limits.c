@@ -17,6 +17,13 @@
  * (cohbuf_imp_limits_detach()), even though what they stand for is freed
  * a little later (importer_main.c).
  *
+ * Streams are counted per user only, and not through the context: a
+ * stream is a file of its own that outlives the context it was made from.
+ * cohbuf_imp_stream_charge() gives the stream a reference to its user's
+ * entry, which keeps the entry (and the count) alive after the user's
+ * last context closed; cohbuf_imp_stream_uncharge() at the stream's
+ * release gives the unit and the reference back.
+ *
  * A leaf: called by importer_main.c at open and close, by the import and
  * job files when they create and drop what they count.
  */
@@ -41,6 +48,7 @@
 #define COHBUF_IMP_DEFAULT_MAX_USER_CONTEXTS	128
 #define COHBUF_IMP_DEFAULT_MAX_USER_JOBS	4096
 #define COHBUF_IMP_DEFAULT_MAX_USER_IMPORTS	4096
+#define COHBUF_IMP_DEFAULT_MAX_USER_STREAMS	64
 
 static unsigned int max_jobs = COHBUF_IMP_DEFAULT_MAX_JOBS;
 module_param(max_jobs, uint, 0644);
@@ -72,6 +80,12 @@ MODULE_PARM_DESC(max_user_imports,
 		 "Live handles of all open files of a real uid without CAP_SYS_RESOURCE; IMPORT fails with EBUSY beyond (default "
 		 __stringify(COHBUF_IMP_DEFAULT_MAX_USER_IMPORTS) ")");
 
+static unsigned int max_user_streams = COHBUF_IMP_DEFAULT_MAX_USER_STREAMS;
+module_param(max_user_streams, uint, 0644);
+MODULE_PARM_DESC(max_user_streams,
+		 "Streams of a real uid without CAP_SYS_RESOURCE, until each is released; STREAM_CREATE fails with EMFILE beyond (default "
+		 __stringify(COHBUF_IMP_DEFAULT_MAX_USER_STREAMS) ")");
+
 /* The limits of one kind, and the error for going beyond them. */
 struct cohbuf_imp_kind_limits {
 	const unsigned int *per_file;	/* NULL: one unit per file */
@@ -83,13 +97,15 @@ static const struct cohbuf_imp_kind_limits cohbuf_imp_kinds[COHBUF_IMP_NR_KINDS]
 	[COHBUF_IMP_CONTEXT] = { NULL, &max_user_contexts, -EMFILE },
 	[COHBUF_IMP_JOB] = { &max_jobs, &max_user_jobs, -EBUSY },
 	[COHBUF_IMP_IMPORT] = { &max_imports, &max_user_imports, -EBUSY },
+	/* Charged to the user alone: cohbuf_imp_stream_charge(). */
+	[COHBUF_IMP_STREAM] = { NULL, &max_user_streams, -EMFILE },
 };
 
 /* The units charged to one real uid, over all its open files. */
 struct cohbuf_imp_user {
 	struct hlist_node node;		/* in cohbuf_imp_users */
 	kuid_t uid;
-	refcount_t ref;			/* one per context */
+	refcount_t ref;			/* one per context and per stream */
 	unsigned int charged[COHBUF_IMP_NR_KINDS];
 };
 
@@ -186,6 +202,60 @@ void cohbuf_imp_uncharge(struct cohbuf_imp_ctx *ctx, enum cohbuf_imp_kind kind)
 	spin_unlock(&cohbuf_imp_limits_lock);
 }
 
+/* Drop a reference to @u; the last one unhashes it. Under the lock. */
+static bool cohbuf_imp_user_put_locked(struct cohbuf_imp_user *u)
+{
+	lockdep_assert_held(&cohbuf_imp_limits_lock);
+	if (!refcount_dec_and_test(&u->ref))
+		return false;
+	hash_del(&u->node);
+	return true;
+}
+
+/**
+ * cohbuf_imp_stream_charge() - count a new stream against its creator's user
+ * @ctx: the context the stream is created from
+ *
+ * Return: the user, with a reference the stream holds until
+ * cohbuf_imp_stream_uncharge(); or ERR_PTR(-EMFILE) if the user (without
+ * CAP_SYS_RESOURCE when @ctx was opened) has max_user_streams streams.
+ */
+struct cohbuf_imp_user *cohbuf_imp_stream_charge(struct cohbuf_imp_ctx *ctx)
+{
+	const struct cohbuf_imp_kind_limits *k = &cohbuf_imp_kinds[COHBUF_IMP_STREAM];
+	struct cohbuf_imp_user *u = ctx->user;
+
+	spin_lock(&cohbuf_imp_limits_lock);
+	if (!ctx->unlimited &&
+	    u->charged[COHBUF_IMP_STREAM] >= READ_ONCE(*k->per_user)) {
+		u = ERR_PTR(k->err);
+	} else {
+		u->charged[COHBUF_IMP_STREAM]++;
+		refcount_inc(&u->ref);
+	}
+	spin_unlock(&cohbuf_imp_limits_lock);
+	return u;
+}
+
+/**
+ * cohbuf_imp_stream_uncharge() - give back a stream's unit and reference
+ * @u: what cohbuf_imp_stream_charge() returned
+ *
+ * The user is forgotten if this was the last thing holding it.
+ */
+void cohbuf_imp_stream_uncharge(struct cohbuf_imp_user *u)
+{
+	bool last;
+
+	spin_lock(&cohbuf_imp_limits_lock);
+	if (!WARN_ON_ONCE(!u->charged[COHBUF_IMP_STREAM]))
+		u->charged[COHBUF_IMP_STREAM]--;
+	last = cohbuf_imp_user_put_locked(u);
+	spin_unlock(&cohbuf_imp_limits_lock);
+	if (last)
+		kfree(u);
+}
+
 /**
  * cohbuf_imp_limits_attach() - charge a new context to its opener
  * @ctx: the context, not yet visible to anyone
@@ -225,9 +295,7 @@ void cohbuf_imp_limits_detach(struct cohbuf_imp_ctx *ctx)
 		u->charged[i] -= ctx->charged[i];
 		ctx->charged[i] = 0;
 	}
-	if (refcount_dec_and_test(&u->ref))
-		hash_del(&u->node);
-	else
+	if (!cohbuf_imp_user_put_locked(u))
 		u = NULL;
 	spin_unlock(&cohbuf_imp_limits_lock);
 	kfree(u);

@@ -5,10 +5,12 @@
  *
  * COHBUF_IMP_IOCTL_STREAM_CREATE arrives through importer_ioctl.c, which
  * calls cohbuf_imp_stream_create() and installs the fd. A stream needs
- * nothing of the context it was created from but the importer device,
- * which lives as long as the module: the file holds the module through
- * its fops owner, every fence a stream published holds it too, so rmmod
- * is refused while a stream or one of its fences exists.
+ * nothing of the context it was created from but its user, whom it is
+ * charged to (max_user_streams, importer_limits.c) until its release,
+ * and the importer device, which lives as long as the module: the file
+ * holds the module through its fops owner, every fence a stream
+ * published holds it too, so rmmod is refused while a stream or one of
+ * its fences exists.
  *
  * This file owns the stream's user pointers: it copies each argument in,
  * calls the clock file (START, STOP, ADVANCE) or the queue file (QUEUE,
@@ -134,6 +136,7 @@ static int cohbuf_imp_stream_check_create(const struct cohbuf_stream_create_data
 static void cohbuf_imp_stream_free(struct cohbuf_imp_stream *s)
 {
 	cohbuf_imp_ring_destroy(s);
+	cohbuf_imp_stream_uncharge(s->user);
 	mutex_destroy(&s->lock);
 	mutex_destroy(&s->queue_lock);
 	kfree(s);
@@ -474,28 +477,35 @@ static const struct file_operations cohbuf_imp_stream_fops = {
 
 /**
  * cohbuf_imp_stream_create() - COHBUF_IMP_IOCTL_STREAM_CREATE
- * @dev: the importer device
+ * @ctx: the context it is created from; the stream does not refer to it
  * @d: the argument, already copied in
  *
  * Return: the stream's new file, O_RDWR, O_NONBLOCK if asked for, for the
  * caller to install (with O_CLOEXEC) or fput(); or an ERR_PTR() with an
  * errno as listed in the uapi header.
  */
-struct file *cohbuf_imp_stream_create(struct device *dev,
+struct file *cohbuf_imp_stream_create(struct cohbuf_imp_ctx *ctx,
 				      const struct cohbuf_stream_create_data *d)
 {
 	struct cohbuf_imp_stream *s;
+	struct cohbuf_imp_user *user;
 	struct file *file;
 	int ret;
 
 	ret = cohbuf_imp_stream_check_create(d);
 	if (ret)
 		return ERR_PTR(ret);
+	user = cohbuf_imp_stream_charge(ctx);
+	if (IS_ERR(user))
+		return ERR_CAST(user);
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
-	if (!s)
+	if (!s) {
+		cohbuf_imp_stream_uncharge(user);
 		return ERR_PTR(-ENOMEM);
+	}
 	atomic64_inc(&cohbuf_imp_stats.streams);
-	s->dev = dev;
+	s->user = user;		/* from here on, given back by _free() */
+	s->dev = ctx->dev;
 	s->direction = d->direction;
 	s->format = d->format;
 	s->channels = d->channels;

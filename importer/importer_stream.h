@@ -72,6 +72,7 @@ struct cohbuf_imp_stream_region {
 /* One stream; the file's private data. */
 struct cohbuf_imp_stream {
 	struct device *dev;		/* the importer device */
+	struct cohbuf_imp_user *user;	/* charged with this stream */
 
 	/* Parameters, fixed at creation. */
 	u32 direction;

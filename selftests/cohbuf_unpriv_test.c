@@ -36,6 +36,7 @@
 #include "kselftest_harness.h"
 #include "cohbuf_test.h"
 #include "importer_test.h"
+#include "stream_test.h"
 
 #define RULE_FILE	"/etc/udev/rules.d/60-cohbuf.rules"
 #define TEST_UID	4243	/* an unprivileged user */
@@ -802,6 +803,98 @@ TEST_F(unpriv, imports_per_file_and_per_user_are_bounded)
 	close(fds[0]);
 	EXPECT_EQ(0, run_as(_metadata, self->gid, one_import));
 	close(fds[1]);
+}
+
+/*
+ * Streams: max_user_streams LIMIT. A stream is charged to the user of the
+ * context it was made from until the stream itself is released, however
+ * long after that context: the child makes LIMIT streams, is refused one
+ * more, closes the context and is still refused from a new one; the
+ * streams go to the test. Closing one of them gives exactly one back.
+ */
+static int one_stream(int ctx)
+{
+	struct cohbuf_stream_create_data p = stream_params(64);
+
+	return stream_create(ctx, &p);
+}
+
+static void streams_to_the_limit(struct __test_metadata *_metadata)
+{
+	int ctx = limits_ctx(_metadata, NULL), s[LIMIT], i;
+
+	for (i = 0; i < LIMIT; i++) {
+		s[i] = one_stream(ctx);
+		ASSERT_LE(0, s[i]) TH_LOG("stream %d: %s", i, strerror(-s[i]));
+	}
+	EXPECT_EQ(-EMFILE, one_stream(ctx));
+	close(ctx);
+	ctx = limits_ctx(_metadata, NULL);
+	EXPECT_EQ(-EMFILE, one_stream(ctx));	/* the first context is gone */
+	close(ctx);
+	for (i = 0; i < LIMIT; i++)
+		send_ctx(_metadata, s[i]);
+}
+
+static void stream_refused(struct __test_metadata *_metadata)
+{
+	int ctx = limits_ctx(_metadata, NULL);
+
+	EXPECT_EQ(-EMFILE, one_stream(ctx));
+	close(ctx);
+}
+
+/* One stream, and then the limit again (LIMIT - 1 are held elsewhere). */
+static void stream_given_back(struct __test_metadata *_metadata)
+{
+	int ctx = limits_ctx(_metadata, NULL), s = one_stream(ctx);
+
+	EXPECT_LE(0, s) TH_LOG("%s", strerror(-s));
+	EXPECT_EQ(-EMFILE, one_stream(ctx));
+	close(ctx);
+	if (s >= 0)
+		close(s);
+}
+
+/* @n streams at once from one context, all closed again. */
+static void hold_streams(struct __test_metadata *_metadata, int n)
+{
+	int ctx = limits_ctx(_metadata, NULL), s[LIMIT + 1], i;
+
+	for (i = 0; i < n; i++) {
+		s[i] = one_stream(ctx);
+		EXPECT_LE(0, s[i]) TH_LOG("stream %d: %s", i, strerror(-s[i]));
+	}
+	close(ctx);
+	for (i = 0; i < n; i++)
+		if (s[i] >= 0)
+			close(s[i]);
+}
+
+static void other_user_streams(struct __test_metadata *_metadata)
+{
+	hold_streams(_metadata, LIMIT);
+}
+
+TEST_F(unpriv, streams_per_user_are_bounded_until_released)
+{
+	long long live = stream_debugfs("streams");
+	int sv[2], fds[LIMIT], i;
+
+	ASSERT_LE(0, live);
+	limits_begin(_metadata, NULL, "max_user_streams", sv);
+	EXPECT_EQ(0, run_as(_metadata, self->gid, streams_to_the_limit));
+	limits_receive(_metadata, sv, fds, LIMIT);
+	EXPECT_EQ(live + LIMIT, stream_debugfs("streams"));
+	/* Held by root now, their contexts closed: still charged to the user. */
+	EXPECT_EQ(0, run_as(_metadata, self->gid, stream_refused));
+	EXPECT_EQ(0, run_as_user(_metadata, OTHER_UID, self->gid, other_user_streams));
+	hold_streams(_metadata, LIMIT + 1);	/* root */
+	close(fds[0]);
+	EXPECT_EQ(0, run_as(_metadata, self->gid, stream_given_back));
+	for (i = 1; i < LIMIT; i++)
+		close(fds[i]);
+	EXPECT_EQ(live, stream_debugfs("streams"));
 }
 
 TEST_HARNESS_MAIN

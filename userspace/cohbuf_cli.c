@@ -367,7 +367,7 @@ static const struct tool_cmd cmds[] = {
 	  "                     device (a DAC) reads and checks them\n" },
 	{ "capture", cmd_capture, 1, OPT_STREAM | OPT_DIRECT, "FILE [STREAM OPTIONS] [--direct]",
 	  "stream as above and write() every filled block to FILE; the write rate", 1,
-	  STREAM_HELP "  --direct           open FILE O_DIRECT and write from the mapping\n"
+	  STREAM_HELP "  --direct           write from the buffer in the kernel, O_DIRECT\n"
 	  "                     (the summary says why not if the kernel refuses)\n" },
 	{ "help", cmd_help, 0, 0, "", "this text", 0, NULL },
 };

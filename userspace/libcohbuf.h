@@ -63,6 +63,16 @@ int cohbuf_exporter_info(int dev, int buf, struct cohbuf_info_data *info,
 int cohbuf_exporter_sync(int dev, int buf, uint64_t offset, uint64_t len,
 			 uint32_t flags);
 
+/*
+ * COHBUF_IOCTL_WRITE_FILE: write [@offset, @offset + @len) of cohbuf dma-buf
+ * @buf to @file at @file_offset, as pwrite(2) would from a copy, but from
+ * the buffer's own pages (O_DIRECT on a block device: DMA from the buffer).
+ * Does not wait for fences. Bytes written (fewer than @len after a signal,
+ * a full device or a size limit), or -errno.
+ */
+int64_t cohbuf_exporter_write_file(int dev, int buf, uint64_t offset, uint64_t len,
+				   int file, int64_t file_offset);
+
 /* --- any dma-buf -------------------------------------------------------- */
 
 /* Map [@offset, @offset + @len) of a dma-buf, shared; NULL (errno) on failure. */

@@ -56,3 +56,19 @@ int cohbuf_exporter_sync(int dev, int buf, uint64_t offset, uint64_t len,
 	d.len = len;
 	return lib_ioctl(dev, COHBUF_IOCTL_SYNC, &d);
 }
+
+int64_t cohbuf_exporter_write_file(int dev, int buf, uint64_t offset, uint64_t len,
+				   int file, int64_t file_offset)
+{
+	struct cohbuf_write_file_data d;
+	int ret;
+
+	memset(&d, 0, sizeof(d));
+	d.fd = buf;
+	d.file_fd = file;
+	d.offset = offset;
+	d.len = len;
+	d.file_offset = file_offset;
+	ret = lib_ioctl(dev, COHBUF_IOCTL_WRITE_FILE, &d);
+	return ret ? ret : (int64_t)d.written;
+}

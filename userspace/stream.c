@@ -219,9 +219,10 @@ struct run {
 	/* capture */
 	int out;			/* the file, or -1 */
 	uint64_t written, write_ns;
-	int direct_err;			/* 0 direct I/O worked, > 0 its errno, < 0 not tried */
+	int in_kernel;			/* --direct: COHBUF_IOCTL_WRITE_FILE from the buffer */
+	int direct_err;			/* 0 O_DIRECT worked, > 0 its errno, < 0 not tried */
 	int direct_open_err;		/* errno of open(O_DIRECT), or 0 */
-	int write_err;			/* errno of a failed buffered write */
+	int write_err;			/* errno of a failed write */
 
 	/* The progress line */
 	int tty;
@@ -358,28 +359,51 @@ static void note_corrupt(struct run *r, const void *block,
 	r->bad_want = cohbuf_stream_sample_value(r->bad_frame, r->bad_channel, fmt);
 }
 
-/* write() @len bytes from @p, O_DIRECT as long as it works. */
-static void capture_write(struct run *r, const unsigned char *p, size_t len)
+/*
+ * One write of @len bytes from @p, byte @off of dma-buf @buf, to the end of
+ * the file: from the buffer in the kernel with --direct, else write() from
+ * the mapping. Bytes written, or -errno.
+ */
+static int64_t capture_write_once(struct run *r, int buf, uint64_t off,
+				  const unsigned char *p, size_t len)
 {
-	uint64_t t = cohbuf_stream_now_ns();
 	ssize_t n;
 
-	while (len && !r->write_err) {
-		n = write(r->out, p, len);
-		if (n < 0 && errno == EINTR)
+	if (r->in_kernel)
+		return cohbuf_exporter_write_file(r->provider.dev, buf, off, len, r->out,
+						  (int64_t)r->written);
+	n = write(r->out, p, len);
+	return n < 0 ? -errno : n;
+}
+
+/*
+ * Write @len bytes of the block at @block, @rec's, O_DIRECT as long as the
+ * file takes it. The block lies in the record's region, or in ring mode in
+ * the data area (regions[0]).
+ */
+static void capture_write(struct run *r, const struct cohbuf_stream_record *rec,
+			  const unsigned char *block, size_t len)
+{
+	const struct region *g = &r->regions[r->ring_mapped ? 0 : rec->cookie];
+	uint64_t off = (uint64_t)(block - g->map), t = cohbuf_stream_now_ns();
+	size_t done = 0;
+	int64_t n;
+
+	while (done < len && !r->write_err) {
+		n = capture_write_once(r, g->buf, off + done, block + done, len - done);
+		if (n == -EINTR)
 			continue;
 		if (n < 0 && !r->direct_err && (fcntl(r->out, F_GETFL) & O_DIRECT)) {
-			/* Direct I/O refused this buffer: say why, go on buffered. */
-			r->direct_err = errno;
+			/* Direct I/O refused this block (alignment): say why, go on buffered. */
+			r->direct_err = (int)-n;
 			fcntl(r->out, F_SETFL, fcntl(r->out, F_GETFL) & ~O_DIRECT);
 			continue;
 		}
 		if (n <= 0) {
-			r->write_err = n < 0 ? errno : EIO;
+			r->write_err = n < 0 ? (int)-n : EIO;
 			break;
 		}
-		p += n;
-		len -= (size_t)n;
+		done += (size_t)n;
 		r->written += (uint64_t)n;
 	}
 	r->write_ns += cohbuf_stream_now_ns() - t;
@@ -438,7 +462,7 @@ static void check_filled(struct run *r, const struct cohbuf_stream_record *rec,
 				 &bad))
 		note_corrupt(r, block, rec, bad);
 	if (r->out >= 0)
-		capture_write(r, block, rec->bytes_used);
+		capture_write(r, rec, block, rec->bytes_used);
 }
 
 /* Count and check one record, its block at @block: queue and ring mode alike. */
@@ -715,19 +739,24 @@ static void print_capture(const struct run *r, const char *path)
 {
 	double secs = (double)r->write_ns / 1e9;
 
-	printf("capture: %llu bytes to %s, %.2f MB/s in write() and fsync() (%.3f s)\n",
+	printf("capture: %llu bytes to %s, %.2f MB/s in the writes and fsync() (%.3f s)\n",
 	       (unsigned long long)r->written, path,
 	       secs > 0 ? (double)r->written / secs / 1e6 : 0.0, secs);
-	if (r->direct_open_err)
-		printf("capture: open(O_DIRECT) failed: %s (%s); written buffered\n",
-		       strerror(r->direct_open_err), errno_name(r->direct_open_err));
-	else if (r->direct_err < 0)
+	if (r->o->direct && !r->in_kernel)
+		printf("capture: --direct needs cohbuf buffers (%s gives others); "
+		       "buffered write() from the mapping\n", r->o->provider);
+	else if (!r->in_kernel)
 		printf("capture: buffered write() from the mapping\n");
+	else if (r->direct_open_err)
+		printf("capture: open(O_DIRECT) failed: %s (%s); "
+		       "COHBUF_IOCTL_WRITE_FILE from the buffer, buffered\n",
+		       strerror(r->direct_open_err), errno_name(r->direct_open_err));
 	else if (r->direct_err)
-		printf("capture: O_DIRECT from the mapping failed: %s (%s); written buffered\n",
+		printf("capture: O_DIRECT refused a block: %s (%s); "
+		       "COHBUF_IOCTL_WRITE_FILE from the buffer, the rest buffered\n",
 		       strerror(r->direct_err), errno_name(r->direct_err));
 	else
-		printf("capture: O_DIRECT from the mapping worked\n");
+		printf("capture: COHBUF_IOCTL_WRITE_FILE from the buffer, O_DIRECT\n");
 	if (r->write_err)
 		printf("capture: write() FAILED: %s\n", strerror(r->write_err));
 }
@@ -762,13 +791,17 @@ static int verdict(const struct run *r, const struct cohbuf_stream_stats_data *s
 	return n;
 }
 
-/* Open the capture file: O_DIRECT first if asked (0), or -1 after a message. */
+/*
+ * Open the capture file, O_DIRECT first with --direct and cohbuf buffers
+ * (which COHBUF_IOCTL_WRITE_FILE writes from): 0, or -1 after a message.
+ */
 static int open_capture(struct run *r, const char *path)
 {
 	int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
 
 	r->direct_err = -1;
-	if (r->o->direct) {
+	r->in_kernel = r->o->direct && r->provider.kind == TOOL_PROVIDER_COHBUF;
+	if (r->in_kernel) {
 		r->out = open(path, flags | O_DIRECT, 0644);
 		if (r->out >= 0) {
 			r->direct_err = 0;

@@ -10,8 +10,8 @@
  *
  * Files: stats.c (repetitions, medians, the BENCH lines, the TAP results),
  * providers.c (dma-bufs of the kernel's providers), p1_transfer.c,
- * p2_bandwidth.c, p3_lifecycle.c, p4_sync.c, p5_large.c and p5_largest.c
- * (one figure group each; P5 in two), the streaming figures of issue 14:
+ * p2_bandwidth.c, p3_lifecycle.c, p4_sync.c, p5_large.c, p5_largest.c and
+ * p6_file.c (one figure group each; P5 in two), the streaming figures of issue 14:
  * s_run.c (one timed run of a stream and its consumer), s_ring.c (the
  * same in ring mode), s1_rate.c (the
  * highest drop-free rate), s2_wake.c (completion to wake-up), s3_copy.c
@@ -123,6 +123,7 @@ int bench_udmabuf(int dev, size_t len, int *memfd_out);
 #define S1_FIGURES	(2 * (S1_DEPTHS + 1))
 #define S2_FIGURES	3
 #define S3_FIGURES	4
+#define P6_FIGURES	1
 
 void bench_p1(void);
 void bench_p2(void);
@@ -130,6 +131,7 @@ void bench_p3(void);
 void bench_p4(void);
 void bench_p5(void);
 void bench_p5_largest(void);
+void bench_p6(void);
 void bench_s1(void);
 void bench_s2(void);
 void bench_s3(void);

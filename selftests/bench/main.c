@@ -20,7 +20,7 @@ int main(void)
 	bench_cfg.quick = quick && !strcmp(quick, "1");
 	bench_cfg.reps = bench_cfg.quick ? 1 : BENCH_REPS;
 	bench_begin(P1_FIGURES + P2_FIGURES + P3_FIGURES + P4_FIGURES + P5_FIGURES +
-		    S1_FIGURES + S2_FIGURES + S3_FIGURES);
+		    P6_FIGURES + S1_FIGURES + S2_FIGURES + S3_FIGURES);
 	printf("# cohbuf_bench: %s mode, %u repetitions per figure\n",
 	       bench_cfg.quick ? "quick" : "full", bench_cfg.reps);
 	bench_p1();
@@ -29,6 +29,7 @@ int main(void)
 	bench_p4();
 	bench_p5();
 	bench_p5_largest();
+	bench_p6();
 	bench_s1();
 	bench_s2();
 	bench_s3();

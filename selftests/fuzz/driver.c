@@ -14,6 +14,9 @@ static const fz_op fz_ops[K_MAX] = {
 	op_mmap, op_munmap, op_mprotect, op_mremap, op_madvise, op_touch,
 	op_import, op_release, op_submit, op_wait, op_reopen, op_fork,
 	op_mmap_fixed, op_rlimit, op_vgem_fence, op_chunk_size, op_range_sync,
+	op_stream_create, op_stream_queue, op_stream_dequeue, op_stream_startstop,
+	op_stream_advance, op_stream_stats, op_stream_read, op_stream_close,
+	op_write_file,
 };
 
 static int pick_kind(void)
@@ -40,7 +43,8 @@ void fz_run(unsigned long ops)
 		if (!(F.op & 127) && monotonic_s() > F.deadline)
 			break;
 		F.kind = pick_kind();
-		if (F.child && F.kind == K_FORK)
+		/* A child's DEQUEUE would take records the parent's model counts. */
+		if (F.child && (F.kind == K_FORK || is_stream_kind(F.kind)))
 			continue;
 		F.why = NULL;
 		F.count[F.kind]++;
@@ -72,6 +76,8 @@ void fz_cleanup(void)
 	for (i = 0; i < NKIDS; i++)
 		if (F.kids[i])
 			kid_reap(i, 0, 1);
+	F.kind = K_STREAM_CLOSE;
+	streams_close_all();
 	F.kind = K_WAIT;
 	for (i = 0; i < NJOBS; i++) {
 		c = F.jobs[i].ctx;

@@ -316,6 +316,59 @@ void op_range_sync(void)
 	fz_result(ret, "COHBUF_IOCTL_SYNC", ERRS(EBADF, EINVAL, EFAULT, ENOTTY));
 }
 
+/*
+ * COHBUF_IOCTL_WRITE_FILE: a range of a pool buffer into the run's memfd
+ * (mostly), at an offset below 1 MiB, so that the file stays small; or
+ * into some other fd, which the kernel must refuse or take as a file.
+ */
+void op_write_file(void)
+{
+	struct cohbuf_write_file_data *d = (void *)argbuf;
+	int slot, fd = some_fd(FK_COHBUF, &slot), fslot, out, ret;
+	__u64 size = slot >= 0 ? F.fds[slot].size : PAGE;
+
+	memset(d, 0, sizeof(*d));
+	d->fd = fd;
+	d->file_fd = chance(85) ? F.wfile : some_fd(FK_OTHER, &fslot);
+	pick_range(size, &d->offset, &d->len, &out);
+	d->file_offset = below(1 << 20);
+	switch (below(40)) {
+	case 0:
+		d->flags = 1U << below(32);
+		bad("flags not 0");
+		break;
+	case 1:
+		d->pad = 1 + below(100);
+		bad("pad not 0");
+		break;
+	case 2:
+		d->written = 1 + below(100);
+		bad("written not 0");
+		break;
+	case 3:
+		d->file_offset = -1 - (__s64)below(1000);
+		bad("negative file offset");
+		break;
+	case 4:
+		d->len = 0;
+		bad("empty range");
+		break;
+	}
+	if (slot >= 0 && out)
+		bad("range outside the buffer");
+	if (slot >= 0 && F.fds[slot].kind != FK_COHBUF)
+		bad("not a cohbuf dma-buf");
+	ret = ioctl(F.dev, fz_cmd(COHBUF_IOCTL_WRITE_FILE, COHBUF_WRITE_FILE_DATA_SIZE_VER0),
+		    fz_argp());
+	if (!fz_result(ret, "COHBUF_IOCTL_WRITE_FILE",
+		       ERRS(EBADF, EINVAL, ESPIPE, EFBIG, EOPNOTSUPP, EINTR, ENOMEM, ENOSPC,
+			    EFAULT, ENOTTY, EAGAIN, EPERM, EIO)))
+		return;
+	if (!d->written || d->written > d->len)
+		fz_fail("WRITE_FILE wrote %llu of %llu bytes", (unsigned long long)d->written,
+			(unsigned long long)d->len);
+}
+
 void op_setname(void)
 {
 	int slot, fd = some_fd(FK_COHBUF, &slot), ret, i, n;

@@ -3,7 +3,7 @@
  * The fuzzer's shared declarations: its limits, the model's types and
  * state, and the functions its files call in one another.  Calls go
  * downward: main (the tests) -> foreign, accounting, driver; driver ->
- * the operations (exporter, mmap, importer, process) -> gen (the
+ * the operations (exporter, mmap, importer, stream, process) -> gen (the
  * generators) -> model -> rng, and every one of them -> oracle.  The one
  * call back up is a fork()ed child's: process.c runs the driver's
  * fz_run() in it.
@@ -31,6 +31,7 @@
 #include "../cohbuf_test.h"
 #include "../importer_test.h"
 #include "../vgem_test.h"
+#include "../stream_test.h"
 
 #define PAGE		4096UL
 #define NFDS		24	/* pool of fds the operations pick from */
@@ -41,6 +42,11 @@
 #define NTMPL		8	/* foreign dma-bufs, duplicated into the pool */
 #define NKIDS		2	/* children running at once */
 #define NVGEM		2	/* unsignalled vgem fences */
+#define NSTREAMS	3	/* streams (manual clock) */
+#define FZ_STREAM_TIMEOUT_MS 100 /* stream_timeout_ms: a held region's fence
+				  * signals this soon, so a SYNC or a job
+				  * waiting for it does not stall the run
+				  */
 #define FZ_IMP_TIMEOUT_MS 20	/* importer timeout_ms for the run */
 #define ARGBUF		(16 * 1024 + PAGE)
 
@@ -81,6 +87,21 @@ struct fz_imp {
 	int rdonly;
 };
 
+/* A stream: its fd, and what its records must say. */
+struct fz_stream {
+	int fd;			/* -1: free slot */
+	__u32 block_frames, frame_bytes;
+	__u64 next_sequence;	/* of the next record */
+	__u64 next_frame;	/* no record starts before it */
+	__u64 cookie_base;	/* every cookie QUEUE gave it is above */
+	int buf;		/* its own cohbuf buffer of @buf_size bytes,
+				 * not in the pool, or -1: most QUEUEs go
+				 * there, as a region's fence makes every
+				 * SYNC and job on its buffer wait
+				 */
+	__u64 buf_size;
+};
+
 struct fz_job {
 	int ctx;		/* -1: free slot */
 	__u64 id;
@@ -93,6 +114,9 @@ enum fz_kind {
 	K_MMAP, K_MUNMAP, K_MPROTECT, K_MREMAP, K_MADVISE, K_TOUCH,
 	K_IMPORT, K_RELEASE, K_SUBMIT, K_WAIT, K_REOPEN, K_FORK,
 	K_MMAP_FIXED, K_RLIMIT, K_VGEM_FENCE, K_CHUNK_SIZE, K_RANGE_SYNC,
+	K_STREAM_CREATE, K_STREAM_QUEUE, K_STREAM_DEQUEUE, K_STREAM_STARTSTOP,
+	K_STREAM_ADVANCE, K_STREAM_STATS, K_STREAM_READ, K_STREAM_CLOSE,
+	K_WRITE_FILE,
 	K_MAX
 };
 
@@ -156,6 +180,8 @@ struct fz {
 	struct fz_map maps[NMAPS];
 	struct fz_imp imps[NIMPS];
 	struct fz_job jobs[NJOBS];
+	struct fz_stream streams[NSTREAMS];
+	__u64 last_cookie;
 	struct fz_tmpl tmpl[NTMPL];
 	int ntmpl;
 	const unsigned int *weights;
@@ -170,11 +196,13 @@ struct fz {
 	__u32 vgem[NVGEM];	/* their ids, 0: none */
 	unsigned long trace;	/* COHBUF_FUZZ_TRACE: print the ops from this one on */
 	int dma_debug;		/* the kernel has DMA-API debugging */
+	int wfile;		/* a memfd, for COHBUF_IOCTL_WRITE_FILE */
 };
 
 /* What the debugfs counters of both modules say is alive. */
 struct fz_counters {
 	long long live_buffers, live_bytes, imports, releases, submitted, done;
+	long long streams, stream_regions;
 	int buffer_lines, import_lines, job_lines;
 };
 
@@ -207,6 +235,10 @@ int is_dmabuf_kind(int kind);
 int job_pick(int ctx);
 int map_slot_free(void);
 int map_slot_pick(void);
+int stream_pick(void);
+int stream_slot_free(void);
+int is_stream_kind(int kind);
+void stream_forget(int s);
 void ctx_drop_model(int c);
 void fd_add(int fd, int kind, __u64 size, int rdonly, __u32 flags, __u32 cache);
 void fd_forget(int s);
@@ -214,6 +246,10 @@ void fd_forget(int s);
 /* gen.c */
 void gen_alloc_args(struct cohbuf_alloc_data *d, unsigned long *cmd);
 void gen_submit_bad_field(struct cohbuf_imp_submit_data *d);
+void gen_stream_params(struct cohbuf_stream_create_data *d);
+void gen_stream_region(const struct fz_stream *st, struct cohbuf_stream_queue_data *d,
+		       int *slot);
+__u64 gen_stream_buf_size(const struct fz_stream *st);
 __u64 pick_size(void);
 __u64 round_page_u64(__u64 size, int *overflow);
 int some_fd(int kind, int *slot);
@@ -239,6 +275,7 @@ void op_raw(void);
 void op_setname(void);
 void op_sync(void);
 void op_vgem_fence(void);
+void op_write_file(void);
 void vgem_signal_all(void);
 
 /* mmap.c */
@@ -258,6 +295,17 @@ void op_release(void);
 void op_reopen(void);
 void op_submit(void);
 void op_wait(void);
+
+/* stream.c */
+void op_stream_advance(void);
+void op_stream_close(void);
+void op_stream_create(void);
+void op_stream_dequeue(void);
+void op_stream_queue(void);
+void op_stream_read(void);
+void op_stream_startstop(void);
+void op_stream_stats(void);
+void streams_close_all(void);
 
 /* process.c */
 int kid_reap(int k, int kill_it, int block);

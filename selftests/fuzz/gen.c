@@ -237,7 +237,10 @@ void gen_alloc_args(struct cohbuf_alloc_data *d, unsigned long *cmd)
 		memset(d->name, 'x', sizeof(d->name));
 		break;
 	case 7:
-		*cmd = _IOC(_IOC_READ | _IOC_WRITE, COHBUF_IOC_MAGIC, 2 + below(254),
+		/* Past the exporter's last number, COHBUF_IOCTL_WRITE_FILE (3). */
+		*cmd = _IOC(_IOC_READ | _IOC_WRITE, COHBUF_IOC_MAGIC,
+			    _IOC_NR(COHBUF_IOCTL_WRITE_FILE) + 1 +
+			    below(255 - _IOC_NR(COHBUF_IOCTL_WRITE_FILE)),
 			    sizeof(*d));
 		bad("unknown ioctl number");
 		break;
@@ -298,4 +301,143 @@ void gen_submit_bad_field(struct cohbuf_imp_submit_data *d)
 		}
 		break;
 	}
+}
+
+/*
+ * STREAM_CREATE arguments: an input queue-mode stream on the manual clock,
+ * O_NONBLOCK (so that no DEQUEUE or read() waits), small blocks; now and
+ * then one field out of its range, said with bad().
+ */
+void gen_stream_params(struct cohbuf_stream_create_data *d)
+{
+	static const __u32 formats[] = {
+		COHBUF_STREAM_FMT_ADC12, COHBUF_STREAM_FMT_S16, COHBUF_STREAM_FMT_S32,
+	};
+
+	memset(d, 0, sizeof(*d));
+	d->fd_flags = O_NONBLOCK | (chance(50) ? O_CLOEXEC : 0);
+	d->direction = COHBUF_STREAM_DIR_INPUT;
+	d->mode = COHBUF_STREAM_MODE_QUEUE;
+	d->format = formats[below(ARRAY_SIZE(formats))];
+	d->channels = 1 + below(COHBUF_STREAM_MAX_CHANNELS);
+	d->rate_hz = 1 + below(1000000);
+	d->block_frames = 1 + below(256);	/* ADVANCE generates every frame */
+	d->clock = COHBUF_STREAM_CLOCK_MANUAL;
+	d->overrun = chance(70) ? COHBUF_STREAM_OVERRUN_DROP : COHBUF_STREAM_OVERRUN_STOP;
+	d->watermark = 1 + below(4);
+	d->first_sequence = chance(20) ? 0xffffffffULL - below(4) : r64();
+	if (!chance(6))
+		return;
+	switch (below(10)) {
+	case 0:
+		d->flags = 1U << below(32);
+		bad("flags not 0");
+		break;
+	case 1:
+		d->channels = chance(50) ? 0 : COHBUF_STREAM_MAX_CHANNELS + 1 + below(100);
+		bad("channels out of range");
+		break;
+	case 2:
+		d->rate_hz = chance(50) ? 0 : COHBUF_STREAM_MAX_RATE_HZ + 1 + below(100);
+		bad("rate out of range");
+		break;
+	case 3:
+		d->block_frames = chance(50) ? 0 : COHBUF_STREAM_MAX_BLOCK_BYTES;
+		bad("block out of range");
+		break;
+	case 4:
+		d->format = 4 + below(1000);
+		bad("unknown format");
+		break;
+	case 5:
+		d->clock = 3 + below(1000);
+		bad("unknown clock");
+		break;
+	case 6:
+		d->pad = 1 + below(1000);
+		bad("pad not 0");
+		break;
+	case 7:
+		d->fd = 1 + (__s32)below(1000);
+		bad("fd not 0");
+		break;
+	case 8:
+		d->watermark = chance(50) ? 0 : COHBUF_STREAM_MAX_WATERMARK + 1;
+		bad("watermark out of range");
+		break;
+	default:
+		d->fd_flags |= O_APPEND;
+		bad("fd_flags has an unknown bit");
+		break;
+	}
+}
+
+/*
+ * A QUEUE region for @st: mostly a block or two at a frame-aligned offset
+ * of a modelled cohbuf buffer; now and then one rule of the uapi broken,
+ * said with bad(). *@slot is the buffer's fd slot, or -1.
+ */
+void gen_stream_region(const struct fz_stream *st, struct cohbuf_stream_queue_data *d,
+		       int *slot)
+{
+	__u64 block = (__u64)st->block_frames * st->frame_bytes, size, frames;
+	int own = st->buf >= 0 && chance(90), kind;
+
+	memset(d, 0, sizeof(*d));
+	if (own) {
+		/* The stream's own buffer: no other operation waits for it. */
+		*slot = -1;
+		d->dmabuf_fd = st->buf;
+		kind = FK_COHBUF;
+		size = st->buf_size;
+	} else {
+		d->dmabuf_fd = some_fd(FK_COHBUF, slot);
+		kind = *slot >= 0 ? F.fds[*slot].kind : FK_FREE;
+		size = *slot >= 0 ? F.fds[*slot].size : 0;
+	}
+	d->cookie = ++F.last_cookie;
+	d->length = block * (1 + (chance(20) ? below(2) : 0));
+	frames = size / st->frame_bytes;
+	d->offset = frames > st->block_frames ?
+		    (__u64)below((__u32)(frames - st->block_frames) + 1) * st->frame_bytes : 0;
+	if (*slot >= 0 && !is_dmabuf_kind(kind))
+		bad("not a dma-buf");
+	else if ((*slot >= 0 || own) && d->offset + d->length > size)
+		bad("region beyond the dma-buf");
+	else if (*slot >= 0 && F.fds[*slot].rdonly)
+		bad("read-only dma-buf");
+	if (chance(90))
+		return;
+	switch (below(5)) {
+	case 0:
+		d->flags = 4U << below(30);
+		bad("unknown QUEUE flag");
+		break;
+	case 1:
+		d->length = block - 1 - below((__u32)block);
+		bad("region smaller than a block");
+		break;
+	case 2:
+		if (st->frame_bytes > 2) {
+			d->offset += 1 + below(st->frame_bytes - 1);
+			bad("offset not a multiple of the frame size");
+		}
+		break;
+	case 3:
+		d->offset = ~0ULL - below(4096);
+		bad("region end overflows");
+		break;
+	default:
+		d->in_fence_fd = 1 + (__s32)below(100);
+		bad("in_fence_fd without the IN_FENCE flag");
+		break;
+	}
+}
+
+/* The size of a stream's own buffer: four blocks, whole pages. */
+__u64 gen_stream_buf_size(const struct fz_stream *st)
+{
+	__u64 bytes = 4ULL * st->block_frames * st->frame_bytes;
+
+	return (bytes + PAGE - 1) & ~(__u64)(PAGE - 1);
 }

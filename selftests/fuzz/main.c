@@ -2,10 +2,11 @@
 /*
  * A fuzzer over the whole uapi of cohbuf, its importer and the dma-buf
  * core: random sequences of ALLOC, INFO, mmap/munmap/mremap/mprotect/
- * madvise, DMA_BUF_IOCTL_SYNC, SET_NAME, EXPORT/IMPORT_SYNC_FILE, IMPORT,
- * SUBMIT, WAIT, RELEASE, close/dup2 games and fork() children, on cohbuf
- * buffers and on foreign dma-bufs (vgem, udmabuf, dma-heaps) where the
- * kernel has them.
+ * madvise, DMA_BUF_IOCTL_SYNC, COHBUF_IOCTL_WRITE_FILE, SET_NAME,
+ * EXPORT/IMPORT_SYNC_FILE, IMPORT, SUBMIT, WAIT, RELEASE, the stream
+ * ioctls, read() and poll() of streams on the manual clock, close/dup2
+ * games and fork() children, on cohbuf buffers and on foreign dma-bufs
+ * (vgem, udmabuf, dma-heaps) where the kernel has them.
  *
  * Every result must be a success or an errno documented for the call, and
  * a call whose arguments are known to be invalid must fail.  Pages of a
@@ -43,6 +44,7 @@ FIXTURE_SETUP(fuzz)
 		{ COHBUF_PARAM("max_total_bytes"), .number = FZ_MAX_TOTAL },
 		{ COHBUF_PARAM("chunk_size"), .number = FZ_CHUNK },
 		{ IMPORTER_PARAM("timeout_ms"), .number = FZ_IMP_TIMEOUT_MS },
+		{ IMPORTER_PARAM("stream_timeout_ms"), .number = FZ_STREAM_TIMEOUT_MS },
 	};
 
 	ASSERT_EQ(0, settings_push_all(params, ARRAY_SIZE(params)));
@@ -144,6 +146,8 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 		F.imps[i].ctx = -1;
 	for (i = 0; i < NJOBS; i++)
 		F.jobs[i].ctx = -1;
+	for (i = 0; i < NSTREAMS; i++)
+		F.streams[i].fd = -1;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = fz_fault;
@@ -159,6 +163,8 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 	ASSERT_LT(0, F.engines);
 	F.dev = cohbuf_dev_open();
 	ASSERT_LE(0, F.dev);
+	F.wfile = memfd_create("cohbuf-fuzz", MFD_CLOEXEC);
+	ASSERT_LE(0, F.wfile);
 	for (i = 0; i < NCTX; i++) {
 		F.ctx[i] = cohbuf_importer_open();
 		ASSERT_LE(0, F.ctx[i]);
@@ -191,6 +197,7 @@ static void fuzz_test(struct __test_metadata *_metadata, const char *name, int i
 	if (!F.failed)
 		fz_cleanup();
 	close(F.dev);
+	close(F.wfile);
 	if (F.drm >= 0)
 		close(F.drm);
 
@@ -228,7 +235,7 @@ static const unsigned int w_exporter[K_MAX] = {
 	[K_ALLOC] = 14, [K_INFO] = 25, [K_CLOSE] = 10, [K_DUP] = 8, [K_OTHERFD] = 2,
 	[K_FOREIGN] = 2, [K_SYNC] = 15, [K_SETNAME] = 8, [K_EXPORT_SF] = 6,
 	[K_IMPORT_SF] = 6, [K_POLL] = 8, [K_RAW] = 10, [K_RLIMIT] = 1, [K_CHUNK_SIZE] = 1,
-	[K_RANGE_SYNC] = 10,
+	[K_RANGE_SYNC] = 10, [K_WRITE_FILE] = 6,
 };
 
 static const unsigned int w_mmap[K_MAX] = {
@@ -243,7 +250,9 @@ static const unsigned int w_importer[K_MAX] = {
 	[K_FOREIGN] = 6, [K_SYNC] = 8, [K_EXPORT_SF] = 8, [K_IMPORT_SF] = 8,
 	[K_POLL] = 8, [K_RAW] = 12, [K_IMPORT] = 30, [K_RELEASE] = 20, [K_SUBMIT] = 50,
 	[K_WAIT] = 50, [K_REOPEN] = 1, [K_RLIMIT] = 1, [K_VGEM_FENCE] = 2, [K_CHUNK_SIZE] = 1,
-	[K_RANGE_SYNC] = 8,
+	[K_RANGE_SYNC] = 8, [K_STREAM_CREATE] = 3, [K_STREAM_QUEUE] = 16,
+	[K_STREAM_DEQUEUE] = 8, [K_STREAM_STARTSTOP] = 3, [K_STREAM_ADVANCE] = 10,
+	[K_STREAM_STATS] = 6, [K_STREAM_READ] = 6, [K_STREAM_CLOSE] = 1,
 };
 
 static const unsigned int w_mixed[K_MAX] = {
@@ -253,7 +262,9 @@ static const unsigned int w_mixed[K_MAX] = {
 	[K_MPROTECT] = 6, [K_MREMAP] = 6, [K_MADVISE] = 6, [K_TOUCH] = 12,
 	[K_IMPORT] = 12, [K_RELEASE] = 8, [K_SUBMIT] = 16, [K_WAIT] = 16, [K_REOPEN] = 1,
 	[K_FORK] = 1, [K_MMAP_FIXED] = 4, [K_RLIMIT] = 1, [K_CHUNK_SIZE] = 1,
-	[K_RANGE_SYNC] = 4,
+	[K_RANGE_SYNC] = 4, [K_WRITE_FILE] = 2, [K_STREAM_CREATE] = 1, [K_STREAM_QUEUE] = 4,
+	[K_STREAM_DEQUEUE] = 2, [K_STREAM_STARTSTOP] = 1, [K_STREAM_ADVANCE] = 3,
+	[K_STREAM_STATS] = 2, [K_STREAM_READ] = 2, [K_STREAM_CLOSE] = 1,
 };
 
 TEST_F_TIMEOUT(fuzz, exporter_uapi, FZ_TIMEOUT)

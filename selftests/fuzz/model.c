@@ -12,6 +12,9 @@ const char *const fz_kind_names[K_MAX] = {
 	"mmap", "munmap", "mprotect", "mremap", "madvise", "touch",
 	"import", "release", "submit", "wait", "reopen_ctx", "fork",
 	"mmap_fixed", "rlimit", "vgem_fence", "chunk_size", "range_sync",
+	"stream_create", "stream_queue", "stream_dequeue", "stream_startstop",
+	"stream_advance", "stream_stats", "stream_read", "stream_close",
+	"write_file",
 };
 
 struct fz F;
@@ -143,4 +146,36 @@ void ctx_drop_model(int c)
 	for (i = 0; i < NJOBS; i++)
 		if (F.jobs[i].ctx == c)
 			F.jobs[i].ctx = -1;
+}
+
+int is_stream_kind(int kind)
+{
+	return kind >= K_STREAM_CREATE && kind <= K_STREAM_CLOSE;
+}
+
+/* A live stream's slot, or -1. */
+int stream_pick(void)
+{
+	int i, s = below(NSTREAMS);
+
+	for (i = 0; i < NSTREAMS; i++)
+		if (F.streams[(s + i) % NSTREAMS].fd >= 0)
+			return (s + i) % NSTREAMS;
+	return -1;
+}
+
+int stream_slot_free(void)
+{
+	int i;
+
+	for (i = 0; i < NSTREAMS; i++)
+		if (F.streams[i].fd < 0)
+			return i;
+	return -1;
+}
+
+void stream_forget(int s)
+{
+	F.closed_fd = F.streams[s].fd;
+	F.streams[s].fd = -1;
 }

@@ -157,6 +157,32 @@ struct cohbuf_sync_data {
 
 #define COHBUF_SYNC_DATA_SIZE_VER0	24
 
+/**
+ * struct cohbuf_write_file_data - argument of COHBUF_IOCTL_WRITE_FILE
+ * @fd:		in: a dma-buf file descriptor exported by cohbuf, open
+ *		read-only or read-write
+ * @file_fd:	in: the file to write to, open for writing
+ * @offset:	in: first byte of the range, from the start of the buffer
+ * @len:	in: bytes in the range, not 0
+ * @file_offset: in: position in the file of the range's first byte, as
+ *		for pwrite(2); not negative
+ * @flags:	in: must be 0
+ * @pad:	must be 0
+ * @written:	out: bytes written, at most @len; must be 0 on input
+ */
+struct cohbuf_write_file_data {
+	__s32 fd;
+	__s32 file_fd;
+	__u64 offset;
+	__u64 len;
+	__s64 file_offset;
+	__u32 flags;
+	__u32 pad;
+	__u64 written;
+};
+
+#define COHBUF_WRITE_FILE_DATA_SIZE_VER0	48
+
 /* The one ioctl magic of both devices; see "cohbuf uapi conventions". */
 #define COHBUF_IOC_MAGIC	'J'
 
@@ -260,6 +286,64 @@ struct cohbuf_sync_data {
  */
 #define COHBUF_IOCTL_SYNC	_IOWR(COHBUF_IOC_MAGIC, 0x02, \
 				      struct cohbuf_sync_data)
+
+/**
+ * DOC: COHBUF_IOCTL_WRITE_FILE
+ *
+ * Write one range of a buffer to a file with no copy through user space;
+ * the argument is &struct cohbuf_write_file_data. It is pwrite(2) with
+ * the buffer's pages as the source: the kernel hands the file's
+ * write_iter a list of the pages themselves (a bio_vec iterator), so a
+ * file opened with O_DIRECT on a block device gets the device's DMA
+ * straight from the buffer, and any other file one copy into its page
+ * cache, by the kernel. A mapping of the buffer cannot be the source of
+ * O_DIRECT instead: its pages are not the kind get_user_pages() pins
+ * (see Documentation/exporter.rst).
+ *
+ * The file decides everything a write decides: O_DIRECT alignment
+ * (``EINVAL`` for a range or @file_offset its block size does not divide),
+ * O_APPEND (the range goes to the end of the file whatever @file_offset
+ * says, as with pwrite(2) on Linux), O_DSYNC, and which errors it
+ * returns. The buffer's reference is held for the whole call, so closing
+ * every other fd of it meanwhile is harmless.
+ *
+ * A %COHBUF_CACHE_CACHED range is synced for the CPU first, as
+ * %COHBUF_IOCTL_SYNC with %COHBUF_SYNC_START | %COHBUF_SYNC_READ would.
+ * Like that ioctl, this one waits for no fence: the caller knows that the
+ * devices are done with the range.
+ *
+ * The range is written in pieces; a signal that arrives between two stops
+ * the call. As with write(2), a call that wrote something succeeds, and
+ * @written says how much (less than @len after a signal, a full device or
+ * the file's size limit); one that failed before writing anything
+ * returns the error.
+ *
+ * Errors, besides those of every ioctl and those of the file's write:
+ *
+ * ``EBADF``
+ *   @fd or @file_fd is not an open file descriptor; @file_fd is not open
+ *   for writing.
+ * ``EINVAL``
+ *   @fd is not a dma-buf, or is a dma-buf of another exporter; @flags,
+ *   @pad or @written is not 0; @len is 0; @offset + @len overflows or is
+ *   beyond the end of the buffer; @file_offset is negative; the file
+ *   cannot be written this way (a device without a write_iter, such as
+ *   /dev/cohbuf), or, with O_DIRECT, refuses the alignment.
+ * ``ESPIPE``
+ *   the file has no position: a pipe, a FIFO, a socket, a dma-buf.
+ * ``EFBIG``
+ *   @file_offset is at or beyond the largest size the file may have (its
+ *   file system's, or RLIMIT_FSIZE, which also sends SIGXFSZ).
+ * ``EOPNOTSUPP``
+ *   the buffer is %COHBUF_CACHE_WC and the cohbuf device is not
+ *   DMA-coherent: its pages are mapped uncached, and the kernel's own
+ *   cached mapping of them, which the page cache would copy through, may
+ *   hold stale data.
+ * ``EINTR``
+ *   a signal arrived before anything was written.
+ */
+#define COHBUF_IOCTL_WRITE_FILE	_IOWR(COHBUF_IOC_MAGIC, 0x03, \
+				      struct cohbuf_write_file_data)
 
 /**
  * DOC: cohbuf cache modes

@@ -35,11 +35,13 @@
  * meanwhile. What one user holds is bounded by module parameters: its
  * contexts by max_user_contexts (default 128), the jobs not yet reaped of
  * all its contexts by max_user_jobs (default 4096) and their live
- * handles by max_user_imports (default 4096). A context opened with
- * CAP_SYS_RESOURCE is not bound by these per-user limits. Every context,
- * whoever opened it, is also bounded on its own: by max_jobs (default
- * 1024) and max_imports (default 1024). Closing a context gives back
- * everything it was charged at once.
+ * handles by max_user_imports (default 4096); the streams made from its
+ * contexts, until each is released, by max_user_streams (default 64). A
+ * context opened with CAP_SYS_RESOURCE is not bound by these per-user
+ * limits. Every context, whoever opened it, is also bounded on its own:
+ * by max_jobs (default 1024) and max_imports (default 1024). Closing a
+ * context gives back everything it was charged at once; a stream gives
+ * its unit back when it is released.
  *
  * Errors of open():
  *

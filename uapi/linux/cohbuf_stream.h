@@ -705,6 +705,12 @@ struct cohbuf_ring_gap {
  * &struct cohbuf_stream_create_data. The new fd is installed only after
  * the result has been written back, so a failing call leaves no fd.
  *
+ * A stream is charged to the user of the context it is created from (see
+ * "Opening /dev/cohbuf-importer") until the stream is released, even if
+ * that is long after the context was closed: a user has at most
+ * max_user_streams (module parameter, default 64) streams, unless the
+ * context was opened with CAP_SYS_RESOURCE.
+ *
  * Errors, besides those of every ioctl:
  *
  * ``EINVAL``
@@ -730,7 +736,9 @@ struct cohbuf_ring_gap {
  * ``ENOMEM``
  *   out of memory.
  * ``EMFILE``
- *   the process has no free file descriptor.
+ *   the process has no free file descriptor; the context's user has
+ *   max_user_streams streams not yet released and the context was not
+ *   opened with CAP_SYS_RESOURCE.
  * ``ENFILE``
  *   the system file table is full.
  */
