@@ -250,9 +250,10 @@ static const unsigned int w_importer[K_MAX] = {
 	[K_FOREIGN] = 6, [K_SYNC] = 8, [K_EXPORT_SF] = 8, [K_IMPORT_SF] = 8,
 	[K_POLL] = 8, [K_RAW] = 12, [K_IMPORT] = 30, [K_RELEASE] = 20, [K_SUBMIT] = 50,
 	[K_WAIT] = 50, [K_REOPEN] = 1, [K_RLIMIT] = 1, [K_VGEM_FENCE] = 2, [K_CHUNK_SIZE] = 1,
-	[K_RANGE_SYNC] = 8, [K_STREAM_CREATE] = 3, [K_STREAM_QUEUE] = 16,
-	[K_STREAM_DEQUEUE] = 8, [K_STREAM_STARTSTOP] = 3, [K_STREAM_ADVANCE] = 10,
-	[K_STREAM_STATS] = 6, [K_STREAM_READ] = 6, [K_STREAM_CLOSE] = 1,
+	/* Stream operations cost about 20 times a job's: few of them. */
+	[K_RANGE_SYNC] = 8, [K_STREAM_CREATE] = 1, [K_STREAM_QUEUE] = 4,
+	[K_STREAM_DEQUEUE] = 2, [K_STREAM_STARTSTOP] = 1, [K_STREAM_ADVANCE] = 3,
+	[K_STREAM_STATS] = 2, [K_STREAM_READ] = 2, [K_STREAM_CLOSE] = 1,
 };
 
 static const unsigned int w_mixed[K_MAX] = {
