@@ -6,7 +6,7 @@
 # every target.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
-KERNELS ?= 6.1 6.12 6.12-rt sid sid-rt debug 6.1-arm64 6.12-arm64 6.12-iommu sid-iommu
+KERNELS ?= 6.1 6.12 6.12-rt sid sid-rt debug 6.1-arm64 6.12-arm64 6.12-iommu sid-iommu 6.12-arm64-smmu
 NEGATIVE_KERNELS ?= 6.1 6.12 sid debug
 DEMO_KERNEL ?= 6.12
 BENCH_KERNELS ?= 6.12 sid
@@ -195,7 +195,9 @@ help:
 	@echo "  PKG_KERNEL (check-pkg's kernel, default 6.12), KERNELS (default \"$(KERNELS)\"; sid is the newest" \
 		"kernel of Debian unstable, SERIES-rt the PREEMPT_RT flavour," \
 		"debug a KASAN/lockdep/kmemleak/fault-injection kernel built from linux-source-6.12," \
-		"SERIES-arm64 Debian's arm64 kernel under qemu-system-aarch64),"
+		"SERIES-arm64 Debian's arm64 kernel under qemu-system-aarch64," \
+		"SERIES-iommu and SERIES-arm64-smmu a second boot behind intel-iommu or SMMUv3 running only" \
+		"cohbuf_edu_test),"
 	@echo "  NEGATIVE_KERNELS (default \"$(NEGATIVE_KERNELS)\"), JOBS (guests, and the static" \
 		"checks, at once; default: cores), DEBUG_TIMEOUT (debug guest, default 900 s), DEMO_KERNEL" \
 		"(default $(DEMO_KERNEL)),"

@@ -8,7 +8,7 @@
  * and PCI remove in the middle of a job), each of which must end every
  * job with an error, in bounded time, leaving no mapping behind.
  * Each edu transfer takes about 100 ms: the jobs here are a few KiB.
- * Skips where there is no edu device (the arm64 guests, a plain machine).
+ * Skips where there is no edu device (a machine the rig did not boot).
  */
 
 #include <dirent.h>

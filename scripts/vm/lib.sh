@@ -17,7 +17,8 @@
 # DMA-API debugging and fault injection that the rig builds itself from
 # linux-source-6.12 (build-debug-kernel).  An x86 series may end in
 # "-iommu" ("6.12-iommu", "sid-iommu"): the same kernel booted a second
-# time behind QEMU's intel-iommu, running only the edu device's tests.
+# time behind QEMU's intel-iommu, running only the edu device's tests; an
+# arm64 one in "-smmu" ("6.12-arm64-smmu"): the same behind QEMU's SMMUv3.
 
 COHBUF_CACHE=${COHBUF_CACHE:-${HOME:-/root}/.cache/cohbuf}
 # The top of the source tree, from wherever the sourcing script lives.
@@ -27,10 +28,11 @@ TOP=$(cd "$(dirname "$0")" && while [ ! -f scripts/vm/lib.sh ] && [ "$PWD" != / 
 log() { printf '%s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# The kernel series of a boot variant ("6.12" for "6.12-iommu"), and the
-# variant ("iommu", or nothing).
-series_base() { printf '%s\n' "${1%-iommu}"; }
-series_variant() { case "$1" in *-iommu) echo iommu ;; esac; }
+# The kernel series of a boot variant ("6.12" for "6.12-iommu",
+# "6.12-arm64" for "6.12-arm64-smmu"), and the variant ("iommu", "smmu",
+# or nothing).
+series_base() { sb=${1%-iommu}; printf '%s\n' "${sb%-smmu}"; }
+series_variant() { case "$1" in *-iommu) echo iommu ;; *-smmu) echo smmu ;; esac; }
 
 # A series is "6.1", "6.12", ... optionally with "-rt" for the PREEMPT_RT
 # flavour and then "-arm64" for Debian's arm64 kernels: the architecture,
@@ -331,7 +333,7 @@ build_selftests() {
 # The architectures of a list of kernel series, each once.
 series_archs() {
 	for sa in "$@"; do
-		series_arch "$sa"
+		series_arch "$(series_base "$sa")"
 	done | sort -u
 }
 
