@@ -531,7 +531,8 @@ static __u64 fence_signalled_ns(int fd)
  * stream, and one on a manual-clock stream after a partial ADVANCE, are
  * given back at their deadline with -ETIMEDOUT, the second with its
  * frames; the region queued after it keeps its own deadline, and the
- * counts balance.
+ * counts balance. A region's fence signals just before its record can be
+ * dequeued, so each DEQUEUE after a fence wait waits for the record too.
  */
 TEST_F(stream, held_regions_time_out_at_their_own_deadline)
 {
@@ -556,7 +557,7 @@ TEST_F(stream, held_regions_time_out_at_their_own_deadline)
 				  (unsigned long long)(WAIT_NS / MS));
 	EXPECT_LE(queued[0] + timeout, seen);
 	EXPECT_EQ(-ETIMEDOUT, sync_status(out[0]));
-	ASSERT_EQ(0, stream_dequeue(self->s, 0, &rec));
+	ASSERT_EQ(0, stream_dequeue(self->s, monotonic_ns() + WAIT_NS, &rec));
 	EXPECT_EQ(0, rec.cookie);
 	EXPECT_EQ(0, rec.sequence);
 	EXPECT_EQ(COHBUF_STREAM_REC_ERROR, rec.flags);
@@ -578,7 +579,7 @@ TEST_F(stream, held_regions_time_out_at_their_own_deadline)
 	EXPECT_EQ(-ETIMEDOUT, sync_status(out[1]));
 	/* Region 2 is not given back with region 1, but at its own deadline. */
 	EXPECT_EQ(0, sync_status(out[2]));
-	ASSERT_EQ(0, stream_dequeue(self->s, 0, &rec));
+	ASSERT_EQ(0, stream_dequeue(self->s, monotonic_ns() + WAIT_NS, &rec));
 	EXPECT_EQ(1, rec.cookie);
 	EXPECT_EQ(1, rec.sequence);
 	EXPECT_EQ(COHBUF_STREAM_REC_ERROR, rec.flags);
@@ -591,7 +592,7 @@ TEST_F(stream, held_regions_time_out_at_their_own_deadline)
 	ASSERT_NE(0, seen);
 	EXPECT_LE(queued[2] + timeout, seen);
 	EXPECT_EQ(-ETIMEDOUT, sync_status(out[2]));
-	ASSERT_EQ(0, stream_dequeue(self->s, 0, &rec));
+	ASSERT_EQ(0, stream_dequeue(self->s, monotonic_ns() + WAIT_NS, &rec));
 	EXPECT_EQ(2, rec.cookie);
 	EXPECT_EQ(-ETIMEDOUT, rec.status);
 	EXPECT_EQ(0, rec.frames);

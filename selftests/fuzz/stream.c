@@ -213,12 +213,12 @@ void op_stream_stats(void)
 		return;
 	memset(d, 0, sizeof(*d));
 	/*
-	 * The kernel knows VER1: the tail fz_cmd() may fill starts there,
-	 * and a size between VER0 and VER1 is an older program's, valid.
+	 * The kernel knows VER2: the tail fz_cmd() may fill starts there,
+	 * and a size between VER0 and VER2 is an older program's, valid.
 	 */
-	cmd = fz_cmd(COHBUF_STREAM_IOCTL_STATS, COHBUF_STREAM_STATS_DATA_SIZE_VER1);
+	cmd = fz_cmd(COHBUF_STREAM_IOCTL_STATS, COHBUF_STREAM_STATS_DATA_SIZE_VER2);
 	if (_IOC_SIZE(cmd) >= COHBUF_STREAM_STATS_DATA_SIZE_VER0 &&
-	    _IOC_SIZE(cmd) < COHBUF_STREAM_STATS_DATA_SIZE_VER1)
+	    _IOC_SIZE(cmd) < COHBUF_STREAM_STATS_DATA_SIZE_VER2)
 		F.why = NULL;
 	if (chance(3)) {
 		d->flags = 1U << below(32);

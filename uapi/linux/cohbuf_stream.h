@@ -49,8 +49,11 @@
  * the region's record is created: without error for a region that was
  * filled (even partly), with -ECANCELED for one that the stream gave back
  * unfilled (STOP, close), with -ETIMEDOUT for one that reached its
- * deadline, with the in-fence's error if that failed. Every fence a stream
- * published is signalled by the time its fd is closed.
+ * deadline, with the in-fence's error if that failed. A fence signals just
+ * before its record can be dequeued: a record dequeued means its fence
+ * has signalled, but a signalled fence does not mean that a DEQUEUE
+ * without waiting finds the record yet. Every fence a stream published
+ * is signalled by the time its fd is closed.
  *
  * Bounded time. Every fence signals in bounded time, whatever user space
  * does: a region gets a deadline when it is queued, the importer's
