@@ -57,8 +57,8 @@ static const char *s3_once(int ctx, int dev, int udev, enum s_path path,
 
 	if (why)
 		return why;
-	s->consumer[i] = r.cpu_self > 0 ? r.bytes / (1 << 20) / r.cpu_self : 0;
-	s->delivered[i] = r.bytes / (1 << 20) / r.elapsed;
+	s->consumer[i] = r.cpu_self > 0 ? (double)r.bytes / (1 << 20) / r.cpu_self : 0;
+	s->delivered[i] = (double)r.bytes / (1 << 20) / r.elapsed;
 	s->cpu_self[i] = gib > 0 ? r.cpu_self / gib : 0;
 	s->cpu_all[i] = gib > 0 ? r.cpu_all / gib : 0;
 	return NULL;
