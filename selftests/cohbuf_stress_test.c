@@ -52,7 +52,8 @@
 #define QUOTA_SECONDS		3.0
 #define QUOTA_BYTES		(24 * MIB)
 #define QUOTA_THREADS		4
-#define LOAD_CYCLES		100
+/* Each load of the importer probes the edu device (about 0.2 s). */
+#define LOAD_CYCLES		30
 /* Longer than the importer's timeout_ms (5 s) plus its longest busy hold. */
 #define SETTLE_SECONDS		20.0
 #define WAIT_NS			(20000 * MS)
