@@ -302,6 +302,24 @@ static int queue_region(struct run *r, uint32_t i)
 	return ret;
 }
 
+/* A dma-buf of buf_bytes for @g (@what, for messages), mapped: 0, or -1 after a message. */
+static int alloc_region(struct run *r, struct region *g, const char *what)
+{
+	g->buf = tool_provider_alloc(&r->provider, r->buf_bytes);
+	if (g->buf < 0) {
+		fprintf(stderr, "%s: a %llu-byte dma-buf for %s: %s\n", r->o->provider,
+			(unsigned long long)r->buf_bytes, what, strerror(-g->buf));
+		return -1;
+	}
+	g->map = cohbuf_dmabuf_map(g->buf, 0, r->buf_bytes, 1);
+	if (!g->map) {
+		fprintf(stderr, "mmap of %s: %s\n", what, strerror(errno));
+		close(g->buf);
+		return -1;
+	}
+	return 0;
+}
+
 /* The regions' dma-bufs, mapped and queued: 0, or -1 after a message. */
 static int setup_regions(struct run *r)
 {
@@ -315,18 +333,8 @@ static int setup_regions(struct run *r)
 	}
 	for (i = 0; i < r->o->depth; i++) {
 		g = &r->regions[i];
-		g->buf = tool_provider_alloc(&r->provider, r->buf_bytes);
-		if (g->buf < 0) {
-			fprintf(stderr, "%s: a %llu-byte dma-buf: %s\n", r->o->provider,
-				(unsigned long long)r->buf_bytes, strerror(-g->buf));
+		if (alloc_region(r, g, "a region"))
 			return -1;
-		}
-		g->map = cohbuf_dmabuf_map(g->buf, 0, r->buf_bytes, 1);
-		if (!g->map) {
-			perror("mmap of a region");
-			close(g->buf);
-			return -1;
-		}
 		r->nr_regions++;	/* free_regions() undoes it from here on */
 		if (queue_region(r, i))
 			return -1;
@@ -857,18 +865,8 @@ static int setup_ring(struct run *r)
 		return -1;
 	}
 	g = &r->regions[0];
-	g->buf = tool_provider_alloc(&r->provider, r->buf_bytes);
-	if (g->buf < 0) {
-		fprintf(stderr, "%s: a %llu-byte dma-buf: %s\n", r->o->provider,
-			(unsigned long long)r->buf_bytes, strerror(-g->buf));
+	if (alloc_region(r, g, "the ring"))
 		return -1;
-	}
-	g->map = cohbuf_dmabuf_map(g->buf, 0, r->buf_bytes, 1);
-	if (!g->map) {
-		perror("mmap of the ring");
-		close(g->buf);
-		return -1;
-	}
 	r->nr_regions = 1;
 	p.ring_fd = g->buf;
 	p.ring_length = r->o->ring_bytes & ~(uint64_t)(COHBUF_RING_ALIGN - 1);
