@@ -515,7 +515,7 @@ TEST_F_TIMEOUT(stress, sigkill_mid_job, 120)
 
 /*
  * A process killed behind another context's long queue: context A (the
- * test) queues BEHIND_A_JOBS jobs of BEHIND_A_MS each on engine 0, then
+ * test) queues BEHIND_A_JOBS jobs of a_ms each on engine 0, then
  * process B queues its own jobs behind them (and, in one variant, has a
  * job running on engine 1) and is killed. B's exit must take no longer
  * than its own running job (or BEHIND_SLACK_S when none has started), not
@@ -524,7 +524,6 @@ TEST_F_TIMEOUT(stress, sigkill_mid_job, 120)
  * result; the modules' counters come back and the importer unloads.
  */
 #define BEHIND_A_JOBS		4
-#define BEHIND_A_MS		2000
 #define BEHIND_B_QUEUED		3
 /* A process's exit and waitpid() under TCG, with room to spare. */
 #define BEHIND_SLACK_S		1.0
@@ -536,14 +535,18 @@ FIXTURE(behind) {
 
 FIXTURE_VARIANT(behind) {
 	unsigned int running_ms;	/* B's job running on engine 1, or 0 */
+	/* Each of A's jobs: their sum outlasts B's bound by over a second. */
+	unsigned int a_ms;
 };
 
 FIXTURE_VARIANT_ADD(behind, none_started) {
 	.running_ms = 0,
+	.a_ms = 750,
 };
 
 FIXTURE_VARIANT_ADD(behind, one_running) {
-	.running_ms = 3000,
+	.running_ms = 1500,
+	.a_ms = 1250,
 };
 
 FIXTURE_SETUP(behind)
@@ -625,7 +628,7 @@ TEST_F_TIMEOUT(behind, killed_process_exits_at_once, 90)
 	queued_at = monotonic_s();
 	for (i = 0; i < BEHIND_A_JOBS; i++) {
 		a[i] = imp_fill(h, i * 4096, 4096, 0xa0a0a0a0 + i);
-		imp_set_latency(&a[i], BEHIND_A_MS);
+		imp_set_latency(&a[i], variant->a_ms);
 		ASSERT_EQ(0, submit(ctx, &a[i], 0, -1, 0));
 		pattern_bytes(expect + i * 4096, 4096, 0xa0a0a0a0 + i);
 	}
@@ -659,7 +662,7 @@ TEST_F_TIMEOUT(behind, killed_process_exits_at_once, 90)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	exit_s = monotonic_s() - killed_at;
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-	a_left = BEHIND_A_JOBS * BEHIND_A_MS / 1000.0 - (killed_at - queued_at);
+	a_left = BEHIND_A_JOBS * variant->a_ms / 1000.0 - (killed_at - queued_at);
 	bound = variant->running_ms / 1000.0 + BEHIND_SLACK_S;
 	ksft_print_msg("killed behind %.1f s of A's queue: exit took %.3f s (bound %.1f s)\n",
 		       a_left, exit_s, bound);
@@ -687,7 +690,7 @@ TEST_F_TIMEOUT(behind, killed_process_exits_at_once, 90)
 	EXPECT_EQ(0, cohbuf_importer_wait(ctx, sum.job_id, WAIT_NS, &status, &crc));
 	EXPECT_EQ(0, status);
 	EXPECT_EQ(test_crc32(expect, sizeof(expect)), crc);
-	EXPECT_LE(BEHIND_A_JOBS * BEHIND_A_MS / 1000.0 * 0.95, monotonic_s() - queued_at);
+	EXPECT_LE(BEHIND_A_JOBS * variant->a_ms / 1000.0 * 0.95, monotonic_s() - queued_at);
 	close(ctx);
 	close(buf);
 	close(dev);
