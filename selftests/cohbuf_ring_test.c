@@ -148,16 +148,6 @@ static int consume(struct __test_metadata *_metadata, struct _test_data_ring *se
 	return n;
 }
 
-static void expect_balanced(struct __test_metadata *_metadata, int s,
-			    struct cohbuf_stream_stats_data *st)
-{
-	ASSERT_EQ(0, stream_stats(s, st));
-	EXPECT_TRUE(stream_balanced(st))
-		TH_LOG("produced %llu delivered %llu lost %llu in flight %llu",
-		       (unsigned long long)st->produced, (unsigned long long)st->delivered,
-		       (unsigned long long)st->lost, (unsigned long long)st->in_flight);
-}
-
 /*
  * More than 1,000 wraps of a 1 KiB ring, 4 blocks per ADVANCE, every
  * sample checked, nothing lost; each batch is read between
@@ -190,7 +180,7 @@ TEST_F(ring, thousand_wraps_every_sample_verified)
 		ASSERT_EQ(0, cohbuf_dmabuf_cpu_access_end(self->buf, DMA_BUF_SYNC_READ));
 		batches++;
 	}
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(0, st.lost);
 	EXPECT_EQ(0, st.in_flight);
 	EXPECT_EQ(batches * 4 * BLOCK, st.produced);
@@ -223,7 +213,7 @@ TEST_F(ring, starving_loses_exact_blocks_and_writes_a_gap)
 	ASSERT_EQ(0, stream_advance(self->s, k * BLOCK));
 	EXPECT_EQ(POLLPRI, stream_revents(self->s, POLLPRI));
 	EXPECT_EQ(k * BLOCK, self->ring.prod->lost);
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(k * BLOCK, st.lost);
 	EXPECT_EQ(1, st.overruns);
 	EXPECT_EQ(0, stream_revents(self->s, POLLPRI));		/* STATS acknowledged it */
@@ -236,7 +226,7 @@ TEST_F(ring, starving_loses_exact_blocks_and_writes_a_gap)
 	EXPECT_EQ(1, c.gaps);
 	EXPECT_EQ(k * BLOCK, c.lost);
 	EXPECT_EQ((RING_RECORDS + k + 1) * BLOCK, c.frame);
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(k * BLOCK, st.lost);
 	EXPECT_EQ((RING_RECORDS + 1) * BLOCK, st.delivered);
 	cohbuf_stream_ring_unmap(&self->ring);
@@ -252,7 +242,7 @@ TEST_F(ring, a_bad_tail_loses_frames_and_harms_nothing)
 	CREATE_STARTED();
 	self->ring.cons->tail = 1ull << 40;
 	ASSERT_EQ(0, stream_advance(self->s, 2 * BLOCK));
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(2 * BLOCK, st.lost);
 	self->ring.cons->tail = 0;
 	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
@@ -270,7 +260,7 @@ TEST_F(ring, stop_policy_stops_on_a_full_ring)
 	self->p.overrun = COHBUF_STREAM_OVERRUN_STOP;
 	CREATE_STARTED();
 	ASSERT_EQ(0, stream_advance(self->s, (RING_RECORDS + 1) * BLOCK));
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(COHBUF_STREAM_STATE_OVERRUN, st.state);
 	EXPECT_EQ(RING_RECORDS * BLOCK, st.produced);
 	EXPECT_EQ(0, st.lost);
@@ -317,7 +307,7 @@ TEST_F(ring, overwrite_laps_and_the_consumer_detects_it)
 	c.sequence += 2;
 	c.frame += 2 * BLOCK;
 	EXPECT_EQ(RING_RECORDS, consume(_metadata, self, &c));
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(0, st.lost);
 	EXPECT_EQ(st.produced, st.delivered);
 	cohbuf_stream_ring_unmap(&self->ring);
@@ -391,10 +381,10 @@ TEST_F(ring, stop_publishes_the_partial_block)
 
 	CREATE_STARTED();
 	ASSERT_EQ(0, stream_advance(self->s, BLOCK + 5));
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(5, st.in_flight);
 	ASSERT_EQ(0, stream_stop(self->s));
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(0, st.in_flight);
 	EXPECT_EQ(BLOCK + 5, st.delivered);
 	EXPECT_EQ(POLLIN, stream_revents(self->s, POLLIN));	/* stopped: any byte */

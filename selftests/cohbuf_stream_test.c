@@ -118,116 +118,121 @@ static unsigned int take_checked(struct __test_metadata *_metadata,
 	return i;
 }
 
-static void expect_balanced(struct __test_metadata *_metadata, int s,
-			    struct cohbuf_stream_stats_data *st)
+/*
+ * Region @i for the frames from @first on. An input stream's device fills
+ * it; for an output stream the CPU first writes the payload of the frames
+ * it is to play: region k queued after the first plays k blocks later,
+ * plus any underrun between. The CPU writes a region only while user
+ * space holds it, so it needs no DMA_BUF_IOCTL_SYNC, which would wait for
+ * every region of the dma-buf.
+ */
+static int queue_for(struct _test_data_stream *self, unsigned int i, __u64 first)
 {
-	ASSERT_EQ(0, stream_stats(s, st));
-	EXPECT_TRUE(stream_balanced(st))
-		TH_LOG("produced %llu delivered %llu lost %llu in flight %llu",
-		       (unsigned long long)st->produced, (unsigned long long)st->delivered,
-		       (unsigned long long)st->lost, (unsigned long long)st->in_flight);
+	int ret = 0;
+
+	if (self->p.direction == COHBUF_STREAM_DIR_OUTPUT)
+		ret = cohbuf_stream_generate(self->map + i * self->block, first,
+					     self->p.block_frames, self->p.channels,
+					     self->p.format);
+	return ret ?: queue_region(self, i);
 }
 
 /*
- * Steady state with the manual clock: each ADVANCE produces A frames, and
- * between two the consumer takes back every completed block. The
- * documented minimum depth for that is 1 + ceil((A - 1) / B). Here A = B
- * with the phase off by one frame, the worst case: at the minimum (2)
- * nothing is lost over 64 blocks; one region fewer loses frames.
+ * Steady state with the manual clock, in either direction: each ADVANCE
+ * produces (or plays) A frames, and between two the consumer takes back
+ * every completed block. The documented minimum depth for that is
+ * 1 + ceil((A - 1) / B). Here A = B with the phase off by one frame, the
+ * worst case: at the minimum (2) nothing is lost over @blocks blocks; one
+ * region fewer loses (underruns) frames.
  */
-TEST_F(stream, steady_state_at_minimum_depth_loses_nothing)
+static void minimum_depth_loses_nothing(struct __test_metadata *_metadata,
+					struct _test_data_stream *self, unsigned int blocks)
 {
 	const unsigned int depth = 1 + (BLOCK - 1 + BLOCK - 1) / BLOCK;
 	struct cohbuf_stream_stats_data st;
 	struct expect next = { 0 };
+	__u64 first = 0;	/* of the next region queued */
 	unsigned int k, i;
 
 	ASSERT_EQ(2u, depth);
 	CREATE();
-	for (i = 0; i < depth; i++)
-		ASSERT_EQ(0, queue_region(self, i));
+	for (i = 0; i < depth; i++, first += BLOCK)
+		ASSERT_EQ(0, queue_for(self, i, first));
 	ASSERT_EQ(0, stream_start(self->s));
 	ASSERT_EQ(0, stream_advance(self->s, 1));
-	for (k = 0; k < 64; k++) {
+	for (k = 0; k < blocks; k++, first += BLOCK) {
 		ASSERT_EQ(0, stream_advance(self->s, BLOCK));
 		i = take_checked(_metadata, self, &next, 0);
-		ASSERT_EQ(0, queue_region(self, i));
+		ASSERT_EQ(0, queue_for(self, i, first));
 		ASSERT_EQ(0, stream_stats(self->s, &st));
 		ASSERT_EQ(0, st.lost);
 	}
-	expect_balanced(_metadata, self->s, &st);
-	EXPECT_EQ(1 + 64ull * BLOCK, st.produced);
+	EXPECT_BALANCED(self->s, &st);
+	EXPECT_EQ(1 + (__u64)blocks * BLOCK, st.produced);
+	EXPECT_EQ((__u64)blocks * BLOCK, st.delivered);
 	EXPECT_EQ(1, st.in_flight);
 	EXPECT_EQ(0, st.overruns);
+	EXPECT_EQ(0, st.mismatched);
 	EXPECT_EQ(depth, st.queued);
 
 	/* The same with one region fewer. */
 	close(self->s);
 	CREATE();
-	ASSERT_EQ(0, queue_region(self, 0));
+	ASSERT_EQ(0, queue_for(self, 0, 0));
 	ASSERT_EQ(0, stream_start(self->s));
 	ASSERT_EQ(0, stream_advance(self->s, 1));
 	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(1, st.lost);
 	EXPECT_EQ(1, st.overruns);
 	close(self->s);
 }
 
 /*
- * Starve the device of k blocks: exactly k blocks' frames are lost, the
- * next record says so and its first frame jumps by exactly that; EPOLLPRI
- * from the overrun until that record is taken.
+ * Starve the device of @k blocks, in either direction: exactly k blocks'
+ * frames are lost (underrun), the next record says so and its first frame
+ * jumps by exactly that; EPOLLPRI from the overrun until that record is
+ * taken. Leaves the stream running with regions 0-2 taken back.
  */
-TEST_F(stream, starving_k_blocks_loses_exactly_k_blocks)
+static void starve_k_blocks(struct __test_metadata *_metadata,
+			    struct _test_data_stream *self, struct expect *next,
+			    unsigned int k)
 {
-	const unsigned int k = 5;
 	struct cohbuf_stream_stats_data st;
-	struct expect next = { 0 };
 
 	CREATE();
-	ASSERT_EQ(0, queue_region(self, 0));
-	ASSERT_EQ(0, queue_region(self, 1));
+	ASSERT_EQ(0, queue_for(self, 0, 0));
+	ASSERT_EQ(0, queue_for(self, 1, BLOCK));
 	ASSERT_EQ(0, stream_start(self->s));
 	ASSERT_EQ(0, stream_advance(self->s, 2 * BLOCK));
 	EXPECT_EQ(0, stream_revents(self->s, POLLPRI));
-	take_checked(_metadata, self, &next, 0);
-	take_checked(_metadata, self, &next, 0);
+	take_checked(_metadata, self, next, 0);
+	take_checked(_metadata, self, next, 0);
 
 	ASSERT_EQ(0, stream_advance(self->s, k * BLOCK));
 	EXPECT_EQ(POLLPRI, stream_revents(self->s, POLLPRI));
-	ASSERT_EQ(0, queue_region(self, 2));
+	ASSERT_EQ(0, queue_for(self, 2, (2 + k) * BLOCK));
 	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
-	take_checked(_metadata, self, &next, k * BLOCK);
+	take_checked(_metadata, self, next, k * BLOCK);
 	EXPECT_EQ(0, stream_revents(self->s, POLLPRI));
 
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ((3 + k) * BLOCK, st.produced);
 	EXPECT_EQ(3 * BLOCK, st.delivered);
 	EXPECT_EQ(k * BLOCK, st.lost);
 	EXPECT_EQ(1, st.overruns);
 	EXPECT_EQ(3, st.records);
-
-	/* Another run of loss is another overrun; STATS acknowledges it. */
-	ASSERT_EQ(0, stream_advance(self->s, 3));
-	ASSERT_EQ(0, queue_region(self, 3));
-	ASSERT_EQ(0, queue_region(self, 4));
-	ASSERT_EQ(0, stream_advance(self->s, 2 * BLOCK));
-	EXPECT_EQ(POLLPRI, stream_revents(self->s, POLLPRI));
-	expect_balanced(_metadata, self->s, &st);
-	EXPECT_EQ(2, st.overruns);
-	EXPECT_EQ(k * BLOCK + 3, st.lost);
-	EXPECT_EQ(0, stream_revents(self->s, POLLPRI));
-	take_checked(_metadata, self, &next, 3);
-	take_checked(_metadata, self, &next, 0);
-	close(self->s);
+	EXPECT_EQ(0, st.mismatched);
 }
 
 /*
- * The STOP policy: the stream stops before the first frame it has no room
- * for, loses nothing, reports EPOLLERR and refuses ADVANCE until START.
+ * The STOP policy, in either direction: the stream stops before the first
+ * frame it has no region for, loses nothing, reports EPOLLERR, refuses
+ * ADVANCE and has nothing more to say until START, which resumes with the
+ * next frame.
  */
-TEST_F(stream, stop_policy_stops_before_the_first_frame_without_room)
+static void stop_policy_stops_without_room(struct __test_metadata *_metadata,
+					   struct _test_data_stream *self)
 {
 	struct cohbuf_stream_stats_data st;
 	struct cohbuf_stream_record rec;
@@ -236,11 +241,11 @@ TEST_F(stream, stop_policy_stops_before_the_first_frame_without_room)
 
 	self->p.overrun = COHBUF_STREAM_OVERRUN_STOP;
 	CREATE();
-	ASSERT_EQ(0, queue_region(self, 0));
-	ASSERT_EQ(0, queue_region(self, 1));
+	ASSERT_EQ(0, queue_for(self, 0, 0));
+	ASSERT_EQ(0, queue_for(self, 1, BLOCK));
 	ASSERT_EQ(0, stream_start(self->s));
 	ASSERT_EQ(0, stream_advance(self->s, 3 * BLOCK));
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(COHBUF_STREAM_STATE_OVERRUN, st.state);
 	EXPECT_EQ(2 * BLOCK, st.produced);
 	EXPECT_EQ(0, st.lost);
@@ -252,13 +257,45 @@ TEST_F(stream, stop_policy_stops_before_the_first_frame_without_room)
 	EXPECT_EQ(-ENODATA, stream_dequeue(self->s, monotonic_ns() + WAIT_NS, &rec));
 	EXPECT_EQ(0, read(self->s, buf, sizeof(buf)));
 
-	/* START resumes with the next frame. */
-	ASSERT_EQ(0, queue_region(self, 2));
+	ASSERT_EQ(0, queue_for(self, 2, 2 * BLOCK));
 	ASSERT_EQ(0, stream_start(self->s));
 	EXPECT_EQ(0, stream_revents(self->s, POLLIN));
 	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
 	take_checked(_metadata, self, &next, 0);
 	close(self->s);
+}
+
+TEST_F(stream, steady_state_at_minimum_depth_loses_nothing)
+{
+	minimum_depth_loses_nothing(_metadata, self, 64);
+}
+
+TEST_F(stream, starving_k_blocks_loses_exactly_k_blocks)
+{
+	const unsigned int k = 5;
+	struct cohbuf_stream_stats_data st;
+	struct expect next = { 0 };
+
+	starve_k_blocks(_metadata, self, &next, k);
+
+	/* Another run of loss is another overrun; STATS acknowledges it. */
+	ASSERT_EQ(0, stream_advance(self->s, 3));
+	ASSERT_EQ(0, queue_region(self, 3));
+	ASSERT_EQ(0, queue_region(self, 4));
+	ASSERT_EQ(0, stream_advance(self->s, 2 * BLOCK));
+	EXPECT_EQ(POLLPRI, stream_revents(self->s, POLLPRI));
+	EXPECT_BALANCED(self->s, &st);
+	EXPECT_EQ(2, st.overruns);
+	EXPECT_EQ(k * BLOCK + 3, st.lost);
+	EXPECT_EQ(0, stream_revents(self->s, POLLPRI));
+	take_checked(_metadata, self, &next, 3);
+	take_checked(_metadata, self, &next, 0);
+	close(self->s);
+}
+
+TEST_F(stream, stop_policy_stops_before_the_first_frame_without_room)
+{
+	stop_policy_stops_without_room(_metadata, self);
 }
 
 /* Sequence numbers are 64-bit: they cross 2^32 without wrapping. */
@@ -312,7 +349,7 @@ TEST_F(stream, every_sample_matches_the_payload_function)
 				ASSERT_EQ(0, stream_advance(self->s, BLOCK / 8));
 			for (k = 0; k < NR_REGIONS; k++)
 				take_checked(_metadata, self, &next, 0);
-			expect_balanced(_metadata, self->s, &st);
+			EXPECT_BALANCED(self->s, &st);
 			EXPECT_EQ(0, st.lost);
 			close(self->s);
 		}
@@ -444,7 +481,7 @@ TEST_F(stream, out_fences_signal_and_in_fences_hold_the_region)
 	memset(self->map + self->block, 0xa5, self->block);
 	ASSERT_EQ(0, stream_queue_full(self->s, &d));
 	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(BLOCK, st.lost);
 	EXPECT_TRUE(all_bytes(self->map + self->block, self->block, 0xa5));
 	ASSERT_EQ(0, cohbuf_importer_wait(self->imp, fill.job_id, WAIT_NS, NULL, NULL));
@@ -495,7 +532,7 @@ TEST_F(stream, stop_completes_the_partial_block_and_cancels_the_rest)
 		close(out[i]);
 	}
 	close(out[0]);
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(0, st.queued);
 	EXPECT_EQ(COHBUF_STREAM_STATE_STOPPED, st.state);
 	EXPECT_EQ(-ENODATA, stream_dequeue(self->s, monotonic_ns() + WAIT_NS, &rec));
@@ -598,7 +635,7 @@ TEST_F(stream, held_regions_time_out_at_their_own_deadline)
 	EXPECT_EQ(0, rec.frames);
 	EXPECT_EQ(BLOCK / 2, rec.first_frame);
 
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(BLOCK / 2, st.delivered);
 	EXPECT_EQ(0, st.lost);
 	EXPECT_EQ(0, st.queued);
@@ -612,7 +649,7 @@ TEST_F(stream, held_regions_time_out_at_their_own_deadline)
 	ASSERT_EQ(0, queue_region(self, 3));
 	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
 	take_checked(_metadata, self, &next, 0);
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(3, st.timeouts);
 	for (i = 0; i < 3; i++)
 		close(out[i]);
@@ -1018,68 +1055,17 @@ TEST_F(stream, other_ioctls_refuse_bad_arguments)
 	close(self->s);
 }
 
-/*
- * Output streams. The fixture's buffer holds the regions, written by the
- * CPU with the payload for the frames each will be played at: region k
- * queued after the first plays k blocks later, plus any underrun between.
- * The CPU writes a region only while user space holds it, so it needs no
- * DMA_BUF_IOCTL_SYNC, which would wait for every region of the dma-buf.
- */
-static int queue_played(struct _test_data_stream *self, unsigned int i, __u64 first)
-{
-	int ret = cohbuf_stream_generate(self->map + i * self->block, first,
-					 self->p.block_frames, self->p.channels, self->p.format);
-
-	return ret ?: queue_region(self, i);
-}
-
-/* As for input: the documented minimum depth underruns nothing, one fewer does. */
+/* Output streams: the device reads and checks every sample it plays. */
 TEST_F(stream, output_steady_state_at_minimum_depth_underruns_nothing)
 {
-	const unsigned int depth = 2, blocks = 32;
-	struct cohbuf_stream_stats_data st;
-	struct expect next = { 0 };
-	__u64 first = 0;	/* of the next region queued */
-	unsigned int k, i;
-
 	self->p.direction = COHBUF_STREAM_DIR_OUTPUT;
-	CREATE();
-	for (i = 0; i < depth; i++, first += BLOCK)
-		ASSERT_EQ(0, queue_played(self, i, first));
-	ASSERT_EQ(0, stream_start(self->s));
-	ASSERT_EQ(0, stream_advance(self->s, 1));
-	for (k = 0; k < blocks; k++, first += BLOCK) {
-		ASSERT_EQ(0, stream_advance(self->s, BLOCK));
-		i = take_checked(_metadata, self, &next, 0);
-		ASSERT_EQ(0, queue_played(self, i, first));
-		ASSERT_EQ(0, stream_stats(self->s, &st));
-		ASSERT_EQ(0, st.lost);
-	}
-	expect_balanced(_metadata, self->s, &st);
-	EXPECT_EQ(1 + (__u64)blocks * BLOCK, st.produced);
-	EXPECT_EQ((__u64)blocks * BLOCK, st.delivered);
-	EXPECT_EQ(1, st.in_flight);
-	EXPECT_EQ(0, st.overruns);
-	EXPECT_EQ(0, st.mismatched);
-	EXPECT_EQ(depth, st.queued);
-
-	close(self->s);
-	CREATE();
-	ASSERT_EQ(0, queue_played(self, 0, 0));
-	ASSERT_EQ(0, stream_start(self->s));
-	ASSERT_EQ(0, stream_advance(self->s, 1));
-	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
-	expect_balanced(_metadata, self->s, &st);
-	EXPECT_EQ(1, st.lost);
-	EXPECT_EQ(1, st.overruns);
-	close(self->s);
+	minimum_depth_loses_nothing(_metadata, self, 32);
 }
 
 /*
- * Starve the device of k blocks: exactly k blocks' frames underrun, the
- * next record says so, EPOLLPRI until it is taken. A region written for
- * the frames it would have played without the underrun is read as wrong,
- * sample by sample, exactly as the CPU counts it.
+ * A region written for the frames it would have played without an
+ * underrun is read as wrong, sample by sample, exactly as the CPU counts
+ * it.
  */
 TEST_F(stream, output_starving_k_blocks_underruns_exactly_k_blocks)
 {
@@ -1089,72 +1075,27 @@ TEST_F(stream, output_starving_k_blocks_underruns_exactly_k_blocks)
 	struct expect next = { 0 };
 
 	self->p.direction = COHBUF_STREAM_DIR_OUTPUT;
-	CREATE();
-	ASSERT_EQ(0, queue_played(self, 0, 0));
-	ASSERT_EQ(0, queue_played(self, 1, BLOCK));
-	ASSERT_EQ(0, stream_start(self->s));
-	ASSERT_EQ(0, stream_advance(self->s, 2 * BLOCK));
-	take_checked(_metadata, self, &next, 0);
-	take_checked(_metadata, self, &next, 0);
-	EXPECT_EQ(0, stream_revents(self->s, POLLPRI));
-
-	ASSERT_EQ(0, stream_advance(self->s, k * BLOCK));
-	EXPECT_EQ(POLLPRI, stream_revents(self->s, POLLPRI));
-	ASSERT_EQ(0, queue_played(self, 2, (2 + k) * BLOCK));
-	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
-	take_checked(_metadata, self, &next, k * BLOCK);
-	EXPECT_EQ(0, stream_revents(self->s, POLLPRI));
-	expect_balanced(_metadata, self->s, &st);
-	EXPECT_EQ((3 + k) * BLOCK, st.produced);
-	EXPECT_EQ(3 * BLOCK, st.delivered);
-	EXPECT_EQ(k * BLOCK, st.lost);
-	EXPECT_EQ(1, st.overruns);
-	EXPECT_EQ(0, st.mismatched);
+	starve_k_blocks(_metadata, self, &next, k);
 
 	/* Three frames underrun; the region was written as if none had. */
 	ASSERT_EQ(0, stream_advance(self->s, 3));
-	ASSERT_EQ(0, queue_played(self, 3, (3 + k) * BLOCK));
+	ASSERT_EQ(0, queue_for(self, 3, (3 + k) * BLOCK));
 	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
 	ASSERT_EQ(0, stream_dequeue(self->s, 0, &rec));
 	EXPECT_EQ((3 + k) * BLOCK + 3, rec.first_frame);
 	EXPECT_EQ(3, rec.lost_before);
 	EXPECT_EQ(COHBUF_STREAM_REC_DISCONTINUITY | COHBUF_STREAM_REC_MISMATCH, rec.flags);
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_LT(0, st.mismatched);
 	EXPECT_EQ(stream_mismatches(self->map + 3 * self->block, &rec, self->p.channels,
 				    self->p.format), st.mismatched);
 	close(self->s);
 }
 
-/* The STOP policy: the stream stops before the first frame with no region. */
 TEST_F(stream, output_stop_policy_stops_at_the_first_underrun)
 {
-	struct cohbuf_stream_stats_data st;
-	struct expect next = { 0 };
-
 	self->p.direction = COHBUF_STREAM_DIR_OUTPUT;
-	self->p.overrun = COHBUF_STREAM_OVERRUN_STOP;
-	CREATE();
-	ASSERT_EQ(0, queue_played(self, 0, 0));
-	ASSERT_EQ(0, queue_played(self, 1, BLOCK));
-	ASSERT_EQ(0, stream_start(self->s));
-	ASSERT_EQ(0, stream_advance(self->s, 3 * BLOCK));
-	expect_balanced(_metadata, self->s, &st);
-	EXPECT_EQ(COHBUF_STREAM_STATE_OVERRUN, st.state);
-	EXPECT_EQ(2 * BLOCK, st.produced);
-	EXPECT_EQ(0, st.lost);
-	EXPECT_EQ(1, st.overruns);
-	EXPECT_EQ(POLLIN | POLLERR, stream_revents(self->s, POLLIN | POLLPRI));
-	EXPECT_EQ(-EPIPE, stream_advance(self->s, 1));
-	take_checked(_metadata, self, &next, 0);
-	take_checked(_metadata, self, &next, 0);
-
-	/* START resumes with the next frame, as it does for input. */
-	ASSERT_EQ(0, queue_played(self, 2, 2 * BLOCK));
-	ASSERT_EQ(0, stream_start(self->s));
-	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
-	take_checked(_metadata, self, &next, 0);
-	close(self->s);
+	stop_policy_stops_without_room(_metadata, self);
 }
 
 /*
@@ -1172,7 +1113,7 @@ TEST_F(stream, output_device_counts_every_corrupted_sample)
 
 	self->p.direction = COHBUF_STREAM_DIR_OUTPUT;
 	CREATE();
-	ASSERT_EQ(0, queue_played(self, 0, 0));
+	ASSERT_EQ(0, queue_for(self, 0, 0));
 	ASSERT_EQ(0, cohbuf_stream_generate(r1, BLOCK, BLOCK, self->p.channels, self->p.format));
 	r1[2 * 5] ^= 0x01;			/* sample 5: a noise bit */
 	r1[2 * (samples - 1) + 1] ^= 0x80;	/* the last sample: the sign */
@@ -1186,7 +1127,7 @@ TEST_F(stream, output_device_counts_every_corrupted_sample)
 	EXPECT_EQ(BLOCK, rec.frames);
 	EXPECT_EQ(COHBUF_STREAM_REC_MISMATCH, rec.flags);
 	EXPECT_EQ(0, rec.status);
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(2, st.mismatched);
 	EXPECT_EQ(2, stream_mismatches(r1, &rec, self->p.channels, self->p.format));
 	close(self->s);
@@ -1237,7 +1178,7 @@ TEST_F(stream, output_waits_for_writers_and_writers_wait_for_it)
 	ASSERT_EQ(0, stream_queue(self->s, b, 0, self->block, 1));
 	ASSERT_EQ(0, stream_start(self->s));
 	ASSERT_EQ(0, stream_advance(self->s, BLOCK));
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(BLOCK, st.lost);
 	EXPECT_EQ(1, st.queued);
 
@@ -1256,7 +1197,7 @@ TEST_F(stream, output_waits_for_writers_and_writers_wait_for_it)
 	EXPECT_LT(0, bad);
 	EXPECT_GE(sizeof(head) / 2, bad);
 	EXPECT_EQ(COHBUF_STREAM_REC_DISCONTINUITY | COHBUF_STREAM_REC_MISMATCH, rec.flags);
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(bad, st.mismatched);
 
 	/* Queued again, for frame 2 * BLOCK: a reader passes, a writer waits. */
@@ -1280,7 +1221,7 @@ TEST_F(stream, output_waits_for_writers_and_writers_wait_for_it)
 	EXPECT_EQ(0, rec.flags);
 	ASSERT_EQ(0, cohbuf_importer_wait(self->imp, fill.job_id, WAIT_NS, &status, NULL));
 	EXPECT_EQ(0, memcmp(map, head, sizeof(head)));
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(bad, st.mismatched);
 
 	close(tq.out_fence_fd);
@@ -1342,7 +1283,7 @@ TEST_F(stream, output_accepts_read_only_buffers_and_refuses_bad_input)
 	EXPECT_EQ(7, rec.cookie);
 	EXPECT_EQ(BLOCK, rec.frames);
 	EXPECT_EQ(0, rec.status);
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(stream_mismatches(map, &rec, self->p.channels, self->p.format),
 		  st.mismatched);
 	EXPECT_EQ(st.mismatched ? COHBUF_STREAM_REC_MISMATCH : 0, rec.flags);
@@ -1422,7 +1363,7 @@ TEST_F(stream, hrtimer_run_balances_and_verifies)
 		n++;
 	}
 	ASSERT_EQ(0, stream_stop(self->s));
-	expect_balanced(_metadata, self->s, &st);
+	EXPECT_BALANCED(self->s, &st);
 	EXPECT_EQ(0, st.in_flight);
 	EXPECT_LE(n * 480ULL, st.delivered);
 	EXPECT_LT(0, n);

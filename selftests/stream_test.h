@@ -181,4 +181,20 @@ static inline int stream_balanced(const struct cohbuf_stream_stats_data *st)
 	return st->produced == st->delivered + st->lost + st->in_flight;
 }
 
+/*
+ * In a harness test: STATS of stream @s into @st, which must balance; the
+ * counts are logged if they do not. A macro, so that programs without the
+ * harness can include this header.
+ */
+#define EXPECT_BALANCED(s, st) do { \
+	struct cohbuf_stream_stats_data *st_ = (st); \
+	ASSERT_EQ(0, stream_stats(s, st_)); \
+	EXPECT_TRUE(stream_balanced(st_)) \
+		TH_LOG("produced %llu delivered %llu lost %llu in flight %llu", \
+		       (unsigned long long)st_->produced, \
+		       (unsigned long long)st_->delivered, \
+		       (unsigned long long)st_->lost, \
+		       (unsigned long long)st_->in_flight); \
+} while (0)
+
 #endif /* COHBUF_STREAM_TEST_H */
