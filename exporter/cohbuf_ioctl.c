@@ -268,6 +268,14 @@ out_put:
 	return ret;
 }
 
+/* Every ioctl of /dev/cohbuf: read and written back, growable. */
+static const struct cohbuf_uarg_ioctl cohbuf_ioctls[] = {
+	{ COHBUF_IOCTL_ALLOC, COHBUF_ALLOC_DATA_SIZE_VER0 },
+	{ COHBUF_IOCTL_INFO, COHBUF_INFO_DATA_SIZE_VER0 },
+	{ COHBUF_IOCTL_SYNC, COHBUF_SYNC_DATA_SIZE_VER0 },
+	{ COHBUF_IOCTL_WRITE_FILE, COHBUF_WRITE_FILE_DATA_SIZE_VER0 },
+};
+
 /**
  * cohbuf_ioctl() - dispatch an ioctl issued on /dev/cohbuf
  * @dev: device buffers are allocated for
@@ -278,6 +286,7 @@ out_put:
  */
 long cohbuf_ioctl(struct device *dev, unsigned int cmd, unsigned long arg)
 {
+	const struct cohbuf_uarg_ioctl *ioc;
 	void __user *uarg = (void __user *)arg;
 	size_t usize = _IOC_SIZE(cmd);
 	union {
@@ -288,28 +297,22 @@ long cohbuf_ioctl(struct device *dev, unsigned int cmd, unsigned long arg)
 	} k;
 	int ret;
 
-	if (_IOC_TYPE(cmd) != COHBUF_IOC_MAGIC ||
-	    _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
+	ioc = cohbuf_uarg_find(cohbuf_ioctls, ARRAY_SIZE(cohbuf_ioctls), cmd);
+	if (!ioc)
 		return -ENOTTY;
+	ret = cohbuf_uarg_copy_in_ioctl(ioc, &k, sizeof(k), uarg, cmd);
+	if (ret)
+		return ret;
 
-	switch (_IOC_NR(cmd)) {
-	case _IOC_NR(COHBUF_IOCTL_ALLOC):
-		ret = cohbuf_uarg_copy_in(&k.alloc, sizeof(k.alloc), uarg,
-					  usize, COHBUF_ALLOC_DATA_SIZE_VER0);
-		return ret ?: cohbuf_ioctl_alloc(dev, &k.alloc, uarg, usize);
-	case _IOC_NR(COHBUF_IOCTL_INFO):
-		ret = cohbuf_uarg_copy_in(&k.info, sizeof(k.info), uarg,
-					  usize, COHBUF_INFO_DATA_SIZE_VER0);
-		return ret ?: cohbuf_ioctl_info(&k.info, uarg, usize);
-	case _IOC_NR(COHBUF_IOCTL_SYNC):
-		ret = cohbuf_uarg_copy_in(&k.sync, sizeof(k.sync), uarg,
-					  usize, COHBUF_SYNC_DATA_SIZE_VER0);
-		return ret ?: cohbuf_ioctl_sync(&k.sync);
-	case _IOC_NR(COHBUF_IOCTL_WRITE_FILE):
-		ret = cohbuf_uarg_copy_in(&k.wf, sizeof(k.wf), uarg, usize,
-					  COHBUF_WRITE_FILE_DATA_SIZE_VER0);
-		if (!ret)
-			ret = cohbuf_write_file(&k.wf);
+	switch (ioc->cmd) {
+	case COHBUF_IOCTL_ALLOC:
+		return cohbuf_ioctl_alloc(dev, &k.alloc, uarg, usize);
+	case COHBUF_IOCTL_INFO:
+		return cohbuf_ioctl_info(&k.info, uarg, usize);
+	case COHBUF_IOCTL_SYNC:
+		return cohbuf_ioctl_sync(&k.sync);
+	case COHBUF_IOCTL_WRITE_FILE:
+		ret = cohbuf_write_file(&k.wf);
 		return ret ?: cohbuf_uarg_copy_out(uarg, usize, &k.wf,
 						   sizeof(k.wf));
 	default:

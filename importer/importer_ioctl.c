@@ -139,21 +139,14 @@ static int cohbuf_imp_ioctl_wait(struct cohbuf_imp_ctx *ctx,
 	return ret ?: cohbuf_uarg_copy_out(uarg, usize, d, sizeof(*d));
 }
 
-/* The direction bits of every ioctl of ours, by number. */
-static unsigned int cohbuf_imp_ioc_dir(unsigned int nr)
-{
-	switch (nr) {
-	case _IOC_NR(COHBUF_IMP_IOCTL_RELEASE):
-		return _IOC_WRITE;
-	case _IOC_NR(COHBUF_IMP_IOCTL_IMPORT):
-	case _IOC_NR(COHBUF_IMP_IOCTL_SUBMIT):
-	case _IOC_NR(COHBUF_IMP_IOCTL_WAIT):
-	case _IOC_NR(COHBUF_IMP_IOCTL_STREAM_CREATE):
-		return _IOC_READ | _IOC_WRITE;
-	default:
-		return _IOC_NONE;
-	}
-}
+/* Every ioctl of a context, with the direction it accepts; all growable. */
+static const struct cohbuf_uarg_ioctl cohbuf_imp_ioctls[] = {
+	{ COHBUF_IMP_IOCTL_IMPORT, COHBUF_IMP_IMPORT_DATA_SIZE_VER0 },
+	{ COHBUF_IMP_IOCTL_RELEASE, COHBUF_IMP_RELEASE_DATA_SIZE_VER0 },
+	{ COHBUF_IMP_IOCTL_SUBMIT, COHBUF_IMP_SUBMIT_DATA_SIZE_VER0 },
+	{ COHBUF_IMP_IOCTL_WAIT, COHBUF_IMP_WAIT_DATA_SIZE_VER0 },
+	{ COHBUF_IMP_IOCTL_STREAM_CREATE, COHBUF_STREAM_CREATE_DATA_SIZE_VER0 },
+};
 
 /**
  * cohbuf_imp_ioctl() - dispatch an ioctl issued on a context
@@ -166,6 +159,7 @@ static unsigned int cohbuf_imp_ioc_dir(unsigned int nr)
 long cohbuf_imp_ioctl(struct cohbuf_imp_ctx *ctx, unsigned int cmd,
 		      unsigned long arg)
 {
+	const struct cohbuf_uarg_ioctl *ioc;
 	void __user *uarg = (void __user *)arg;
 	size_t usize = _IOC_SIZE(cmd);
 	union {
@@ -177,33 +171,26 @@ long cohbuf_imp_ioctl(struct cohbuf_imp_ctx *ctx, unsigned int cmd,
 	} k;
 	int ret;
 
-	if (_IOC_TYPE(cmd) != COHBUF_IOC_MAGIC ||
-	    _IOC_DIR(cmd) != cohbuf_imp_ioc_dir(_IOC_NR(cmd)))
+	ioc = cohbuf_uarg_find(cohbuf_imp_ioctls, ARRAY_SIZE(cohbuf_imp_ioctls),
+			       cmd);
+	if (!ioc)
 		return -ENOTTY;
+	ret = cohbuf_uarg_copy_in_ioctl(ioc, &k, sizeof(k), uarg, cmd);
+	if (ret)
+		return ret;
 
-	switch (_IOC_NR(cmd)) {
-	case _IOC_NR(COHBUF_IMP_IOCTL_IMPORT):
-		ret = cohbuf_uarg_copy_in(&k.import, sizeof(k.import), uarg,
-					  usize, COHBUF_IMP_IMPORT_DATA_SIZE_VER0);
-		return ret ?: cohbuf_imp_ioctl_import(ctx, &k.import, uarg, usize);
-	case _IOC_NR(COHBUF_IMP_IOCTL_RELEASE):
-		ret = cohbuf_uarg_copy_in(&k.release, sizeof(k.release), uarg,
-					  usize, COHBUF_IMP_RELEASE_DATA_SIZE_VER0);
-		return ret ?: cohbuf_imp_ioctl_release(ctx, &k.release);
-	case _IOC_NR(COHBUF_IMP_IOCTL_SUBMIT):
-		ret = cohbuf_uarg_copy_in(&k.submit, sizeof(k.submit), uarg,
-					  usize, COHBUF_IMP_SUBMIT_DATA_SIZE_VER0);
-		return ret ?: cohbuf_imp_ioctl_submit(ctx, &k.submit, uarg, usize);
-	case _IOC_NR(COHBUF_IMP_IOCTL_WAIT):
-		ret = cohbuf_uarg_copy_in(&k.wait, sizeof(k.wait), uarg,
-					  usize, COHBUF_IMP_WAIT_DATA_SIZE_VER0);
-		return ret ?: cohbuf_imp_ioctl_wait(ctx, &k.wait, uarg, usize);
-	case _IOC_NR(COHBUF_IMP_IOCTL_STREAM_CREATE):
-		ret = cohbuf_uarg_copy_in(&k.stream_create,
-					  sizeof(k.stream_create), uarg, usize,
-					  COHBUF_STREAM_CREATE_DATA_SIZE_VER0);
-		return ret ?: cohbuf_imp_ioctl_stream_create(ctx, &k.stream_create,
-							     uarg, usize);
+	switch (ioc->cmd) {
+	case COHBUF_IMP_IOCTL_IMPORT:
+		return cohbuf_imp_ioctl_import(ctx, &k.import, uarg, usize);
+	case COHBUF_IMP_IOCTL_RELEASE:
+		return cohbuf_imp_ioctl_release(ctx, &k.release);
+	case COHBUF_IMP_IOCTL_SUBMIT:
+		return cohbuf_imp_ioctl_submit(ctx, &k.submit, uarg, usize);
+	case COHBUF_IMP_IOCTL_WAIT:
+		return cohbuf_imp_ioctl_wait(ctx, &k.wait, uarg, usize);
+	case COHBUF_IMP_IOCTL_STREAM_CREATE:
+		return cohbuf_imp_ioctl_stream_create(ctx, &k.stream_create,
+						      uarg, usize);
 	default:
 		return -ENOTTY;
 	}

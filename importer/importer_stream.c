@@ -330,27 +330,21 @@ err_fd:
 	return ret;
 }
 
-/* The direction bits of every stream ioctl, by number. */
-static unsigned int cohbuf_imp_stream_ioc_dir(unsigned int nr)
-{
-	switch (nr) {
-	case _IOC_NR(COHBUF_STREAM_IOCTL_START):
-	case _IOC_NR(COHBUF_STREAM_IOCTL_STOP):
-	case _IOC_NR(COHBUF_STREAM_IOCTL_ADVANCE):
-		return _IOC_WRITE;
-	case _IOC_NR(COHBUF_STREAM_IOCTL_QUEUE):
-	case _IOC_NR(COHBUF_STREAM_IOCTL_DEQUEUE):
-	case _IOC_NR(COHBUF_STREAM_IOCTL_STATS):
-		return _IOC_READ | _IOC_WRITE;
-	default:
-		return _IOC_NONE;
-	}
-}
+/* Every ioctl of a stream, with the direction it accepts; all growable. */
+static const struct cohbuf_uarg_ioctl cohbuf_imp_stream_ioctls[] = {
+	{ COHBUF_STREAM_IOCTL_QUEUE, COHBUF_STREAM_QUEUE_DATA_SIZE_VER0 },
+	{ COHBUF_STREAM_IOCTL_DEQUEUE, COHBUF_STREAM_DEQUEUE_DATA_SIZE_VER0 },
+	{ COHBUF_STREAM_IOCTL_START, COHBUF_STREAM_START_DATA_SIZE_VER0 },
+	{ COHBUF_STREAM_IOCTL_STOP, COHBUF_STREAM_START_DATA_SIZE_VER0 },
+	{ COHBUF_STREAM_IOCTL_ADVANCE, COHBUF_STREAM_ADVANCE_DATA_SIZE_VER0 },
+	{ COHBUF_STREAM_IOCTL_STATS, COHBUF_STREAM_STATS_DATA_SIZE_VER0 },
+};
 
 static long cohbuf_imp_stream_fop_ioctl(struct file *file, unsigned int cmd,
 					unsigned long arg)
 {
 	struct cohbuf_imp_stream *s = file->private_data;
+	const struct cohbuf_uarg_ioctl *ioc;
 	void __user *uarg = (void __user *)arg;
 	size_t usize = _IOC_SIZE(cmd);
 	union {
@@ -362,48 +356,35 @@ static long cohbuf_imp_stream_fop_ioctl(struct file *file, unsigned int cmd,
 	} k;
 	int ret;
 
-	if (_IOC_TYPE(cmd) != COHBUF_IOC_MAGIC ||
-	    _IOC_DIR(cmd) != cohbuf_imp_stream_ioc_dir(_IOC_NR(cmd)))
+	ioc = cohbuf_uarg_find(cohbuf_imp_stream_ioctls,
+			       ARRAY_SIZE(cohbuf_imp_stream_ioctls), cmd);
+	if (!ioc)
 		return -ENOTTY;
 	/* A ring stream has no regions and no records to take. */
-	if (s->ring && (_IOC_NR(cmd) == _IOC_NR(COHBUF_STREAM_IOCTL_QUEUE) ||
-			_IOC_NR(cmd) == _IOC_NR(COHBUF_STREAM_IOCTL_DEQUEUE)))
+	if (s->ring && (ioc->cmd == COHBUF_STREAM_IOCTL_QUEUE ||
+			ioc->cmd == COHBUF_STREAM_IOCTL_DEQUEUE))
 		return -EINVAL;
+	ret = cohbuf_uarg_copy_in_ioctl(ioc, &k, sizeof(k), uarg, cmd);
+	if (ret)
+		return ret;
 
-	switch (_IOC_NR(cmd)) {
-	case _IOC_NR(COHBUF_STREAM_IOCTL_QUEUE):
-		ret = cohbuf_uarg_copy_in(&k.queue, sizeof(k.queue), uarg, usize,
-					  COHBUF_STREAM_QUEUE_DATA_SIZE_VER0);
-		return ret ?: cohbuf_imp_stream_ioctl_queue(s, &k.queue, uarg,
-							    usize);
-	case _IOC_NR(COHBUF_STREAM_IOCTL_DEQUEUE):
-		ret = cohbuf_uarg_copy_in(&k.dequeue, sizeof(k.dequeue), uarg,
-					  usize,
-					  COHBUF_STREAM_DEQUEUE_DATA_SIZE_VER0);
-		return ret ?: cohbuf_imp_stream_dequeue(s, file, &k.dequeue,
-							uarg, usize);
-	case _IOC_NR(COHBUF_STREAM_IOCTL_START):
-		ret = cohbuf_uarg_copy_in(&k.start, sizeof(k.start), uarg, usize,
-					  COHBUF_STREAM_START_DATA_SIZE_VER0);
-		return ret ?: cohbuf_imp_stream_start(s, &k.start);
-	case _IOC_NR(COHBUF_STREAM_IOCTL_STOP):
-		ret = cohbuf_uarg_copy_in(&k.start, sizeof(k.start), uarg, usize,
-					  COHBUF_STREAM_START_DATA_SIZE_VER0);
-		return ret ?: cohbuf_imp_stream_stop(s, &k.start);
-	case _IOC_NR(COHBUF_STREAM_IOCTL_ADVANCE):
-		ret = cohbuf_uarg_copy_in(&k.advance, sizeof(k.advance), uarg,
-					  usize,
-					  COHBUF_STREAM_ADVANCE_DATA_SIZE_VER0);
-		if (!ret && (k.advance.flags || k.advance.pad))
-			ret = -EINVAL;
-		return ret ?: cohbuf_imp_stream_advance(s, k.advance.frames);
-	case _IOC_NR(COHBUF_STREAM_IOCTL_STATS):
-		ret = cohbuf_uarg_copy_in(&k.stats, sizeof(k.stats), uarg, usize,
-					  COHBUF_STREAM_STATS_DATA_SIZE_VER0);
-		if (!ret && k.stats.flags)
-			ret = -EINVAL;
-		if (ret)
-			return ret;
+	switch (ioc->cmd) {
+	case COHBUF_STREAM_IOCTL_QUEUE:
+		return cohbuf_imp_stream_ioctl_queue(s, &k.queue, uarg, usize);
+	case COHBUF_STREAM_IOCTL_DEQUEUE:
+		return cohbuf_imp_stream_dequeue(s, file, &k.dequeue, uarg,
+						 usize);
+	case COHBUF_STREAM_IOCTL_START:
+		return cohbuf_imp_stream_start(s, &k.start);
+	case COHBUF_STREAM_IOCTL_STOP:
+		return cohbuf_imp_stream_stop(s, &k.start);
+	case COHBUF_STREAM_IOCTL_ADVANCE:
+		if (k.advance.flags || k.advance.pad)
+			return -EINVAL;
+		return cohbuf_imp_stream_advance(s, k.advance.frames);
+	case COHBUF_STREAM_IOCTL_STATS:
+		if (k.stats.flags)
+			return -EINVAL;
 		cohbuf_imp_stream_stats(s, &k.stats);
 		return cohbuf_uarg_copy_out(uarg, usize, &k.stats,
 					    sizeof(k.stats));

@@ -5,17 +5,23 @@
  * ioctl number; a structure shorter than the kernel's is zero-extended, a
  * longer one is accepted only if the bytes this module does not know are
  * zero, and at most as many bytes as user space passed are written back.
+ * Each module describes its ioctls in a table of struct cohbuf_uarg_ioctl,
+ * which cohbuf_uarg_find() and cohbuf_uarg_copy_in_ioctl() check a call
+ * against, so that every dispatcher only chooses the handler.
  *
  * Static inline, so that neither module depends on the other's symbols.
  */
 #ifndef COHBUF_UARG_H
 #define COHBUF_UARG_H
 
+#include <linux/bug.h>
 #include <linux/errno.h>
 #include <linux/file.h>
+#include <linux/ioctl.h>
 #include <linux/minmax.h>
 #include <linux/types.h>
 #include <linux/uaccess.h>
+#include <linux/cohbuf.h>	/* COHBUF_IOC_MAGIC */
 
 /**
  * cohbuf_uarg_copy_in() - copy a growable ioctl argument from user space
@@ -39,6 +45,67 @@ static inline int cohbuf_uarg_copy_in(void *karg, size_t ksize,
 	ret = copy_struct_from_user(karg, ksize, uarg, usize);
 	/* Unknown non-zero trailing bytes are invalid input, not a size. */
 	return ret == -E2BIG ? -EINVAL : ret;
+}
+
+/**
+ * struct cohbuf_uarg_ioctl - what a module knows of one of its ioctls
+ * @cmd: the number as the module's uapi header defines it, with the
+ *	direction it accepts and the size of the structure the module knows
+ * @size_ver0: size of that structure's first version, the least accepted
+ */
+struct cohbuf_uarg_ioctl {
+	unsigned int cmd;
+	size_t size_ver0;
+};
+
+/**
+ * cohbuf_uarg_find() - the table entry for an ioctl number
+ * @table: the module's ioctls
+ * @n: entries in @table
+ * @cmd: the number user space passed
+ *
+ * The magic and the direction must be ours; the size is checked by
+ * cohbuf_uarg_copy_in_ioctl().
+ *
+ * Return: the entry, or NULL if the number is not one of @table (ENOTTY).
+ */
+static inline const struct cohbuf_uarg_ioctl *
+cohbuf_uarg_find(const struct cohbuf_uarg_ioctl *table, size_t n,
+		 unsigned int cmd)
+{
+	size_t i;
+
+	if (_IOC_TYPE(cmd) != COHBUF_IOC_MAGIC)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (_IOC_NR(table[i].cmd) != _IOC_NR(cmd))
+			continue;
+		return _IOC_DIR(table[i].cmd) == _IOC_DIR(cmd) ? &table[i] : NULL;
+	}
+	return NULL;
+}
+
+/**
+ * cohbuf_uarg_copy_in_ioctl() - copy in the argument of a known ioctl
+ * @ioc: its entry, from cohbuf_uarg_find()
+ * @karg: the dispatcher's kernel copy
+ * @kbuf_size: size of @karg, at least that of every structure in the table
+ * @uarg: user argument
+ * @cmd: the number user space passed, whose size field is the user size
+ *
+ * Return: as cohbuf_uarg_copy_in().
+ */
+static inline int cohbuf_uarg_copy_in_ioctl(const struct cohbuf_uarg_ioctl *ioc,
+					    void *karg, size_t kbuf_size,
+					    const void __user *uarg,
+					    unsigned int cmd)
+{
+	size_t ksize = _IOC_SIZE(ioc->cmd);
+
+	if (WARN_ON_ONCE(ksize > kbuf_size))
+		return -ENOTTY;
+	return cohbuf_uarg_copy_in(karg, ksize, uarg, _IOC_SIZE(cmd),
+				   ioc->size_ver0);
 }
 
 /**

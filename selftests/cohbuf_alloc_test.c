@@ -209,6 +209,18 @@ TEST_F(alloc, struct_can_grow)
 	EXPECT_EQ(0, cohbuf_stat("live_buffers"));
 }
 
+/* Each number has one direction: ALLOC's number read-only or write-only is another ioctl. */
+TEST_F(alloc, a_wrong_direction_is_enotty)
+{
+	struct cohbuf_alloc_data d = { .size = 4096, .fd_flags = O_RDWR | O_CLOEXEC };
+
+	EXPECT_EQ(-1, ioctl(self->dev, _IOW(COHBUF_IOC_MAGIC, 0x00, struct cohbuf_alloc_data), &d));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->dev, _IOR(COHBUF_IOC_MAGIC, 0x00, struct cohbuf_alloc_data), &d));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(0, cohbuf_stat("live_buffers"));
+}
+
 TEST_F(alloc, ids_increase_and_fd_flags_apply)
 {
 	struct cohbuf_alloc_data a, b;

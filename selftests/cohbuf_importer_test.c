@@ -337,6 +337,10 @@ TEST_F(imp, the_retired_relative_wait_number_is_refused)
 	EXPECT_EQ(-1, ioctl(self->imp, _IOWR(COHBUF_IOC_MAGIC, 0x13, struct cohbuf_imp_wait_data),
 			    &w));
 	EXPECT_EQ(ENOTTY, errno);
+	/* So is WAIT's number in a direction that is not its own. */
+	EXPECT_EQ(-1, ioctl(self->imp, _IOW(COHBUF_IOC_MAGIC, 0x14, struct cohbuf_imp_wait_data),
+			    &w));
+	EXPECT_EQ(ENOTTY, errno);
 }
 
 TEST_F(imp, copy_between_multi_chunk_buffers_unaligned)
