@@ -21,6 +21,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -170,6 +171,42 @@ static inline int test_load_module(const char *path)
 static inline int test_unload_module(const char *name)
 {
 	return syscall(SYS_delete_module, name, O_NONBLOCK);
+}
+
+/*
+ * Run the cohbuf tool (./cohbuf beside the test programs, or $COHBUF_TOOL)
+ * with @args, its stderr sent to @stderr_to (a shell redirection target:
+ * "&1" keeps it with stdout); its output in @out, its wait status
+ * returned.
+ */
+static inline int test_run_tool_to(const char *args, const char *stderr_to, char *out,
+				   size_t len)
+{
+	const char *tool = getenv("COHBUF_TOOL") ?: "./cohbuf";
+	char cmd[512];
+	size_t n = 0, r;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s %s 2>%s", tool, args, stderr_to);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (n < len - 1 && (r = fread(out + n, 1, len - 1 - n, p)) > 0)
+		n += r;
+	out[n] = '\0';
+	return pclose(p);
+}
+
+/* Run the tool with @args: stdout and stderr in @out, its wait status returned. */
+static inline int test_run_tool(const char *args, char *out, size_t len)
+{
+	return test_run_tool_to(args, "&1", out, len);
+}
+
+/* The exit code of a wait status, or -1 if the program did not exit normally. */
+static inline int test_exit_code(int status)
+{
+	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static inline int test_module_loaded(const char *name)

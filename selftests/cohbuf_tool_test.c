@@ -15,45 +15,11 @@
 #include "importer_test.h"
 #include "stream_test.h"
 
-/*
- * Run the tool with @args, its stderr sent to @stderr_to (a shell
- * redirection target: "&1" keeps it with stdout); its output in @out, its
- * wait status returned.
- */
-static int run_tool_to(const char *args, const char *stderr_to, char *out, size_t len)
-{
-	const char *tool = getenv("COHBUF_TOOL") ?: "./cohbuf";
-	char cmd[512];
-	size_t n = 0, r;
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "%s %s 2>%s", tool, args, stderr_to);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	while (n < len - 1 && (r = fread(out + n, 1, len - 1 - n, p)) > 0)
-		n += r;
-	out[n] = '\0';
-	return pclose(p);
-}
-
-/* Run the tool with @args: stdout and stderr in @out, its wait status returned. */
-static int run_tool(const char *args, char *out, size_t len)
-{
-	return run_tool_to(args, "&1", out, len);
-}
-
-/* The exit code of a wait status, or -1 if the tool did not exit normally. */
-static int exit_code(int status)
-{
-	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static char out[1 << 16];
 
 TEST(alloc_shows_chunks)
 {
-	ASSERT_EQ(0, run_tool("alloc 9M --name tool --fill 0x5a --dump 16", out, sizeof(out)))
+	ASSERT_EQ(0, test_run_tool("alloc 9M --name tool --fill 0x5a --dump 16", out, sizeof(out)))
 		TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "9437184 bytes, cached, 3 chunks")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "5a 5a 5a 5a")) TH_LOG("%s", out);
@@ -72,24 +38,24 @@ TEST(alloc_reports_errors)
 	/* Put back below, else by the next push or at exit if an ASSERT ends the test. */
 	ASSERT_EQ(0, setting_push_number(COHBUF_PARAM("max_total_bytes"), live + 1 * MIB));
 	/* 1: the kernel refused */
-	EXPECT_EQ(1, exit_code(run_tool("alloc 9M", out, sizeof(out)))) TH_LOG("%s", out);
+	EXPECT_EQ(1, test_exit_code(test_run_tool("alloc 9M", out, sizeof(out)))) TH_LOG("%s", out);
 	EXPECT_EQ(0, settings_pop_all());
 	EXPECT_NE(NULL, strstr(out, "Cannot allocate memory")) TH_LOG("%s", out);
 	/* 2: a bad number */
-	EXPECT_EQ(2, exit_code(run_tool("alloc 4Q", out, sizeof(out)))) TH_LOG("%s", out);
+	EXPECT_EQ(2, test_exit_code(test_run_tool("alloc 4Q", out, sizeof(out)))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "Usage:")) TH_LOG("%s", out);
 }
 
 TEST(fill_by_the_importer)
 {
-	ASSERT_EQ(0, run_tool("fill 5M 0xcafef00d --dump 8", out, sizeof(out)))
+	ASSERT_EQ(0, test_run_tool("fill 5M 0xcafef00d --dump 8", out, sizeof(out)))
 		TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "0d f0 fe ca 0d f0 fe ca")) TH_LOG("%s", out);
 }
 
 TEST(checksum_agrees)
 {
-	ASSERT_EQ(0, run_tool("checksum 9M --seed 7", out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, test_run_tool("checksum 9M --seed 7", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, ": equal")) TH_LOG("%s", out);
 }
 
@@ -114,17 +80,18 @@ TEST(checksum_writes_the_splitmix64_stream)
 	}
 	random_bytes(want, sizeof(want), 7);
 	snprintf(line, sizeof(line), "by the CPU: %#010x: equal", test_crc32(want, sizeof(want)));
-	ASSERT_EQ(0, run_tool("checksum 64K --seed 7", out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, test_run_tool("checksum 64K --seed 7", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, line)) TH_LOG("want %s in %s", line, out);
 }
 
 TEST(info_and_dump)
 {
-	ASSERT_EQ(0, run_tool("info 5M --wc", out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, test_run_tool("info 5M --wc", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "size 5242880 flags 0 cache_mode 1 nr_chunks 2"))
 		TH_LOG("%s", out);
 	/* A window across the chunk boundary, at an unaligned offset. */
-	ASSERT_EQ(0, run_tool("dump 5M 4194300 8 --seed 3", out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, test_run_tool("dump 5M 4194300 8 --seed 3", out, sizeof(out)))
+		TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "bytes 4194300..4194307 through a 8192-byte window at 4190208"))
 		TH_LOG("%s", out);
 	{
@@ -138,7 +105,8 @@ TEST(info_and_dump)
 		EXPECT_NE(NULL, strstr(out, want)) TH_LOG("want %s in %s", want, out);
 	}
 	/* 2: an offset past the end */
-	EXPECT_EQ(2, exit_code(run_tool("dump 5M 5242880 1", out, sizeof(out)))) TH_LOG("%s", out);
+	EXPECT_EQ(2, test_exit_code(test_run_tool("dump 5M 5242880 1", out, sizeof(out))))
+		TH_LOG("%s", out);
 }
 
 /* --help: the whole usage on stdout, and exit 0. */
@@ -156,11 +124,11 @@ TEST(help_lists_every_command)
 	};
 	unsigned int i;
 
-	ASSERT_EQ(0, exit_code(run_tool_to("--help", "/dev/null", out, sizeof(out))))
+	ASSERT_EQ(0, test_exit_code(test_run_tool_to("--help", "/dev/null", out, sizeof(out))))
 		TH_LOG("%s", out);
 	for (i = 0; i < ARRAY_SIZE(lines); i++)
 		EXPECT_NE(NULL, strstr(out, lines[i])) TH_LOG("line %u missing: %s", i, out);
-	ASSERT_EQ(0, exit_code(run_tool_to("help", "/dev/null", out, sizeof(out))));
+	ASSERT_EQ(0, test_exit_code(test_run_tool_to("help", "/dev/null", out, sizeof(out))));
 	EXPECT_NE(NULL, strstr(out, lines[0])) TH_LOG("%s", out);
 }
 
@@ -176,13 +144,14 @@ TEST(command_help)
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		snprintf(args, sizeof(args), "%s --help", cmds[i]);
 		snprintf(want, sizeof(want), "Usage: cohbuf %s", cmds[i]);
-		EXPECT_EQ(0, exit_code(run_tool_to(args, "/dev/null", out, sizeof(out))))
+		EXPECT_EQ(0, test_exit_code(test_run_tool_to(args, "/dev/null", out, sizeof(out))))
 			TH_LOG("%s: %s", args, out);
 		EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s: %s", args, out);
 		EXPECT_EQ(NULL, strstr(out, "allocated")) TH_LOG("%s: %s", args, out);
 	}
 	/* --help wins over a bad argument next to it. */
-	EXPECT_EQ(0, exit_code(run_tool_to("alloc 4Q --help", "/dev/null", out, sizeof(out))));
+	EXPECT_EQ(0, test_exit_code(test_run_tool_to("alloc 4Q --help", "/dev/null", out,
+						     sizeof(out))));
 }
 
 /* A bad number or option: exit 2, a message naming it, the usage, nothing done. */
@@ -234,7 +203,7 @@ TEST(bad_command_lines)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		EXPECT_EQ(2, exit_code(run_tool(cases[i].args, out, sizeof(out))))
+		EXPECT_EQ(2, test_exit_code(test_run_tool(cases[i].args, out, sizeof(out))))
 			TH_LOG("%s: %s", cases[i].args, out);
 		EXPECT_NE(NULL, strstr(out, cases[i].message))
 			TH_LOG("%s: want \"%s\" in %s", cases[i].args, cases[i].message, out);
@@ -294,7 +263,7 @@ static void print_line(const char *text, const char *needle)
 /* Run "cohbuf stream|capture @args": its exit code, the summary in @s. */
 static int run_stream(const char *args, struct summary *s)
 {
-	int code = exit_code(run_tool(args, out, sizeof(out)));
+	int code = test_exit_code(test_run_tool(args, out, sizeof(out)));
 
 	if (parse_summary(out, s))
 		return -100 - code;	/* no summary: the caller's EXPECT shows it */
@@ -791,7 +760,7 @@ TEST(stream_progress_line_on_a_terminal)
 	buf[len] = '\0';
 	close(master);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(0, exit_code(status)) TH_LOG("%s", buf);
+	EXPECT_EQ(0, test_exit_code(status)) TH_LOG("%s", buf);
 	summary = strstr(buf, "stream: ");
 	ASSERT_NE(NULL, summary) TH_LOG("%s", buf);
 	*summary = '\0';
@@ -807,7 +776,7 @@ TEST(stream_progress_line_on_a_terminal)
 
 TEST(share_story)
 {
-	ASSERT_EQ(0, run_tool("share", out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, test_run_tool("share", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "still waiting for vgem's fence")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "for B's bytes: same")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "[B]  44 43 42 41")) TH_LOG("%s", out);

@@ -87,17 +87,17 @@ static int vivid_allocator(unsigned int inst)
 
 /*
  * Open the video capture node of the first vivid instance that uses
- * @allocator: the fd, or -1.  vivid's bus_info is "platform:vivid-NNN".
+ * @allocator: the fd (its path in @path), or -1.  vivid's bus_info is
+ * "platform:vivid-NNN".
  */
-static int vivid_open(int allocator)
+static int vivid_open(int allocator, char *path, size_t len)
 {
 	struct v4l2_capability cap;
 	unsigned int inst;
-	char path[32];
 	int i, fd;
 
 	for (i = 0; i < 64; i++) {
-		snprintf(path, sizeof(path), "/dev/video%d", i);
+		snprintf(path, len, "/dev/video%d", i);
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			continue;
@@ -350,6 +350,7 @@ static int alloc_scattered(int dev, __u64 size, __u64 *id)
 
 FIXTURE(vivid) {
 	int fd;		/* vivid's capture node */
+	char path[32];	/* its name */
 	int dev, imp;
 	struct v4l2_pix_format pix;
 };
@@ -369,7 +370,7 @@ FIXTURE_SETUP(vivid)
 	if (!vivid_exists())
 		SKIP(return, "this kernel has no vivid module (CONFIG_VIDEO_VIVID is not set)");
 	ASSERT_EQ(0, vivid_load()) TH_LOG("modprobe vivid " VIVID_OPTIONS " failed");
-	self->fd = vivid_open(variant->allocator);
+	self->fd = vivid_open(variant->allocator, self->path, sizeof(self->path));
 	if (self->fd < 0)
 		SKIP(return, "no vivid node uses allocator %d (loaded without \"%s\")",
 		     variant->allocator, VIVID_OPTIONS);
@@ -572,6 +573,34 @@ TEST_F(vivid, bad_buffers_are_refused_at_qbuf)
 	EXPECT_EQ(0, v4l2_qbuf_dmabuf(self->fd, 0, good, 0));
 	close(good);
 	close_node_expect_released(_metadata, &self->fd, id, 2);
+}
+
+/*
+ * The tool's "cohbuf v4l2" on the same node, as a user would run it: four
+ * frames, each checked by the importer against the CPU. With 16 KiB
+ * chunks, vb2-vmalloc takes the scattered buffers and vb2-dma-contig
+ * refuses them, and the tool says to ask for --contiguous; with it, both
+ * capture.
+ */
+TEST_F(vivid, the_tool_captures_and_checks_every_frame)
+{
+	const int contig = variant->allocator == VIVID_DMA_CONTIG;
+	static char out[1 << 14];
+	char args[96];
+	int status;
+
+	ASSERT_EQ(0, setting_push_number(COHBUF_PARAM("chunk_size"), CHUNK));
+	snprintf(args, sizeof(args), "v4l2 %s 4", self->path);
+	status = test_run_tool(args, out, sizeof(out));
+	EXPECT_EQ(contig ? 1 : 0, test_exit_code(status)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, contig ? "needs --contiguous" :
+			       "every frame's importer CRC-32 matched")) TH_LOG("%s", out);
+
+	snprintf(args, sizeof(args), "v4l2 %s 4 --contiguous --wc", self->path);
+	status = test_run_tool(args, out, sizeof(out));
+	EXPECT_EQ(0, test_exit_code(status)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "4 frames")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "every frame's importer CRC-32 matched")) TH_LOG("%s", out);
 }
 
 TEST_HARNESS_MAIN

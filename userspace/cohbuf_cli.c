@@ -328,6 +328,15 @@ static int cmd_capture(const struct options *o)
 	return tool_stream_run(&o->stream, o->pos[0]);
 }
 
+static int cmd_v4l2(const struct options *o)
+{
+	uint64_t frames;
+
+	if (tool_parse_u64("FRAMES", o->pos[1], 1, UINT32_MAX, 0, &frames))
+		return TOOL_USAGE;
+	return tool_v4l2(o->pos[0], frames, &o->desc);
+}
+
 static int cmd_help(const struct options *o);
 
 #define STREAM_HELP \
@@ -369,6 +378,13 @@ static const struct tool_cmd cmds[] = {
 	  "stream as above and write() every filled block to FILE; the write rate", 1,
 	  STREAM_HELP "  --direct           write from the buffer in the kernel, O_DIRECT\n"
 	  "                     (the summary says why not if the kernel refuses)\n" },
+	{ "v4l2", cmd_v4l2, 2, OPT_WC | OPT_CONTIGUOUS, "DEVICE FRAMES [--wc] [--contiguous]",
+	  "a V4L2 capture device streams into cohbuf buffers; the importer checks each", 1,
+	  "DEVICE is a single-planar capture node (/dev/videoN). Four cohbuf buffers of\n"
+	  "the device's current frame size are queued with V4L2_MEMORY_DMABUF; each frame\n"
+	  "is checksummed by the importer and by the CPU, which must agree, and sequence\n"
+	  "gaps (frames the driver dropped) are counted. A driver whose videobuf2\n"
+	  "allocator is dma-contig needs --contiguous.\n" },
 	{ "help", cmd_help, 0, 0, "", "this text", 0, NULL },
 };
 

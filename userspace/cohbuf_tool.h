@@ -2,7 +2,8 @@
 /*
  * cohbuf tool: what its source files share.  Calls go one way:
  * cohbuf_cli.c (main, the command table, the buffer commands) -> share.c
- * (the share story) and stream.c (stream and capture) -> provider.c (the
+ * (the share story), v4l2.c (V4L2 capture into cohbuf buffers) and
+ * stream.c (stream and capture) -> provider.c (the
  * dma-bufs of a stream) -> tool_util.c (number parsing, hex dump, page
  * size).
  */
@@ -39,6 +40,9 @@ uint64_t tool_page_size(void);
 
 /* cohbuf share (share.c). */
 int tool_share(void);
+
+/* cohbuf v4l2 (v4l2.c): capture @frames frames from @path into buffers like @desc. */
+int tool_v4l2(const char *path, uint64_t frames, const struct cohbuf_buffer_desc *desc);
 
 /* Where a stream's dma-bufs come from (provider.c). */
 enum tool_provider_kind {
