@@ -204,7 +204,6 @@ static int check_frame(struct v4l2_run *r, unsigned int i, uint32_t bytes)
 		.op = COHBUF_IMP_OP_CHECKSUM,
 		.src_handle = r->bufs[i].handle,
 		.len = bytes,
-		.in_fence_fd = -1,
 	};
 	uint32_t dev_crc = 0, cpu_crc;
 	int status = 1;
