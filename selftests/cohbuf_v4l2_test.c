@@ -30,12 +30,7 @@
 #include "kselftest_harness.h"
 #include "cohbuf_test.h"
 #include "importer_test.h"
-
-#define VIVID_PARAM(name)	"/sys/module/vivid/parameters/" name
-/* What this program loads vivid with, if nobody loaded it before. */
-#define VIVID_OPTIONS	"n_devs=2 allocators=0,1 node_types=0x1,0x1 num_inputs=1,1 input_types=0,0"
-#define VIVID_VMALLOC		0	/* vivid's allocators=0 */
-#define VIVID_DMA_CONTIG	1	/* vivid's allocators=1 */
+#include "vivid_test.h"
 
 #define WIDTH		320	/* the smallest webcam size vivid has */
 #define HEIGHT		180
@@ -45,149 +40,6 @@
 #define WAIT_MS		10000	/* for a frame or a job: generous, TCG under load */
 #define JOB_MS		10	/* each CHECKSUM job's latency: less than a frame */
 #define CHUNK		(16 * KIB)	/* cohbuf chunk_size for multi-chunk buffers */
-
-/* Does this kernel have vivid, loaded or as a module modprobe can find? */
-static int vivid_exists(void)
-{
-	char path[256];
-	struct utsname u;
-
-	if (test_module_loaded("vivid"))
-		return 1;
-	if (uname(&u))
-		return 0;
-	snprintf(path, sizeof(path), "/lib/modules/%s/modules.dep", u.release);
-	return test_count_lines(path, "/vivid.ko") > 0;
-}
-
-/* Load vivid unless it is loaded: 0, or -1 if modprobe failed. */
-static int vivid_load(void)
-{
-	if (test_module_loaded("vivid"))
-		return 0;
-	if (system("modprobe vivid " VIVID_OPTIONS " >/dev/null 2>&1"))
-		return -1;
-	return test_module_loaded("vivid") ? 0 : -1;
-}
-
-/* The allocator vivid instance @inst uses (its "allocators" entry), or -1. */
-static int vivid_allocator(unsigned int inst)
-{
-	char text[1024], *p = text;
-	unsigned int i;
-
-	if (read_text(VIVID_PARAM("allocators"), text, sizeof(text)) < 0)
-		return -1;
-	for (i = 0; i < inst && p; i++) {
-		p = strchr(p, ',');
-		p = p ? p + 1 : NULL;
-	}
-	return p ? atoi(p) : -1;
-}
-
-/*
- * Open the video capture node of the first vivid instance that uses
- * @allocator: the fd (its path in @path), or -1.  vivid's bus_info is
- * "platform:vivid-NNN".
- */
-static int vivid_open(int allocator, char *path, size_t len)
-{
-	struct v4l2_capability cap;
-	unsigned int inst;
-	int i, fd;
-
-	for (i = 0; i < 64; i++) {
-		snprintf(path, len, "/dev/video%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(&cap, 0, sizeof(cap));
-		if (!ioctl(fd, VIDIOC_QUERYCAP, &cap) &&
-		    !strcmp((char *)cap.driver, "vivid") &&
-		    (cap.device_caps & V4L2_CAP_VIDEO_CAPTURE) &&
-		    sscanf((char *)cap.bus_info, "platform:vivid-%u", &inst) == 1 &&
-		    vivid_allocator(inst) == allocator)
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
-
-/*
- * Webcam input 0, WIDTH x HEIGHT YUYV, FPS frames a second: 0 with the
- * format the driver settled on in @pix, or -errno.
- */
-static int vivid_configure(int fd, struct v4l2_pix_format *pix)
-{
-	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
-	struct v4l2_streamparm parm = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
-	int input = 0;
-
-	if (ioctl(fd, VIDIOC_S_INPUT, &input))
-		return -errno;
-	f.fmt.pix.width = WIDTH;
-	f.fmt.pix.height = HEIGHT;
-	f.fmt.pix.pixelformat = V4L2_PIX_FMT_YUYV;
-	f.fmt.pix.field = V4L2_FIELD_NONE;
-	if (ioctl(fd, VIDIOC_S_FMT, &f) || ioctl(fd, VIDIOC_G_FMT, &f))
-		return -errno;
-	parm.parm.capture.timeperframe.numerator = 1;
-	parm.parm.capture.timeperframe.denominator = FPS;
-	if (ioctl(fd, VIDIOC_S_PARM, &parm))
-		return -errno;
-	*pix = f.fmt.pix;
-	return 0;
-}
-
-/* VIDIOC_REQBUFS: the number of buffers granted, or -errno. */
-static int v4l2_reqbufs(int fd, __u32 memory, __u32 count)
-{
-	struct v4l2_requestbuffers r = {
-		.count = count, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = memory,
-	};
-
-	return ioctl(fd, VIDIOC_REQBUFS, &r) ? -errno : (int)r.count;
-}
-
-/* VIDIOC_QBUF of dma-buf @buf (@length bytes; 0: its size) at @index: 0 or -errno. */
-static int v4l2_qbuf_dmabuf(int fd, __u32 index, int buf, __u32 length)
-{
-	struct v4l2_buffer b = {
-		.index = index, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-		.memory = V4L2_MEMORY_DMABUF, .m.fd = buf, .length = length,
-	};
-
-	return ioctl(fd, VIDIOC_QBUF, &b) ? -errno : 0;
-}
-
-/* VIDIOC_QBUF of vivid's own buffer @index: 0 or -errno. */
-static int v4l2_qbuf_mmap(int fd, __u32 index)
-{
-	struct v4l2_buffer b = {
-		.index = index, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-		.memory = V4L2_MEMORY_MMAP,
-	};
-
-	return ioctl(fd, VIDIOC_QBUF, &b) ? -errno : 0;
-}
-
-/* Wait up to WAIT_MS for a frame, then VIDIOC_DQBUF it into @b: 0 or -errno. */
-static int v4l2_dqbuf(int fd, __u32 memory, struct v4l2_buffer *b)
-{
-	memset(b, 0, sizeof(*b));
-	b->type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-	b->memory = memory;
-	if (cohbuf_fd_wait(fd, WAIT_MS))
-		return -ETIME;
-	return ioctl(fd, VIDIOC_DQBUF, b) ? -errno : 0;
-}
-
-static int v4l2_stream(int fd, int on)
-{
-	int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-
-	return ioctl(fd, on ? VIDIOC_STREAMON : VIDIOC_STREAMOFF, &type) ? -errno : 0;
-}
 
 /* The sequence numbers of the frames of one stream. */
 struct frame_seq {
@@ -374,7 +226,7 @@ FIXTURE_SETUP(vivid)
 	if (self->fd < 0)
 		SKIP(return, "no vivid node uses allocator %d (loaded without \"%s\")",
 		     variant->allocator, VIVID_OPTIONS);
-	ret = vivid_configure(self->fd, &self->pix);
+	ret = vivid_configure(self->fd, WIDTH, HEIGHT, FPS, &self->pix);
 	ASSERT_EQ(0, ret) TH_LOG("vivid: %s", strerror(-ret));
 	ASSERT_EQ(V4L2_PIX_FMT_YUYV, self->pix.pixelformat);
 	ASSERT_LE(WIDTH * HEIGHT * 2, self->pix.sizeimage);
@@ -430,7 +282,7 @@ static void capture_into_cohbuf(struct __test_metadata *_metadata,
 	start = monotonic_ns();
 	ASSERT_EQ(0, v4l2_stream(self->fd, 1));
 	while (seq.frames < NFRAMES) {
-		ASSERT_EQ(0, v4l2_dqbuf(self->fd, V4L2_MEMORY_DMABUF, &b));
+		ASSERT_EQ(0, v4l2_dqbuf(self->fd, V4L2_MEMORY_DMABUF, &b, WAIT_MS));
 		ASSERT_GT(NBUFS, b.index);
 		EXPECT_EQ(fd[b.index], b.m.fd);
 		EXPECT_EQ(0, b.flags & V4L2_BUF_FLAG_ERROR);
@@ -486,7 +338,7 @@ TEST_F(vivid, expbuf_buffers_are_checksummed_by_the_importer)
 	start = monotonic_ns();
 	ASSERT_EQ(0, v4l2_stream(self->fd, 1));
 	while (seq.frames < NFRAMES) {
-		ASSERT_EQ(0, v4l2_dqbuf(self->fd, V4L2_MEMORY_MMAP, &b));
+		ASSERT_EQ(0, v4l2_dqbuf(self->fd, V4L2_MEMORY_MMAP, &b, WAIT_MS));
 		ASSERT_GT(NBUFS, b.index);
 		EXPECT_EQ(self->pix.sizeimage, b.bytesused);
 		EXPECT_EQ(0, frame_seq_add(&seq, b.sequence));

@@ -15,8 +15,9 @@
  * s_run.c (one timed run of a stream and its consumer), s_ring.c (the
  * same in ring mode), s1_rate.c (the
  * highest drop-free rate), s2_wake.c (completion to wake-up), s3_copy.c
- * (zero-copy against a read() copy path, CPU time per GiB), and main.c
- * (the plan).
+ * (zero-copy against a read() copy path, CPU time per GiB), v1_v4l2.c
+ * (V4L2 capture into cohbuf buffers against the driver's own, issue 15),
+ * and main.c (the plan).
  */
 #ifndef COHBUF_BENCH_H
 #define COHBUF_BENCH_H
@@ -124,6 +125,7 @@ int bench_udmabuf(int dev, size_t len, int *memfd_out);
 #define S2_FIGURES	3
 #define S3_FIGURES	4
 #define P6_FIGURES	1
+#define V1_FIGURES	1
 
 void bench_p1(void);
 void bench_p2(void);
@@ -135,6 +137,7 @@ void bench_p6(void);
 void bench_s1(void);
 void bench_s2(void);
 void bench_s3(void);
+void bench_v1(void);
 
 /* --- streams (s_run.c) --------------------------------------------------- */
 

@@ -20,7 +20,7 @@ int main(void)
 	bench_cfg.quick = quick && !strcmp(quick, "1");
 	bench_cfg.reps = bench_cfg.quick ? 1 : BENCH_REPS;
 	bench_begin(P1_FIGURES + P2_FIGURES + P3_FIGURES + P4_FIGURES + P5_FIGURES +
-		    P6_FIGURES + S1_FIGURES + S2_FIGURES + S3_FIGURES);
+		    P6_FIGURES + S1_FIGURES + S2_FIGURES + S3_FIGURES + V1_FIGURES);
 	printf("# cohbuf_bench: %s mode, %u repetitions per figure\n",
 	       bench_cfg.quick ? "quick" : "full", bench_cfg.reps);
 	bench_p1();
@@ -33,6 +33,7 @@ int main(void)
 	bench_s1();
 	bench_s2();
 	bench_s3();
+	bench_v1();
 	bench_end();
 	return 1;	/* not reached: bench_end() exits */
 }
