@@ -34,6 +34,7 @@ static const struct bench_group groups[] = {
 	{ "S1", S1_FIGURES, bench_s1 },
 	{ "S2", S2_FIGURES, bench_s2 },
 	{ "S3", S3_FIGURES, bench_s3 },
+	{ NULL, 0, NULL },
 };
 
 /* Whether COHBUF_BENCH_ONLY (@only, NULL or empty: all) names group @name. */
@@ -64,14 +65,14 @@ int main(void)
 	bench_cfg.confirm_s = confirm && *confirm ? strtod(confirm, NULL) : BENCH_CONFIRM_S;
 	if (!(bench_cfg.confirm_s > 0))
 		bench_cfg.confirm_s = BENCH_CONFIRM_S;
-	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+	for (i = 0; groups[i].name; i++)
 		if (group_on(only, groups[i].name))
 			figures += groups[i].figures;
 	bench_begin(figures);
-	printf("# cohbuf_bench: %s mode, %u repetitions per figure, S1 confirms in %g s, groups %s\n",
+	printf("# cohbuf_bench: %s mode, %u repetitions, S1 confirms in %g s, groups %s\n",
 	       bench_cfg.quick ? "quick" : "full", bench_cfg.reps, bench_cfg.confirm_s,
 	       only && *only ? only : "all");
-	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+	for (i = 0; groups[i].name; i++) {
 		if (!group_on(only, groups[i].name))
 			continue;
 		groups[i].run();
