@@ -338,6 +338,7 @@ void streams_close_all(void);
 /* ring.c */
 int ring_setup(int s);
 void ring_teardown(int s);
+int ring_tail_unusable(int s);
 void op_ring_consume(void);
 void op_ring_poll(void);
 

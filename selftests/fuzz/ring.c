@@ -4,7 +4,8 @@
  * the manual clock: the model maps the two control pages and the data
  * area, reads the records in place and moves the consumer's tail, now and
  * then to a position the device must not use (beyond the head, or more
- * than the ring behind it) or back to one it may. What it checks: the
+ * than the ring behind it) or back to one it may. What it checks: with
+ * such a tail and no block begun, ADVANCE moves no head (stream.c); the
  * head is never more than the ring ahead of the model's tail (without
  * OVERWRITE the device never writes over records not released); every
  * record is well formed, pad records fill the end, gap records come only
@@ -160,8 +161,10 @@ static __u64 ring_next_tail(const struct fz_stream *st, __u64 head)
 
 	switch (below(25)) {
 	case 0:
+	case 4:
 		return head + 8 * (1 + below(1000));	/* beyond the head: invalid */
 	case 1:
+	case 5:
 		return head + 8 * (1 + below(8));	/* just beyond it: invalid */
 	case 2:
 		if (lo >= 8)
@@ -212,6 +215,27 @@ void op_ring_consume(void)
 	/* Our reads of the records come before the device may reuse them. */
 	__atomic_store_n(&st->cons->tail, st->tail, __ATOMIC_RELEASE);
 	F.ok[F.kind]++;
+}
+
+/*
+ * Whether ring stream @s (any stream: 0 if not a ring) has a tail the
+ * device must not use (beyond the head, or more than the ring behind it)
+ * and no block being written: then, without OVERWRITE, no ADVANCE may
+ * move the head ("the ring counts as full until the consumer writes a
+ * valid one"). STATS tells whether a block is being written.
+ */
+int ring_tail_unusable(int s)
+{
+	struct fz_stream *st = &F.streams[s];
+	struct cohbuf_stream_stats_data d;
+	__u64 head;
+
+	if (!st->ring || overwrites(st))
+		return 0;
+	head = st->prod->head;
+	if (st->tail <= head && head - st->tail <= st->ring_length)
+		return 0;
+	return !stream_stats(st->fd, &d) && !d.in_flight;
 }
 
 /* mmap() of the control pages, the rules of "reading and polling a stream". */
