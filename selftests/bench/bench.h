@@ -31,6 +31,7 @@
 struct bench_cfg {
 	int quick;
 	unsigned int reps;	/* repetitions of every figure */
+	double confirm_s;	/* S1: seconds of each confirming run */
 };
 
 extern struct bench_cfg bench_cfg;
@@ -124,7 +125,8 @@ int bench_udmabuf(int dev, size_t len, int *memfd_out);
 #define S1_FIGURES	(2 * (S1_DEPTHS + 1))
 #define S2_FIGURES	3
 #define S3_FIGURES	4
-#define P6_FIGURES	1
+/* P6: into tmpfs, and O_DIRECT into a ramdisk (brd) */
+#define P6_FIGURES	2
 #define V1_FIGURES	1
 
 void bench_p1(void);

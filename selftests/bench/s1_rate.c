@@ -9,8 +9,9 @@
  * with R (s_drop_free()).  The search bisects on a log scale between
  * S1_LO_BPS and S1_HI_BPS (bytes per second): a run of S1_SEARCH_S at the
  * geometric mean of the bounds moves the lower bound up if drop-free, the
- * upper bound down if not, S1_STEPS times; then one run of S1_CONFIRM_S
- * at the lower bound confirms it, stepping it down by S1_BACKOFF (at most
+ * upper bound down if not, S1_STEPS times; then one run of
+ * bench_cfg.confirm_s (COHBUF_BENCH_CONFIRM_S, 5 s by default) at the
+ * lower bound confirms it, stepping it down by S1_BACKOFF (at most
  * S1_TRIES times) while it does not; "confirmed" says whether one did.
  * One search per figure: no repetitions (see
  * Documentation/performance.rst).
@@ -46,15 +47,17 @@
 #define S1_HI_BPS	1e9
 #define S1_STEPS	6
 #define S1_SEARCH_S	1.0
-#define S1_CONFIRM_S	5.0
 #define S1_BACKOFF	1.25
 #define S1_TRIES	3
 #define S1_QUICK_S	0.02
 #define S1_FRAME_BYTES(ch)	(2u * (ch))
 /* The ring's figure: a ring of as many block records as the deepest queue has regions. */
 #define S1_RING_RECORDS	16u
-/* Hold times kept per run: more blocks than a confirming run has. */
-#define S1_HOLDS	65536u
+/*
+ * Hold times kept per run: more blocks than a confirming run has, 65,536
+ * per 5 s (13,107 blocks/s, 819 MiB/s of 64 KiB blocks).
+ */
+#define S1_HOLDS_PER_5S	65536u
 
 /* One figure's search. */
 struct s1_search {
@@ -128,7 +131,8 @@ static const char *s1_search(struct s1_search *s, int ctx, int dev)
 	for (i = 0; i < S1_TRIES; i++) {
 		if (i)
 			s->lo /= S1_BACKOFF;
-		s->confirmed = s1_try(s, ctx, dev, s->lo, S1_CONFIRM_S, &s->best, &why);
+		s->confirmed = s1_try(s, ctx, dev, s->lo, bench_cfg.confirm_s, &s->best,
+				      &why);
 		if (s->confirmed || why)
 			return why;
 	}
@@ -180,8 +184,8 @@ static void s1_figure(int ctx, int dev, unsigned int channels, enum s_path path,
 		snprintf(name, sizeof(name), "dropfree_d%u_%uch", depth, channels);
 	snprintf(mibps, sizeof(mibps), "%s_MiBps", f.a);
 	f.name = name;
-	s.cfg.hold_cap = S1_HOLDS;
-	s.cfg.hold = calloc(S1_HOLDS, sizeof(*s.cfg.hold));
+	s.cfg.hold_cap = S1_HOLDS_PER_5S * (size_t)ceil(bench_cfg.confirm_s / 5);
+	s.cfg.hold = calloc(s.cfg.hold_cap, sizeof(*s.cfg.hold));
 	why = !s.cfg.hold ? "out of memory" :
 	      ctx < 0 ? "cannot open /dev/cohbuf-importer" : s1_search(&s, ctx, dev);
 	if (why == s_ring_unsupported) {

@@ -15,7 +15,8 @@ static const fz_op fz_ops[K_MAX] = {
 	op_import, op_release, op_submit, op_wait, op_reopen, op_fork,
 	op_mmap_fixed, op_rlimit, op_vgem_fence, op_chunk_size, op_range_sync,
 	op_stream_create, op_stream_queue, op_stream_dequeue, op_stream_startstop,
-	op_stream_advance, op_stream_stats, op_stream_read, op_stream_close,
+	op_stream_advance, op_stream_stats, op_stream_read, op_ring_consume,
+	op_ring_poll, op_stream_close,
 	op_write_file,
 };
 

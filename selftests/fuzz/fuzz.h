@@ -3,7 +3,7 @@
  * The fuzzer's shared declarations: its limits, the model's types and
  * state, and the functions its files call in one another.  Calls go
  * downward: main (the tests) -> foreign, accounting, driver; driver ->
- * the operations (exporter, mmap, importer, stream, process) -> gen (the
+ * the operations (exporter, mmap, importer, stream -> ring, process) -> gen (the
  * generators) -> model -> rng, and every one of them -> oracle.  The one
  * call back up is a fork()ed child's: process.c runs the driver's
  * fz_run() in it.
@@ -42,7 +42,8 @@
 #define NTMPL		8	/* foreign dma-bufs, duplicated into the pool */
 #define NKIDS		2	/* children running at once */
 #define NVGEM		2	/* unsignalled vgem fences */
-#define NSTREAMS	3	/* streams (manual clock) */
+#define NSTREAMS	4	/* streams (manual clock) */
+#define NFILLS		8	/* output regions filled, per stream */
 #define FZ_STREAM_TIMEOUT_MS 100 /* stream_timeout_ms: a held region's fence
 				  * signals this soon, so a SYNC or a job
 				  * waiting for it does not stall the run
@@ -87,10 +88,20 @@ struct fz_imp {
 	int rdonly;
 };
 
-/* A stream: its fd, and what its records must say. */
+/* An output stream's region, filled with the payload of frames from @frame on. */
+struct fz_fill {
+	__u64 cookie, offset, frame;
+};
+
+/*
+ * A stream: its fd, and what its records must say. A queue-mode input
+ * stream, an output stream (@output) or a ring-mode input stream (@ring),
+ * whose data area is @buf and whose records the model reads in place.
+ */
 struct fz_stream {
 	int fd;			/* -1: free slot */
-	__u32 block_frames, frame_bytes;
+	int ring, output;
+	__u32 block_frames, frame_bytes, channels, format;
 	__u64 next_sequence;	/* of the next record */
 	__u64 next_frame;	/* no record starts before it */
 	__u64 cookie_base;	/* every cookie QUEUE gave it is above */
@@ -100,6 +111,20 @@ struct fz_stream {
 				 * SYNC and job on its buffer wait
 				 */
 	__u64 buf_size;
+	unsigned char *map;	/* @buf mapped (ring: read-only), or NULL */
+	/* output: the regions filled and queued, in queue order */
+	struct fz_fill fills[NFILLS];
+	int nfills;
+	__u64 fill_next;	/* the frame the next region is filled for */
+	/* ring mode */
+	__u32 ring_flags, record_bytes, watermark;
+	__u64 ring_offset, ring_length;
+	struct cohbuf_ring_consumer *cons;	/* the control pages, mapped */
+	const struct cohbuf_ring_producer *prod;
+	__u64 pos;		/* where the next record starts */
+	__u64 tail;		/* the tail written last, maybe an invalid one */
+	__u64 pending_gap;	/* frames the last gap record announced */
+	int lapped;		/* OVERWRITE: resynchronise at the next block */
 };
 
 struct fz_job {
@@ -115,7 +140,8 @@ enum fz_kind {
 	K_IMPORT, K_RELEASE, K_SUBMIT, K_WAIT, K_REOPEN, K_FORK,
 	K_MMAP_FIXED, K_RLIMIT, K_VGEM_FENCE, K_CHUNK_SIZE, K_RANGE_SYNC,
 	K_STREAM_CREATE, K_STREAM_QUEUE, K_STREAM_DEQUEUE, K_STREAM_STARTSTOP,
-	K_STREAM_ADVANCE, K_STREAM_STATS, K_STREAM_READ, K_STREAM_CLOSE,
+	K_STREAM_ADVANCE, K_STREAM_STATS, K_STREAM_READ, K_RING_CONSUME,
+	K_RING_POLL, K_STREAM_CLOSE,
 	K_WRITE_FILE,
 	K_MAX
 };
@@ -236,6 +262,7 @@ int job_pick(int ctx);
 int map_slot_free(void);
 int map_slot_pick(void);
 int stream_pick(void);
+int ring_pick(void);
 int stream_slot_free(void);
 int is_stream_kind(int kind);
 void stream_forget(int s);
@@ -247,6 +274,7 @@ void fd_forget(int s);
 void gen_alloc_args(struct cohbuf_alloc_data *d, unsigned long *cmd);
 void gen_submit_bad_field(struct cohbuf_imp_submit_data *d);
 void gen_stream_params(struct cohbuf_stream_create_data *d);
+void gen_ring_params(struct cohbuf_stream_create_data *d, __u64 *buf_size);
 void gen_stream_region(const struct fz_stream *st, struct cohbuf_stream_queue_data *d,
 		       int *slot);
 __u64 gen_stream_buf_size(const struct fz_stream *st);
@@ -306,6 +334,13 @@ void op_stream_read(void);
 void op_stream_startstop(void);
 void op_stream_stats(void);
 void streams_close_all(void);
+
+/* ring.c */
+int ring_setup(int s);
+void ring_teardown(int s);
+int ring_tail_unusable(int s);
+void op_ring_consume(void);
+void op_ring_poll(void);
 
 /* process.c */
 int kid_reap(int k, int kill_it, int block);

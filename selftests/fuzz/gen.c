@@ -373,6 +373,81 @@ void gen_stream_params(struct cohbuf_stream_create_data *d)
 }
 
 /*
+ * Ring-mode STREAM_CREATE arguments over gen_stream_params()' (called
+ * first): a data area of 2 to 8 block records (with room for a gap record
+ * without OVERWRITE, a whole number of records with it) at an aligned
+ * offset, and the size of the dma-buf to hold it at *@buf_size; the
+ * caller sets @ring_fd. Now and then one ring rule broken, said with
+ * bad(), or an output stream asked for, which has no ring mode.
+ */
+void gen_ring_params(struct cohbuf_stream_create_data *d, __u64 *buf_size)
+{
+	__u32 fb, rec, records = 2 + below(7);
+	int overflow;
+
+	d->mode = COHBUF_STREAM_MODE_RING;
+	if (d->block_frames && d->block_frames <= 256)	/* not made bad on purpose */
+		d->block_frames = 1 + below(64);
+	fb = cohbuf_stream_sample_bytes(d->format) * d->channels;
+	if (!fb)	/* a bad format or channel count: any size will do */
+		fb = 2;
+	rec = (__u32)((sizeof(struct cohbuf_ring_block) + (__u64)d->block_frames * fb + 7) & ~7ULL);
+	d->ring_flags = chance(30) ? COHBUF_STREAM_RING_OVERWRITE : 0;
+	d->ring_offset = 8 * below(64);
+	d->ring_length = (__u64)records * rec;
+	if (!(d->ring_flags & COHBUF_STREAM_RING_OVERWRITE))
+		d->ring_length += sizeof(struct cohbuf_ring_gap) + 8 * below(4);
+	if (d->watermark <= 4 && d->watermark > records)	/* not made bad on purpose */
+		d->watermark = records;
+	*buf_size = round_page_u64(d->ring_offset + d->ring_length, &overflow);
+	if (!chance(10))
+		return;
+	switch (below(9)) {
+	case 0:
+		d->ring_flags |= 2U << below(31);
+		bad("unknown ring flag");
+		break;
+	case 1:
+		d->ring_offset += 1 + below(7);
+		bad("ring offset not aligned");
+		break;
+	case 2:
+		d->ring_length -= 1 + below(7);
+		bad("ring length not aligned");
+		break;
+	case 3:
+		d->ring_length = rec;
+		bad("ring of one record");
+		break;
+	case 4:
+		d->ring_offset = *buf_size - d->ring_length + 8 * (1 + below(64));
+		bad("data area beyond the dma-buf");
+		break;
+	case 5:
+		d->direction = COHBUF_STREAM_DIR_OUTPUT;
+		bad("output stream in ring mode");
+		break;
+	case 6:
+		d->watermark = records + 1 + below(10);
+		if (d->watermark > COHBUF_STREAM_MAX_WATERMARK)
+			d->watermark = COHBUF_STREAM_MAX_WATERMARK;
+		if ((__u64)d->watermark * rec > d->ring_length)
+			bad("watermark beyond the ring");
+		break;
+	case 7:
+		if (d->ring_flags & COHBUF_STREAM_RING_OVERWRITE) {
+			d->ring_length += 8;
+			bad("OVERWRITE ring not a whole number of records");
+		}
+		break;
+	default:
+		d->mode = COHBUF_STREAM_MODE_QUEUE;
+		bad("ring fields in queue mode");
+		break;
+	}
+}
+
+/*
  * A QUEUE region for @st: mostly a block or two at a frame-aligned offset
  * of a modelled cohbuf buffer; now and then one rule of the uapi broken,
  * said with bad(). *@slot is the buffer's fd slot, or -1.
@@ -404,8 +479,8 @@ void gen_stream_region(const struct fz_stream *st, struct cohbuf_stream_queue_da
 		bad("not a dma-buf");
 	else if ((*slot >= 0 || own) && d->offset + d->length > size)
 		bad("region beyond the dma-buf");
-	else if (*slot >= 0 && F.fds[*slot].rdonly)
-		bad("read-only dma-buf");
+	else if (*slot >= 0 && F.fds[*slot].rdonly && !st->output)
+		bad("read-only dma-buf for an input stream");
 	if (chance(90))
 		return;
 	switch (below(5)) {

@@ -13,7 +13,8 @@ const char *const fz_kind_names[K_MAX] = {
 	"import", "release", "submit", "wait", "reopen_ctx", "fork",
 	"mmap_fixed", "rlimit", "vgem_fence", "chunk_size", "range_sync",
 	"stream_create", "stream_queue", "stream_dequeue", "stream_startstop",
-	"stream_advance", "stream_stats", "stream_read", "stream_close",
+	"stream_advance", "stream_stats", "stream_read", "ring_consume",
+	"ring_poll", "stream_close",
 	"write_file",
 };
 
@@ -160,6 +161,17 @@ int stream_pick(void)
 
 	for (i = 0; i < NSTREAMS; i++)
 		if (F.streams[(s + i) % NSTREAMS].fd >= 0)
+			return (s + i) % NSTREAMS;
+	return -1;
+}
+
+/* A live ring stream's slot, or -1. */
+int ring_pick(void)
+{
+	int i, s = below(NSTREAMS);
+
+	for (i = 0; i < NSTREAMS; i++)
+		if (F.streams[(s + i) % NSTREAMS].fd >= 0 && F.streams[(s + i) % NSTREAMS].ring)
 			return (s + i) % NSTREAMS;
 	return -1;
 }
