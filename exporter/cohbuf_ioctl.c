@@ -46,6 +46,8 @@ static_assert(offsetofend(struct cohbuf_sync_data, len) ==
 	      COHBUF_SYNC_DATA_SIZE_VER0);
 static_assert(offsetofend(struct cohbuf_write_file_data, written) ==
 	      COHBUF_WRITE_FILE_DATA_SIZE_VER0);
+static_assert(offsetofend(struct cohbuf_map_pci_data, pad2) ==
+	      COHBUF_MAP_PCI_DATA_SIZE_VER0);
 /* The flags are those of DMA_BUF_IOCTL_SYNC, so programs can share them. */
 static_assert(DMA_BUF_SYNC_READ == COHBUF_SYNC_READ);
 static_assert(DMA_BUF_SYNC_WRITE == COHBUF_SYNC_WRITE);
@@ -285,6 +287,7 @@ long cohbuf_ioctl(struct device *dev, unsigned int cmd, unsigned long arg)
 		struct cohbuf_info_data info;
 		struct cohbuf_sync_data sync;
 		struct cohbuf_write_file_data wf;
+		struct cohbuf_map_pci_data map;
 	} k;
 	int ret;
 
@@ -312,6 +315,10 @@ long cohbuf_ioctl(struct device *dev, unsigned int cmd, unsigned long arg)
 			ret = cohbuf_write_file(&k.wf);
 		return ret ?: cohbuf_uarg_copy_out(uarg, usize, &k.wf,
 						   sizeof(k.wf));
+	case _IOC_NR(COHBUF_IOCTL_MAP_PCI):
+		ret = cohbuf_uarg_copy_in(&k.map, sizeof(k.map), uarg, usize,
+					  COHBUF_MAP_PCI_DATA_SIZE_VER0);
+		return ret ?: cohbuf_ioctl_map_pci(&k.map, uarg, usize);
 	default:
 		return -ENOTTY;
 	}
