@@ -20,6 +20,7 @@
 
 #include "kselftest_harness.h"
 #include "cohbuf_test.h"
+#include "importer_test.h"
 #include "edu_test.h"
 
 /* Registers of BAR 0 (QEMU's docs/specs/edu.rst), 64-bit ones from 0x80. */
@@ -39,7 +40,8 @@
 #define PCI_COMMAND_MASTER	0x4
 
 #define BUF_SIZE	(5 * MIB)	/* two chunks: 4 MiB and 1 MiB */
-#define MAX_SEGS	16
+/* Chunks (INFO) and segments (MAP_PCI): the debug kernel makes many small chunks. */
+#define MAX_SEGS	256
 #define SPAN		2000		/* bytes a test moves */
 
 /* An edu device that this program drives from user space. */
@@ -375,23 +377,31 @@ TEST_F(busaddr, user_space_driver_dmas_across_a_chunk_boundary)
 }
 
 /*
- * Store the window (loaded with @pattern through the mapping) to buffer
+ * Store 4 bytes of the window (loaded through the mapping) to buffer
  * offset @off at the device address @addr, which should not be mapped:
  * behind an IOMMU the transfer ends, the IOMMU logs a fault, and the
- * bytes are not written.
+ * bytes are not written. 4 bytes make one SMMUv3 event (it reports each
+ * 4-byte access), but the log is rate-limited (10 messages in 5 s), and
+ * the edu test or the previous test may have used them up: with no
+ * message, the store is tried once more when the 5 s are over.
  */
 static void store_faults(struct __test_metadata *_metadata, struct busaddr_ctx *c,
 			 __u64 addr, __u64 off)
 {
-	int kmsg = kmsg_open();
+	struct timespec ratelimit = { 5, 500 * 1000 * 1000 };
+	int kmsg = kmsg_open(), tries, logged = 0;
 
 	ASSERT_LE(0, kmsg);
-	EXPECT_EQ(0, udrv_xfer(&c->u, addr, 0, 256, 1));
-	EXPECT_TRUE(kmsg_fault(kmsg)) TH_LOG("no IOMMU fault logged for 0x%llx",
-					     (unsigned long long)addr);
+	for (tries = 0; tries < 2 && !logged; tries++) {
+		if (tries)
+			nanosleep(&ratelimit, NULL);
+		EXPECT_EQ(0, udrv_xfer(&c->u, addr, 0, 4, 1));
+		logged = kmsg_fault(kmsg);
+	}
+	EXPECT_TRUE(logged) TH_LOG("no IOMMU fault logged for 0x%llx", (unsigned long long)addr);
 	close(kmsg);
 	cpu_sync(_metadata, c->fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
-	EXPECT_TRUE(c->map[off] == 0x55 && c->map[off + 255] == 0x55)
+	EXPECT_TRUE(all_bytes(c->map + off, 4, 0x55))
 		TH_LOG("the transfer to 0x%llx landed", (unsigned long long)addr);
 }
 
