@@ -199,7 +199,7 @@ help:
 		"debug a KASAN/lockdep/kmemleak/fault-injection kernel built from linux-source-6.12," \
 		"SERIES-arm64 Debian's arm64 kernel under qemu-system-aarch64," \
 		"SERIES-iommu and SERIES-arm64-smmu a second boot behind intel-iommu or SMMUv3 running only" \
-		"cohbuf_edu_test),"
+		"cohbuf_edu_test and cohbuf_busaddr_test),"
 	@echo "  NEGATIVE_KERNELS (default \"$(NEGATIVE_KERNELS)\"), JOBS (guests, and the static" \
 		"checks, at once; default: cores), DEBUG_TIMEOUT (debug guest, default 900 s), DEMO_KERNEL" \
 		"(default $(DEMO_KERNEL)),"

@@ -7,6 +7,9 @@
 #define COHBUF_DRV_H
 
 #include <linux/atomic.h>
+#include <linux/capability.h>
+#include <linux/compiler_types.h>
+#include <linux/errno.h>
 #include <linux/dma-direction.h>
 #include <linux/gfp.h>
 #include <linux/list.h>
@@ -154,6 +157,29 @@ int cohbuf_write_file(struct cohbuf_write_file_data *data);
 /* cohbuf_dmabuf.c */
 struct cohbuf_buffer *cohbuf_buffer_from_dmabuf(struct dma_buf *dmabuf);
 const char *cohbuf_cpu_map_name(const struct cohbuf_buffer *buf);
+
+/* cohbuf_devmap.c, where the kernel has PCI */
+#if IS_ENABLED(CONFIG_PCI)
+int cohbuf_ioctl_map_pci(struct cohbuf_map_pci_data *data,
+			 void __user *uarg, size_t usize);
+int cohbuf_devmap_init(void);
+void cohbuf_devmap_exit(void);
+#else
+static inline int cohbuf_ioctl_map_pci(struct cohbuf_map_pci_data *data,
+				       void __user *uarg, size_t usize)
+{
+	return capable(CAP_SYS_RAWIO) ? -ENODEV : -EPERM;
+}
+
+static inline int cohbuf_devmap_init(void)
+{
+	return 0;
+}
+
+static inline void cohbuf_devmap_exit(void)
+{
+}
+#endif
 
 /* cohbuf_ioctl.c */
 int cohbuf_alloc_check(u64 len, u32 fd_flags, u32 flags, u32 cache_mode,

@@ -46,6 +46,8 @@ static_assert(offsetofend(struct cohbuf_sync_data, len) ==
 	      COHBUF_SYNC_DATA_SIZE_VER0);
 static_assert(offsetofend(struct cohbuf_write_file_data, written) ==
 	      COHBUF_WRITE_FILE_DATA_SIZE_VER0);
+static_assert(offsetofend(struct cohbuf_map_pci_data, pad2) ==
+	      COHBUF_MAP_PCI_DATA_SIZE_VER0);
 /* The flags are those of DMA_BUF_IOCTL_SYNC, so programs can share them. */
 static_assert(DMA_BUF_SYNC_READ == COHBUF_SYNC_READ);
 static_assert(DMA_BUF_SYNC_WRITE == COHBUF_SYNC_WRITE);
@@ -274,6 +276,7 @@ static const struct cohbuf_uarg_ioctl cohbuf_ioctls[] = {
 	{ COHBUF_IOCTL_INFO, COHBUF_INFO_DATA_SIZE_VER0 },
 	{ COHBUF_IOCTL_SYNC, COHBUF_SYNC_DATA_SIZE_VER0 },
 	{ COHBUF_IOCTL_WRITE_FILE, COHBUF_WRITE_FILE_DATA_SIZE_VER0 },
+	{ COHBUF_IOCTL_MAP_PCI, COHBUF_MAP_PCI_DATA_SIZE_VER0 },
 };
 
 /**
@@ -294,6 +297,7 @@ long cohbuf_ioctl(struct device *dev, unsigned int cmd, unsigned long arg)
 		struct cohbuf_info_data info;
 		struct cohbuf_sync_data sync;
 		struct cohbuf_write_file_data wf;
+		struct cohbuf_map_pci_data map;
 	} k;
 	int ret;
 
@@ -315,6 +319,8 @@ long cohbuf_ioctl(struct device *dev, unsigned int cmd, unsigned long arg)
 		ret = cohbuf_write_file(&k.wf);
 		return ret ?: cohbuf_uarg_copy_out(uarg, usize, &k.wf,
 						   sizeof(k.wf));
+	case COHBUF_IOCTL_MAP_PCI:
+		return cohbuf_ioctl_map_pci(&k.map, uarg, usize);
 	default:
 		return -ENOTTY;
 	}

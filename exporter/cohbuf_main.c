@@ -115,13 +115,18 @@ static int __init cohbuf_init(void)
 	cohbuf_dev.misc.parent = &pdev->dev;
 
 	cohbuf_debugfs_init(&pdev->dev);
+	ret = cohbuf_devmap_init();
+	if (ret)
+		goto err_debugfs;
 
 	/* Last: from here on user space can allocate. */
 	ret = misc_register(&cohbuf_dev.misc);
 	if (ret)
-		goto err_debugfs;
+		goto err_devmap;
 	return 0;
 
+err_devmap:
+	cohbuf_devmap_exit();
 err_debugfs:
 	cohbuf_debugfs_exit();
 	platform_device_unregister(pdev);
@@ -132,6 +137,7 @@ err_debugfs:
 static void __exit cohbuf_exit(void)
 {
 	misc_deregister(&cohbuf_dev.misc);
+	cohbuf_devmap_exit();
 	cohbuf_debugfs_exit();
 	platform_device_unregister(cohbuf_dev.pdev);
 }

@@ -458,18 +458,6 @@ TEST_F(alloc, info_reports_chunks)
 	close(d.fd);
 }
 
-static int drop_cap_sys_rawio(void)
-{
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -1;
-	data[CAP_SYS_RAWIO / 32].effective &= ~(1U << (CAP_SYS_RAWIO % 32));
-	data[CAP_SYS_RAWIO / 32].permitted &= ~(1U << (CAP_SYS_RAWIO % 32));
-	return syscall(SYS_capset, &hdr, data);
-}
-
 TEST_F(alloc, info_hides_bus_addresses_without_cap_sys_rawio)
 {
 	int fd = test_alloc(self->dev, 5 * MIB);

@@ -11,7 +11,6 @@
  * Skips where there is no edu device (a machine the rig did not boot).
  */
 
-#include <dirent.h>
 #include <linux/dma-heap.h>
 #include <linux/udmabuf.h>
 #include <sys/mman.h>
@@ -22,76 +21,11 @@
 #include "kselftest_harness.h"
 #include "cohbuf_test.h"
 #include "importer_test.h"
+#include "edu_test.h"
 
-#define EDU_DRIVER	"/sys/bus/pci/drivers/cohbuf-edu"
-#define PCI_DEVICES	"/sys/bus/pci/devices"
 #define WAIT_NS		(20000 * MS)
 #define BUF_SIZE	(64 * KIB)
-/*
- * Binding and unbinding take a while where the device has only INTx: the
- * debug kernel (no PCI_MSI) routes its interrupt through ACPI's link
- * devices, 26 s each way under TCG and KASAN. Jobs never wait for it.
- */
-#define RESTORE_S	60
 #define UNBIND_TIMEOUT_S	180
-
-/* The PCI address of the first edu device (1234:11e8) in @bdf: 0, or -1. */
-static int edu_find(char *bdf, size_t len)
-{
-	char path[512], text[32];
-	struct dirent *e;
-	DIR *dir = opendir(PCI_DEVICES);
-	int found = -1;
-
-	if (!dir)
-		return -1;
-	while (found && (e = readdir(dir))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), PCI_DEVICES "/%s/vendor", e->d_name);
-		if (read_text(path, text, sizeof(text)) < 0 || strtol(text, NULL, 0) != 0x1234)
-			continue;
-		snprintf(path, sizeof(path), PCI_DEVICES "/%s/device", e->d_name);
-		if (read_text(path, text, sizeof(text)) < 0 || strtol(text, NULL, 0) != 0x11e8)
-			continue;
-		snprintf(bdf, len, "%s", e->d_name);
-		found = 0;
-	}
-	closedir(dir);
-	return found;
-}
-
-static int edu_bound(const char *bdf)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), EDU_DRIVER "/%s", bdf);
-	return access(path, F_OK) == 0;
-}
-
-/*
- * Bring the edu device back after a test removed or unbound it: rescan
- * the bus if it is gone, bind it if it is not bound, and wait up to
- * RESTORE_S. 0 once it is bound to cohbuf-edu, or -1.
- */
-static int edu_restore(void)
-{
-	struct timespec pause = { 0, 20 * 1000 * 1000 };
-	double start = monotonic_s();
-	char bdf[256];
-
-	if (edu_find(bdf, sizeof(bdf)))
-		write_text("/sys/bus/pci/rescan", "1");
-	while (monotonic_s() - start < RESTORE_S) {
-		if (!edu_find(bdf, sizeof(bdf))) {
-			if (edu_bound(bdf))
-				return 0;
-			write_text(EDU_DRIVER "/bind", bdf);
-		}
-		nanosleep(&pause, NULL);
-	}
-	return -1;
-}
 
 /*
  * Tests that unbind the device and bind it again are numbered 1, 2, 3;
@@ -431,19 +365,6 @@ TEST_F(edu, transfer_timeout_fails_the_job)
 	on_device(&d);
 	EXPECT_EQ(0, run_job(_metadata, self->imp, &d, NULL));
 	EXPECT_EQ(3, self->map[0]);
-}
-
-/*
- * Does the device's DMA go through an IOMMU's translation? Its IOMMU
- * group's default domain says ("DMA" or "DMA-FQ"; "identity" does not
- * translate).
- */
-static int edu_translated(const char *bdf)
-{
-	char path[512], type[64];
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/iommu_group/type", bdf);
-	return read_text(path, type, sizeof(type)) > 0 && !strncmp(type, "DMA", 3);
 }
 
 /*

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/cohbuf.h>
 
 #include <libcohbuf.h>
@@ -413,6 +414,19 @@ static inline pid_t test_fork_child(void)
 			_exit(1);
 	}
 	return pid;
+}
+
+/* Drop CAP_SYS_RAWIO from the effective and permitted sets: 0 or -1. */
+static inline int drop_cap_sys_rawio(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	data[CAP_SYS_RAWIO / 32].effective &= ~(1U << (CAP_SYS_RAWIO % 32));
+	data[CAP_SYS_RAWIO / 32].permitted &= ~(1U << (CAP_SYS_RAWIO % 32));
+	return syscall(SYS_capset, &hdr, data);
 }
 
 /* cohbuf's size limits, as a test found them. */

@@ -73,6 +73,17 @@ int cohbuf_exporter_sync(int dev, int buf, uint64_t offset, uint64_t len,
 int64_t cohbuf_exporter_write_file(int dev, int buf, uint64_t offset, uint64_t len,
 				   int file, int64_t file_offset);
 
+/*
+ * COHBUF_IOCTL_MAP_PCI (CAP_SYS_RAWIO): map cohbuf dma-buf @buf for the PCI
+ * device @bdf ("DDDD:BB:DD.F", its sysfs name) and write the addresses that
+ * device must use to @segs, room for @cap; @dma_mask is the highest address
+ * the device reaches, 0 for the kernel's mask. The number of segments goes
+ * to @nr (may be NULL), also on -ENOSPC (@cap too small). The fd that holds
+ * the mapping (O_CLOEXEC; closing it unmaps), or -errno.
+ */
+int cohbuf_exporter_map_pci(int dev, int buf, const char *bdf, uint64_t dma_mask,
+			    struct cohbuf_dma_seg *segs, uint32_t cap, uint32_t *nr);
+
 /* --- any dma-buf -------------------------------------------------------- */
 
 /* Map [@offset, @offset + @len) of a dma-buf, shared; NULL (errno) on failure. */

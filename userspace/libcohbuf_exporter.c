@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* libcohbuf: the exporter's ioctls on /dev/cohbuf (see libcohbuf.h). */
 
+#include <stdio.h>
 #include <string.h>
 
 #include "libcohbuf.h"
@@ -71,4 +72,40 @@ int64_t cohbuf_exporter_write_file(int dev, int buf, uint64_t offset, uint64_t l
 	d.file_offset = file_offset;
 	ret = lib_ioctl(dev, COHBUF_IOCTL_WRITE_FILE, &d);
 	return ret ? ret : (int64_t)d.written;
+}
+
+/* "DDDD:BB:DD.F", as sysfs names PCI devices; 0 or -EINVAL. */
+static int lib_parse_bdf(const char *bdf, struct cohbuf_map_pci_data *d)
+{
+	unsigned int domain, bus, dev, fn;
+	int end = 0;
+
+	if (sscanf(bdf, "%x:%x:%x.%x%n", &domain, &bus, &dev, &fn, &end) != 4 ||
+	    bdf[end] || bus > 0xff || dev > 0x1f || fn > 7)
+		return -EINVAL;
+	d->pci_domain = domain;
+	d->pci_bus = bus;
+	d->pci_devfn = dev << 3 | fn;
+	return 0;
+}
+
+int cohbuf_exporter_map_pci(int dev, int buf, const char *bdf, uint64_t dma_mask,
+			    struct cohbuf_dma_seg *segs, uint32_t cap, uint32_t *nr)
+{
+	struct cohbuf_map_pci_data d;
+	int ret;
+
+	memset(&d, 0, sizeof(d));
+	ret = lib_parse_bdf(bdf, &d);
+	if (ret)
+		return ret;
+	d.fd = buf;
+	d.flags = COHBUF_MAP_PCI_CLOEXEC;
+	d.dma_mask = dma_mask;
+	d.segs_ptr = (uintptr_t)segs;
+	d.segs_cap = cap;
+	ret = lib_ioctl(dev, COHBUF_IOCTL_MAP_PCI, &d);
+	if (nr && (!ret || ret == -ENOSPC))
+		*nr = d.nr_segs;
+	return ret ? ret : d.map_fd;
 }

@@ -237,10 +237,10 @@ void gen_alloc_args(struct cohbuf_alloc_data *d, unsigned long *cmd)
 		memset(d->name, 'x', sizeof(d->name));
 		break;
 	case 7:
-		/* Past the exporter's last number, COHBUF_IOCTL_WRITE_FILE (3). */
+		/* Past the exporter's last number, COHBUF_IOCTL_MAP_PCI (4). */
 		*cmd = _IOC(_IOC_READ | _IOC_WRITE, COHBUF_IOC_MAGIC,
-			    _IOC_NR(COHBUF_IOCTL_WRITE_FILE) + 1 +
-			    below(255 - _IOC_NR(COHBUF_IOCTL_WRITE_FILE)),
+			    _IOC_NR(COHBUF_IOCTL_MAP_PCI) + 1 +
+			    below(255 - _IOC_NR(COHBUF_IOCTL_MAP_PCI)),
 			    sizeof(*d));
 		bad("unknown ioctl number");
 		break;

@@ -183,6 +183,58 @@ struct cohbuf_write_file_data {
 
 #define COHBUF_WRITE_FILE_DATA_SIZE_VER0	48
 
+/* Values of cohbuf_map_pci_data.flags */
+#define COHBUF_MAP_PCI_CLOEXEC	0x00000001U	/* the new fd is O_CLOEXEC */
+#define COHBUF_MAP_PCI_FLAGS_MASK (COHBUF_MAP_PCI_CLOEXEC)
+
+/**
+ * struct cohbuf_dma_seg - one contiguous range of a buffer, as a device
+ *	addresses it
+ * @dma_addr:	the device's address of the range's first byte: a bus
+ *		address, or an IOVA behind an IOMMU
+ * @len:	bytes in the range
+ */
+struct cohbuf_dma_seg {
+	__u64 dma_addr;
+	__u64 len;
+};
+
+/**
+ * struct cohbuf_map_pci_data - argument of COHBUF_IOCTL_MAP_PCI
+ * @fd:		in: a dma-buf file descriptor exported by cohbuf
+ * @flags:	in: COHBUF_MAP_PCI_* flags
+ * @pci_domain:	in: PCI domain (segment) of the device, the ``DDDD`` of
+ *		its sysfs name ``DDDD:BB:DD.F``
+ * @pci_bus:	in: its bus number, ``BB``
+ * @pci_devfn:	in: its device and function, ``(DD << 3) | F``
+ * @pad:	must be 0
+ * @dma_mask:	in: the highest address the device can put on the bus, or
+ *		0 for the DMA mask the kernel holds for it
+ * @segs_ptr:	in: user pointer to an array of struct cohbuf_dma_seg,
+ *		filled in buffer order; must be non-zero if @segs_cap is
+ * @segs_cap:	in: number of entries the @segs_ptr array can hold
+ * @nr_segs:	out: number of segments of the mapping; must be 0 on input
+ * @map_fd:	out: the new file descriptor that holds the mapping; must be
+ *		0 on input
+ * @pad2:	must be 0
+ */
+struct cohbuf_map_pci_data {
+	__s32 fd;
+	__u32 flags;
+	__u32 pci_domain;
+	__u8 pci_bus;
+	__u8 pci_devfn;
+	__u16 pad;
+	__u64 dma_mask;
+	__u64 segs_ptr;
+	__u32 segs_cap;
+	__u32 nr_segs;
+	__s32 map_fd;
+	__u32 pad2;
+};
+
+#define COHBUF_MAP_PCI_DATA_SIZE_VER0	48
+
 /* The one ioctl magic of both devices; see "cohbuf uapi conventions". */
 #define COHBUF_IOC_MAGIC	'J'
 
@@ -344,6 +396,95 @@ struct cohbuf_write_file_data {
  */
 #define COHBUF_IOCTL_WRITE_FILE	_IOWR(COHBUF_IOC_MAGIC, 0x03, \
 				      struct cohbuf_write_file_data)
+
+/**
+ * DOC: COHBUF_IOCTL_MAP_PCI
+ *
+ * Map a buffer for a PCI device that user space drives, and tell user
+ * space the addresses the device must use; the argument is
+ * &struct cohbuf_map_pci_data. Only for callers with CAP_SYS_RAWIO: the
+ * addresses let the device, and so the caller, reach the memory behind
+ * every check of the kernel's.
+ *
+ * The addresses %COHBUF_IOCTL_INFO reports are the cohbuf device's own.
+ * Without an IOMMU they are the same for every device of the system, but
+ * behind one each device sees memory through its own translation, and
+ * those addresses mean nothing to it (the IOMMU blocks them, or reaches
+ * whatever happens to be mapped there). This call attaches the dma-buf to
+ * the device named by @pci_domain, @pci_bus and @pci_devfn and maps it
+ * for that device, %DMA_BIDIRECTIONAL, exactly as a kernel driver
+ * importing it would, and returns a new file descriptor, @map_fd, that
+ * holds the mapping until it is closed (its last copy: it is duplicated,
+ * passed and inherited like any fd). The addresses of the mapping are
+ * written to the @segs_ptr array, one &struct cohbuf_dma_seg per range
+ * that is contiguous for the device, in buffer order: behind an IOMMU
+ * that is often a single range for the whole buffer; without one, one per
+ * chunk or more. Unlike %COHBUF_IOCTL_INFO, which succeeds with a short
+ * array, this call fails with ``ENOSPC`` when @segs_cap is below the
+ * number of segments, because a part of a mapping's addresses is of no
+ * use; @nr_segs then tells how many there are, and nothing is held. A
+ * call with @segs_cap 0 is thus a query, at the price of a mapping made
+ * and undone; the chunk count %COHBUF_IOCTL_INFO reports is an upper
+ * bound on most systems, not a promise.
+ *
+ * The fd holds references to the device (its struct pci_dev) and to the
+ * buffer: the buffer lives while the fd does, even if every other fd of
+ * it is closed. Closing the fd unmaps the buffer from the device; behind
+ * a strict IOMMU the device then faults on the addresses, and without one
+ * it reaches memory that may belong to anyone else: stop the device
+ * first. If the device goes away while the fd is open (PCI remove,
+ * hot unplug), the buffer is unmapped from it as the device is deleted,
+ * while the IOMMU still knows it; the fd stays valid and holds nothing
+ * but the buffer and a device that no longer exists. Unbinding or
+ * binding the device's driver changes nothing: the mapping lives in the
+ * device's kernel DMA domain. Handing the device to VFIO replaces that
+ * domain with user space's own, in which these addresses are not mapped.
+ * Where the DMA configuration of a device is made when a driver probes
+ * it (arm64 with a device tree or ACPI), a device that no driver ever
+ * probed may not be set up for DMA: bind it once, to pci-stub or
+ * uio_pci_generic, before mapping for it.
+ *
+ * Cache maintenance is the buffer's, as for any importer (see "cohbuf
+ * cache modes"): on a device that is not DMA-coherent, a
+ * %COHBUF_CACHE_CACHED buffer must be synced with DMA_BUF_IOCTL_SYNC or
+ * %COHBUF_IOCTL_SYNC, END with %COHBUF_SYNC_WRITE after the CPU wrote
+ * what the device will read, START with %COHBUF_SYNC_READ before the CPU
+ * reads what the device wrote; each sync reaches this mapping too. On a
+ * coherent device (x86) they do nothing. A %COHBUF_CACHE_WC buffer needs
+ * no sync beyond draining the CPU's write-combining buffers (END), and
+ * cannot be mapped for a device that would need cache maintenance.
+ *
+ * Errors, besides those of every ioctl:
+ *
+ * ``EPERM``
+ *   the caller lacks CAP_SYS_RAWIO; nothing else is looked at.
+ * ``EBADF``
+ *   @fd is not an open file descriptor.
+ * ``EINVAL``
+ *   @fd is not a dma-buf, or is a dma-buf of another exporter; @flags has
+ *   unknown bits; @pad, @pad2, @nr_segs or @map_fd is not 0; @segs_cap
+ *   is not 0 but @segs_ptr is 0.
+ * ``ENODEV``
+ *   there is no PCI device at @pci_domain, @pci_bus, @pci_devfn (or the
+ *   kernel has no PCI support).
+ * ``ENOSPC``
+ *   the mapping has more than @segs_cap segments; @nr_segs is written
+ *   back.
+ * ``ERANGE``
+ *   a segment reaches beyond @dma_mask, or beyond the device's DMA mask.
+ * ``EOPNOTSUPP``
+ *   the buffer is %COHBUF_CACHE_WC and the device would need cache
+ *   maintenance or bounce buffers to use it.
+ * ``ENOMEM``
+ *   no memory for the mapping, or no room for it in the device's address
+ *   space.
+ * ``EMFILE``
+ *   the process has no free file descriptor.
+ * ``EFAULT``
+ *   the segment array is not writable.
+ */
+#define COHBUF_IOCTL_MAP_PCI	_IOWR(COHBUF_IOC_MAGIC, 0x04, \
+				      struct cohbuf_map_pci_data)
 
 /**
  * DOC: cohbuf cache modes
