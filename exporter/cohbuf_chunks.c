@@ -28,14 +28,16 @@
  * Zeroing: every buffer is zeroed (the uapi promises it), and the DMA API
  * does it for us. Documentation/core-api/dma-api.rst does not say so in
  * words, but since Linux 5.0 (which made dma_zalloc_coherent() redundant
- * and removed it) every backend that dma_alloc_attrs() and dma_alloc_pages() can
- * reach clears the memory before returning it: in 6.1, 6.12 and 7.2
- * dma-direct (also through a remap, from CMA and for the set-uncached
- * architectures), the atomic pools, per-device and global coherent pools,
- * dma-iommu and dma_common_alloc_pages(). Zeroing once more here cost
- * another pass over every byte: a quarter of ALLOC's time at 1 MiB under
- * TCG. cohbuf_alloc_test's memory_is_zeroed checks it in every guest, in
- * both cache modes, on memory dirtied by a previous buffer.
+ * and removed it) every backend that dma_alloc_attrs() and
+ * dma_alloc_pages() reach on x86-64 and arm64 clears the memory before
+ * returning it: in 6.1, 6.12 and 7.2 dma-direct (also through a remap and
+ * from CMA), the atomic pools, the per-device and global coherent pools,
+ * dma-iommu and dma_common_alloc_pages(). Only architectures with their
+ * own arch_dma_alloc(), none of them in the test matrix, bypass
+ * dma-direct. Zeroing once more here cost another pass over every byte:
+ * a quarter of ALLOC's time at 1 MiB under TCG. cohbuf_alloc_test's
+ * memory_is_zeroed checks it in every guest, in both cache modes, on
+ * memory dirtied by a previous buffer.
  *
  * Every allocation here is sized by user space and made with COHBUF_GFP.
  * Large orders are expected to fail (we fall back), so without a warning;
