@@ -890,8 +890,9 @@ TEST_F(iio, dmabuf_bad_input_gets_upstreams_errno)
 
 /*
  * A process killed with blocks enqueued: the blocks outlive it and its
- * buffer fd; the next disable completes them, and then nothing is left
- * attached (the module would not unload otherwise: zz_ checks that).
+ * buffer fd, and hold the module; the next disable completes them, and
+ * then nothing is left attached (the module would not unload otherwise:
+ * zz_ checks that).
  */
 TEST_F(iio, dmabuf_sigkill_with_blocks_enqueued_leaks_nothing)
 {
@@ -936,6 +937,9 @@ TEST_F(iio, dmabuf_sigkill_with_blocks_enqueued_leaks_nothing)
 
 	/* Its fd is closed, its blocks are still enqueued and still fill. */
 	EXPECT_EQ(3, iio_read(self->num, "buffer0/dmabufs_queued"));
+	/* They hold the module: nothing but them has it open now. */
+	EXPECT_EQ(-1, test_unload_module("cohbuf_iio"));
+	EXPECT_EQ(EWOULDBLOCK, errno);
 	ASSERT_EQ(0, iio_advance(self->num, DBUF_FRAMES));
 	EXPECT_EQ(1, dbuf_ready(d[1].fd, 1000));
 	EXPECT_EQ(0, dbuf_verify(&d[1], DBUF_FRAMES, DBUF_FRAMES));
