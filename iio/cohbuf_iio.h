@@ -6,22 +6,31 @@
  *                      sampling_frequency, the clock's sysfs knobs)
  *     -> cohbuf_iio_clock.c (when frames are due: hrtimer or advance)
  *       -> cohbuf_iio_buffer.c (the IIO buffer: ring, read(), counters)
- *         -> cohbuf_imp_stream_generate() (cohbuf_importer.ko's payload)
+ *         -> cohbuf_iio_dmabuf.c (its DMABUF queue, 6.12 and later)
+ *           -> cohbuf_iio_fill_scan() -> cohbuf_imp_stream_generate()
+ *              (cohbuf_importer.ko's payload)
  *
  * There is one producer at a time: the hrtimer's callback, or (manual
  * clock) cohbuf_iio_clock_advance() under @lock; the clock cannot change
  * while the buffer is enabled. Lock order, outermost first: the IIO
  * core's device lock -> cohbuf_iio @lock -> the buffer's @read_lock ->
- * its @count_lock.
+ * its @count_lock; a dma-buf's reservation lock -> the buffer's
+ * @queue_lock; @queue_lock -> a dma_fence's lock.
  */
 #ifndef COHBUF_IIO_H
 #define COHBUF_IIO_H
 
+#include <linux/bitops.h>
 #include <linux/hrtimer.h>
 #include <linux/iio/buffer_impl.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+
+#include <linux/cohbuf_stream.h>
+
+#include "cohbuf_payload.h"
 
 /* At most this many channels, the stream engine's limit too. */
 #define COHBUF_IIO_MAX_CHANNELS		16
@@ -43,7 +52,16 @@
  * @head: frames stored since enable (written by the producer with release)
  * @tail: frames read since enable (written by readers with release)
  * @produced: frames the device produced since the buffer was enabled
- * @lost: of those, frames dropped because the buffer was full
+ * @lost: of those, frames dropped because the buffer was full (read
+ *	path) or found no enqueued block (DMABUF path)
+ * @queue_lock: protects @queue, @queued, @attached, @enabled, @dmabuf_mode
+ *	and the @entry and @queued of every block (cohbuf_iio_dmabuf.c)
+ * @queue: the enqueued DMABUF blocks, oldest (being filled) first
+ * @queued: blocks on @queue
+ * @attached: DMABUFs attached to the buffer
+ * @enabled: between the buffer's enable and disable
+ * @dmabuf_mode: enabled with DMABUFs attached: frames go to @queue, and
+ *	read() fails with EBUSY
  */
 struct cohbuf_iio_buffer {
 	struct iio_buffer buffer;
@@ -56,6 +74,12 @@ struct cohbuf_iio_buffer {
 	u64 tail;
 	u64 produced;
 	u64 lost;
+	spinlock_t queue_lock;		/* protects @queue, see above */
+	struct list_head queue;
+	u32 queued;
+	u32 attached;
+	bool enabled;
+	bool dmabuf_mode;
 };
 
 /**
@@ -91,6 +115,39 @@ void cohbuf_iio_clock_init(struct cohbuf_iio *ci);
 int cohbuf_iio_clock_start(struct cohbuf_iio *ci);
 void cohbuf_iio_clock_stop(struct cohbuf_iio *ci);
 int cohbuf_iio_clock_advance(struct cohbuf_iio *ci, u64 frames);
+
+/*
+ * One scan as IIO lays it out: the enabled channels (@scan_mask) of frame
+ * @frame in scan-index order, 16 bits each (no timestamp channel). The
+ * read path and the DMABUF path both write scans with it.
+ */
+static inline void cohbuf_iio_fill_scan(const long *scan_mask, __le16 *scan,
+					u64 frame, u32 channels)
+{
+	__le16 all[COHBUF_IIO_MAX_CHANNELS];
+	unsigned int c, i = 0;
+
+	cohbuf_imp_stream_generate(all, frame, 1, channels,
+				   COHBUF_STREAM_FMT_ADC12);
+	for_each_set_bit(c, (const unsigned long *)scan_mask, channels)
+		scan[i++] = all[c];
+}
+
+/* cohbuf_iio_dmabuf.c, or nothing where the kernel has no DMABUF path */
+#ifdef COHBUF_IIO_DMABUF
+struct iio_dma_buffer_block *
+cohbuf_iio_attach_dmabuf(struct iio_buffer *buffer,
+			 struct dma_buf_attachment *attach);
+void cohbuf_iio_detach_dmabuf(struct iio_buffer *buffer,
+			      struct iio_dma_buffer_block *block);
+int cohbuf_iio_enqueue_dmabuf(struct iio_buffer *buffer,
+			      struct iio_dma_buffer_block *block,
+			      struct dma_fence *fence, struct sg_table *sgt,
+			      size_t size, bool cyclic);
+u32 cohbuf_iio_dmabuf_produce(struct cohbuf_iio_buffer *b, u64 first_frame,
+			      u32 frames, u32 channels);
+void cohbuf_iio_dmabuf_abort(struct cohbuf_iio_buffer *b);
+#endif
 
 /* cohbuf_iio_buffer.c */
 struct cohbuf_iio_buffer *cohbuf_iio_buffer_alloc(void);

@@ -6,6 +6,9 @@
  * written over a frame user space has not read: the buffer's sysfs
  * directory shows frames_produced and frames_lost since the last enable,
  * and frames_produced = frames read + frames in the ring + frames_lost.
+ * Enabled with DMABUFs attached (6.12 and later), the frames go to the
+ * enqueued blocks instead (cohbuf_iio_dmabuf.c), and those that find none
+ * are lost and counted the same way.
  *
  * One producer (cohbuf_iio.h says which) and readers serialised by
  * @read_lock share the ring without a common lock: the producer publishes
@@ -14,7 +17,6 @@
  * other's index with an acquire.
  */
 
-#include <linux/bitops.h>
 #include <linux/iio/iio.h>
 #include <linux/iio/sysfs.h>
 #include <linux/math64.h>
@@ -24,11 +26,8 @@
 #include <linux/uaccess.h>
 #include <asm/barrier.h>
 
-#include <linux/cohbuf_stream.h>
-
 #include "cohbuf_compat.h"
 #include "cohbuf_iio.h"
-#include "cohbuf_payload.h"
 
 /* A length the core may set: the ring is allocated at once, so bounded. */
 #define COHBUF_IIO_MIN_LENGTH	2
@@ -48,20 +47,39 @@ static u8 *cohbuf_iio_slot(struct cohbuf_iio_buffer *b, u64 index)
 	return b->data + (size_t)rem * b->frame_bytes;
 }
 
-/*
- * One scan as IIO lays it out: the enabled channels of frame @frame in
- * scan-index order, 16 bits each (no timestamp channel).
- */
-static void cohbuf_iio_fill_scan(struct cohbuf_iio_buffer *b, __le16 *scan,
-				 u64 frame, u32 channels)
+/* The read path: into the ring; returns how many fit. */
+static u32 cohbuf_iio_buffer_produce_ring(struct cohbuf_iio_buffer *b,
+					  u64 first_frame, u32 frames,
+					  u32 channels)
 {
-	__le16 all[COHBUF_IIO_MAX_CHANNELS];
-	unsigned int c, i = 0;
+	u64 head = b->head;
+	/* Pairs with the reader's release: its slots are copied out. */
+	u64 tail = smp_load_acquire(&b->tail);
+	u32 fit = min_t(u64, frames, b->frames - (head - tail));
+	u32 i;
 
-	cohbuf_imp_stream_generate(all, frame, 1, channels,
-				   COHBUF_STREAM_FMT_ADC12);
-	for_each_set_bit(c, (unsigned long *)b->buffer.scan_mask, channels)
-		scan[i++] = all[c];
+	for (i = 0; i < fit; i++)
+		cohbuf_iio_fill_scan(b->buffer.scan_mask,
+				     (__le16 *)cohbuf_iio_slot(b, head + i),
+				     first_frame + i, channels);
+	/* Pairs with the reader's acquire: the slots are filled. */
+	smp_store_release(&b->head, head + fit);
+
+	if (head + fit - tail >= b->buffer.watermark)
+		wake_up_interruptible_poll(&b->buffer.pollq, EPOLLIN | EPOLLRDNORM);
+	return fit;
+}
+
+/* The DMABUF path: into the enqueued blocks; returns how many found one. */
+static u32 cohbuf_iio_buffer_produce_dmabuf(struct cohbuf_iio_buffer *b,
+					    u64 first_frame, u32 frames,
+					    u32 channels)
+{
+#ifdef COHBUF_IIO_DMABUF
+	return cohbuf_iio_dmabuf_produce(b, first_frame, frames, channels);
+#else
+	return 0;
+#endif
 }
 
 /**
@@ -71,33 +89,28 @@ static void cohbuf_iio_fill_scan(struct cohbuf_iio_buffer *b, __le16 *scan,
  * @frames: how many
  * @channels: the device's channel count
  *
- * Stores as many as the ring has room for, counts the rest as lost and
- * wakes readers once the watermark is reached. Called by the one producer
- * only, from any context.
+ * Stores as many as the ring (or, in DMABUF mode, the enqueued blocks)
+ * has room for, counts the rest as lost and wakes readers once the
+ * watermark is reached. Called by the one producer only, from any
+ * context.
  */
 void cohbuf_iio_buffer_produce(struct cohbuf_iio_buffer *b, u64 first_frame,
 			       u32 frames, u32 channels)
 {
-	u64 head = b->head;
-	/* Pairs with the reader's release: its slots are copied out. */
-	u64 tail = smp_load_acquire(&b->tail);
-	u32 fit = min_t(u64, frames, b->frames - (head - tail));
 	unsigned long irqflags;
-	u32 i;
+	u32 fit;
 
-	for (i = 0; i < fit; i++)
-		cohbuf_iio_fill_scan(b, (__le16 *)cohbuf_iio_slot(b, head + i),
-				     first_frame + i, channels);
-	/* Pairs with the reader's acquire: the slots are filled. */
-	smp_store_release(&b->head, head + fit);
+	if (READ_ONCE(b->dmabuf_mode))
+		fit = cohbuf_iio_buffer_produce_dmabuf(b, first_frame, frames,
+						       channels);
+	else
+		fit = cohbuf_iio_buffer_produce_ring(b, first_frame, frames,
+						     channels);
 
 	spin_lock_irqsave(&b->count_lock, irqflags);
 	b->produced += frames;
 	b->lost += frames - fit;
 	spin_unlock_irqrestore(&b->count_lock, irqflags);
-
-	if (head + fit - tail >= b->buffer.watermark)
-		wake_up_interruptible_poll(&b->buffer.pollq, EPOLLIN | EPOLLRDNORM);
 }
 
 static size_t cohbuf_iio_data_available(struct iio_buffer *buffer)
@@ -106,6 +119,18 @@ static size_t cohbuf_iio_data_available(struct iio_buffer *buffer)
 
 	/* Pairs with the producer's release, as in the read. */
 	return smp_load_acquire(&b->head) - READ_ONCE(b->tail);
+}
+
+/* DMABUFs are attached, or the buffer is enabled to fill them. */
+static bool cohbuf_iio_buffer_has_dmabufs(struct cohbuf_iio_buffer *b)
+{
+	unsigned long irqflags;
+	bool ret;
+
+	spin_lock_irqsave(&b->queue_lock, irqflags);
+	ret = b->attached || b->dmabuf_mode;
+	spin_unlock_irqrestore(&b->queue_lock, irqflags);
+	return ret;
 }
 
 /* Copies whole scans only; the core waits until there is at least one. */
@@ -118,6 +143,9 @@ static int cohbuf_iio_read(struct iio_buffer *buffer, size_t n,
 
 	if (!b->frame_bytes || n < b->frame_bytes)
 		return -EINVAL;
+	/* The frames go to DMABUFs: there is nothing to read (as upstream). */
+	if (cohbuf_iio_buffer_has_dmabufs(b))
+		return -EBUSY;
 
 	mutex_lock(&b->read_lock);
 	tail = b->tail;
@@ -190,12 +218,20 @@ out_unlock:
 	return ret;
 }
 
-/* An enable starts from an empty ring and zero counters. */
+/*
+ * An enable starts from an empty ring and zero counters, in DMABUF mode
+ * if DMABUFs are attached.
+ */
 static int cohbuf_iio_enable(struct iio_buffer *buffer,
 			     struct iio_dev *indio_dev)
 {
 	struct cohbuf_iio_buffer *b = to_cbuf(buffer);
 	unsigned long irqflags;
+
+	spin_lock_irqsave(&b->queue_lock, irqflags);
+	b->enabled = true;
+	b->dmabuf_mode = b->attached;
+	spin_unlock_irqrestore(&b->queue_lock, irqflags);
 
 	mutex_lock(&b->read_lock);
 	b->head = 0;
@@ -206,6 +242,27 @@ static int cohbuf_iio_enable(struct iio_buffer *buffer,
 	b->produced = 0;
 	b->lost = 0;
 	spin_unlock_irqrestore(&b->count_lock, irqflags);
+	return 0;
+}
+
+/*
+ * After the clock stopped: blocks still enqueued are completed with
+ * EINTR (as upstream's DMA buffers abort them), and a new enable chooses
+ * the mode again.
+ */
+static int cohbuf_iio_disable(struct iio_buffer *buffer,
+			      struct iio_dev *indio_dev)
+{
+	struct cohbuf_iio_buffer *b = to_cbuf(buffer);
+	unsigned long irqflags;
+
+#ifdef COHBUF_IIO_DMABUF
+	cohbuf_iio_dmabuf_abort(b);
+#endif
+	spin_lock_irqsave(&b->queue_lock, irqflags);
+	b->enabled = false;
+	b->dmabuf_mode = false;
+	spin_unlock_irqrestore(&b->queue_lock, irqflags);
 	return 0;
 }
 
@@ -225,7 +282,13 @@ static const struct iio_buffer_access_funcs cohbuf_iio_access = {
 	.set_bytes_per_datum = cohbuf_iio_set_bytes_per_datum,
 	.set_length = cohbuf_iio_set_length,
 	.enable = cohbuf_iio_enable,
+	.disable = cohbuf_iio_disable,
 	.release = cohbuf_iio_release,
+#ifdef COHBUF_IIO_DMABUF
+	.attach_dmabuf = cohbuf_iio_attach_dmabuf,
+	.detach_dmabuf = cohbuf_iio_detach_dmabuf,
+	.enqueue_dmabuf = cohbuf_iio_enqueue_dmabuf,
+#endif
 	.modes = INDIO_BUFFER_HARDWARE,
 };
 
@@ -233,37 +296,71 @@ static const struct iio_buffer_access_funcs cohbuf_iio_access = {
  * The buffer's counters. The core hands each show() a copy of the
  * attribute that knows the buffer (and nothing else: no address).
  */
+enum cohbuf_iio_counter {
+	COHBUF_IIO_PRODUCED,
+	COHBUF_IIO_LOST,
+	COHBUF_IIO_ATTACHED,
+	COHBUF_IIO_QUEUED,
+};
+
 static ssize_t cohbuf_iio_counter_show(struct device_attribute *attr,
-				       char *out, bool lost)
+				       char *out, enum cohbuf_iio_counter which)
 {
 	struct cohbuf_iio_buffer *b = to_cbuf(to_iio_dev_attr(attr)->buffer);
 	unsigned long irqflags;
 	u64 val;
 
-	spin_lock_irqsave(&b->count_lock, irqflags);
-	val = lost ? b->lost : b->produced;
-	spin_unlock_irqrestore(&b->count_lock, irqflags);
+	if (which == COHBUF_IIO_PRODUCED || which == COHBUF_IIO_LOST) {
+		spin_lock_irqsave(&b->count_lock, irqflags);
+		val = which == COHBUF_IIO_LOST ? b->lost : b->produced;
+		spin_unlock_irqrestore(&b->count_lock, irqflags);
+	} else {
+		spin_lock_irqsave(&b->queue_lock, irqflags);
+		val = which == COHBUF_IIO_QUEUED ? b->queued : b->attached;
+		spin_unlock_irqrestore(&b->queue_lock, irqflags);
+	}
 	return sysfs_emit(out, "%llu\n", val);
 }
 
 static ssize_t frames_produced_show(struct device *dev,
 				    struct device_attribute *attr, char *out)
 {
-	return cohbuf_iio_counter_show(attr, out, false);
+	return cohbuf_iio_counter_show(attr, out, COHBUF_IIO_PRODUCED);
 }
 
 static ssize_t frames_lost_show(struct device *dev,
 				struct device_attribute *attr, char *out)
 {
-	return cohbuf_iio_counter_show(attr, out, true);
+	return cohbuf_iio_counter_show(attr, out, COHBUF_IIO_LOST);
 }
 
 static IIO_DEVICE_ATTR_RO(frames_produced, 0);
 static IIO_DEVICE_ATTR_RO(frames_lost, 0);
 
+#ifdef COHBUF_IIO_DMABUF
+static ssize_t dmabufs_attached_show(struct device *dev,
+				     struct device_attribute *attr, char *out)
+{
+	return cohbuf_iio_counter_show(attr, out, COHBUF_IIO_ATTACHED);
+}
+
+static ssize_t dmabufs_queued_show(struct device *dev,
+				   struct device_attribute *attr, char *out)
+{
+	return cohbuf_iio_counter_show(attr, out, COHBUF_IIO_QUEUED);
+}
+
+static IIO_DEVICE_ATTR_RO(dmabufs_attached, 0);
+static IIO_DEVICE_ATTR_RO(dmabufs_queued, 0);
+#endif
+
 static const COHBUF_IIO_BUFFER_ATTR_TYPE *cohbuf_iio_buffer_attrs[] = {
 	COHBUF_IIO_BUFFER_ATTR(iio_dev_attr_frames_produced),
 	COHBUF_IIO_BUFFER_ATTR(iio_dev_attr_frames_lost),
+#ifdef COHBUF_IIO_DMABUF
+	COHBUF_IIO_BUFFER_ATTR(iio_dev_attr_dmabufs_attached),
+	COHBUF_IIO_BUFFER_ATTR(iio_dev_attr_dmabufs_queued),
+#endif
 	NULL
 };
 
@@ -281,6 +378,8 @@ struct cohbuf_iio_buffer *cohbuf_iio_buffer_alloc(void)
 	iio_buffer_init(&b->buffer);
 	mutex_init(&b->read_lock);
 	spin_lock_init(&b->count_lock);
+	spin_lock_init(&b->queue_lock);
+	INIT_LIST_HEAD(&b->queue);
 	b->buffer.access = &cohbuf_iio_access;
 	b->buffer.attrs = cohbuf_iio_buffer_attrs;
 	b->buffer.direction = IIO_BUFFER_DIRECTION_IN;

@@ -23,6 +23,7 @@
 #include <linux/cohbuf_stream.h>
 
 #include "cohbuf_compat.h"
+#include "cohbuf_dmadev.h"
 #include "cohbuf_iio.h"
 #include "cohbuf_payload.h"
 
@@ -230,9 +231,8 @@ static int __init cohbuf_iio_init(void)
 		return -EINVAL;
 	cohbuf_iio_fill_channels(channels);
 
-	cohbuf_iio_pdev = platform_device_register_simple("cohbuf-iio",
-							  PLATFORM_DEVID_NONE,
-							  NULL, 0);
+	/* The parent is the device DMABUFs are attached and mapped for. */
+	cohbuf_iio_pdev = cohbuf_dma_pdev_create("cohbuf-iio");
 	if (IS_ERR(cohbuf_iio_pdev))
 		return PTR_ERR(cohbuf_iio_pdev);
 

@@ -9,17 +9,24 @@
  * input gets its errno. The kernel's own lsiio and iio_generic_buffer,
  * built unchanged from the linux-source of the kernel under test
  * (scripts/vm/upstream-iio) and put next to this program, list the device
- * and print the payload's values. The last test unloads cohbuf_iio, which
+ * and print the payload's values. Where the kernel has IIO's DMABUF path,
+ * cohbuf and system-heap dma-bufs are attached, enqueued, waited for and
+ * verified in place, with upstream's errnos, many blocks in flight and a
+ * process killed with blocks enqueued. The last test unloads cohbuf_iio, which
  * holds cohbuf_importer, so that later programs can unload the importer.
  */
 
 #include <dirent.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
 #include <linux/iio/buffer.h>
+#include <linux/sync_file.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -502,6 +509,450 @@ TEST_F(iio, upstream_iio_generic_buffer_prints_the_payload)
 			p++;
 	}
 	EXPECT_EQ(0, iio_read(self->num, "buffer0/enable"));
+}
+
+/*
+ * The DMABUF path (6.12 and later): IIO_BUFFER_DMABUF_ATTACH, DETACH and
+ * ENQUEUE on the buffer fd, as upstream defines them. Debian 12's uapi
+ * headers are 6.1's and lack them: the same numbers and layout here.
+ */
+#ifndef IIO_BUFFER_DMABUF_ATTACH_IOCTL
+struct iio_dmabuf {
+	__u32 fd;
+	__u32 flags;
+	__u64 bytes_used;
+};
+
+#define IIO_BUFFER_DMABUF_CYCLIC	0x1
+#define IIO_BUFFER_DMABUF_ATTACH_IOCTL	_IOW('i', 0x92, int)
+#define IIO_BUFFER_DMABUF_DETACH_IOCTL	_IOW('i', 0x93, int)
+#define IIO_BUFFER_DMABUF_ENQUEUE_IOCTL	_IOW('i', 0x94, struct iio_dmabuf)
+#endif
+
+#define DBUF_SIZE	4096			/* one page */
+#define DBUF_FRAMES	(DBUF_SIZE / FRAME_BYTES)	/* 512 */
+
+/* NULL, or why this kernel's cohbuf_iio has no DMABUF path. */
+static const char *iio_dmabuf_missing(int num)
+{
+	if (access(iio_attr(num, "buffer0/dmabufs_attached"), F_OK))
+		return "no DMABUF path: iio_buffer_signal_dmabuf_done is not exported (6.1)";
+	return NULL;
+}
+
+enum dbuf_kind { DBUF_CACHED, DBUF_WC, DBUF_SYSTEM };
+
+/* A dma-buf for the tests, mapped read-write. */
+struct dbuf {
+	int fd;
+	void *map;
+};
+
+/* Allocate @d of @kind: NULL, or why this kind cannot be had here. */
+static const char *dbuf_alloc(struct dbuf *d, enum dbuf_kind kind)
+{
+	struct dma_heap_allocation_data a = {
+		.len = DBUF_SIZE, .fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	struct cohbuf_alloc_data out;
+	int dev;
+
+	d->fd = -1;
+	d->map = MAP_FAILED;
+	if (kind == DBUF_SYSTEM) {
+		dev = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+		if (dev < 0)
+			return "no /dev/dma_heap/system: kernel built without DMABUF_HEAPS_SYSTEM";
+		if (!ioctl(dev, DMA_HEAP_IOCTL_ALLOC, &a))
+			d->fd = (int)a.fd;
+	} else {
+		dev = cohbuf_dev_open();
+		if (dev < 0)
+			return "no " COHBUF_DEV ": cohbuf.ko is not loaded";
+		if (!cohbuf_alloc_full(dev, DBUF_SIZE, O_RDWR | O_CLOEXEC, 0,
+				       kind == DBUF_WC ? COHBUF_CACHE_WC : COHBUF_CACHE_CACHED,
+				       "iio-dmabuf", &out))
+			d->fd = out.fd;
+	}
+	close(dev);
+	if (d->fd < 0)
+		return "the dma-buf allocation failed";
+	d->map = mmap(NULL, DBUF_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, 0);
+	if (d->map == MAP_FAILED)
+		return "mmap of the dma-buf failed";
+	return NULL;
+}
+
+static void dbuf_free(struct dbuf *d)
+{
+	if (d->map != MAP_FAILED)
+		munmap(d->map, DBUF_SIZE);
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+	d->map = MAP_FAILED;
+}
+
+/* ATTACH or DETACH (@cmd) dma-buf @dbuf on buffer fd @fd: 0 or -errno. */
+static int iio_dmabuf_ioctl(int fd, unsigned long cmd, int dbuf)
+{
+	return ioctl(fd, cmd, &dbuf) ? -errno : 0;
+}
+
+/* ENQUEUE @bytes of @dbuf with @flags: 0 or -errno. */
+static int iio_enqueue(int fd, int dbuf, __u64 bytes, __u32 flags)
+{
+	struct iio_dmabuf d = { .fd = dbuf, .flags = flags, .bytes_used = bytes };
+
+	return ioctl(fd, IIO_BUFFER_DMABUF_ENQUEUE_IOCTL, &d) ? -errno : 0;
+}
+
+/* Within @ms, are the dma-buf's write fences signalled? 1, 0 or -errno. */
+static int dbuf_ready(int dbuf, int ms)
+{
+	struct pollfd pfd = { .fd = dbuf, .events = POLLIN };
+	int n = poll(&pfd, 1, ms);
+
+	if (n < 0)
+		return -errno;
+	return n == 1 && (pfd.revents & POLLIN);
+}
+
+/* A sync_file of the fences a reader of @dbuf waits for, or -errno. */
+static int dbuf_write_fence(int dbuf)
+{
+	struct dma_buf_export_sync_file e = { .flags = DMA_BUF_SYNC_READ, .fd = -1 };
+
+	return ioctl(dbuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &e) ? -errno : e.fd;
+}
+
+/* A sync_file's status: 1 signalled, 0 pending, -errno signalled with it. */
+static int sync_file_status(int sf)
+{
+	struct sync_file_info info;
+
+	memset(&info, 0, sizeof(info));
+	if (ioctl(sf, SYNC_IOC_FILE_INFO, &info))
+		return -1000 - errno;
+	return info.status;
+}
+
+/* DMA_BUF_IOCTL_SYNC of @dbuf, @flags with READ: 0 or -errno. */
+static int dbuf_sync(int dbuf, __u64 flags)
+{
+	struct dma_buf_sync s = { .flags = DMA_BUF_SYNC_READ | flags };
+
+	return ioctl(dbuf, DMA_BUF_IOCTL_SYNC, &s) ? -errno : 0;
+}
+
+/*
+ * Read @frames scans in place, between SYNC START and END, against the
+ * payload from @first: 0 if every sample is right, else the bad sample
+ * + 1 (or -1 if a sync failed).
+ */
+static long dbuf_verify(struct dbuf *d, __u64 first, __u32 frames)
+{
+	size_t bad = 0;
+	int ret;
+
+	if (dbuf_sync(d->fd, DMA_BUF_SYNC_START))
+		return -1;
+	ret = cohbuf_stream_verify(d->map, first, frames, NR_CHANNELS,
+				   COHBUF_STREAM_FMT_ADC12, &bad);
+	if (dbuf_sync(d->fd, DMA_BUF_SYNC_END))
+		return -1;
+	return ret ? (long)bad + 1 : 0;
+}
+
+/*
+ * Wait up to 2 s for attribute @attr to read @value (the core completes
+ * a block's release in a work item, after its fence): the last value.
+ */
+static long long iio_wait_attr(int num, const char *attr, long long value)
+{
+	long long v = iio_read(num, attr);
+	int tries;
+
+	for (tries = 0; tries < 200 && v != value; tries++) {
+		usleep(10000);
+		v = iio_read(num, attr);
+	}
+	return v;
+}
+
+/*
+ * Two blocks of @kind: the first gets frames 0..511 (a whole page), the
+ * second bytes_used of 100 scans, frames 512..611; each fence signals
+ * when its block is full and not before; every sample is verified in
+ * place; then frames that find no block are lost.
+ */
+static void dmabuf_fill_two_blocks(struct __test_metadata *_metadata, int num,
+				   int fd, enum dbuf_kind kind)
+{
+	const char *why = iio_dmabuf_missing(num);
+	struct dbuf a, b;
+
+	if (why)
+		SKIP(return, "%s", why);
+	why = dbuf_alloc(&a, kind);
+	if (!why)
+		why = dbuf_alloc(&b, kind);
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, iio_dmabuf_ioctl(fd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, a.fd));
+	ASSERT_EQ(0, iio_dmabuf_ioctl(fd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, b.fd));
+	EXPECT_EQ(2, iio_read(num, "buffer0/dmabufs_attached"));
+	ASSERT_EQ(0, iio_enqueue(fd, a.fd, DBUF_SIZE, 0));
+	ASSERT_EQ(0, iio_enqueue(fd, b.fd, 100 * FRAME_BYTES, 0));
+	EXPECT_EQ(2, iio_read(num, "buffer0/dmabufs_queued"));
+	ASSERT_EQ(0, iio_write(num, "buffer0/enable", 1));
+	EXPECT_EQ(0, dbuf_ready(a.fd, 0));
+
+	ASSERT_EQ(0, iio_advance(num, DBUF_FRAMES - 1));
+	EXPECT_EQ(0, dbuf_ready(a.fd, 0));
+	ASSERT_EQ(0, iio_advance(num, 1 + 60));
+	EXPECT_EQ(1, dbuf_ready(a.fd, 1000));
+	EXPECT_EQ(0, dbuf_ready(b.fd, 0));
+	EXPECT_EQ(0, dbuf_verify(&a, 0, DBUF_FRAMES));
+	ASSERT_EQ(0, iio_advance(num, 40));
+	EXPECT_EQ(1, dbuf_ready(b.fd, 1000));
+	EXPECT_EQ(0, dbuf_verify(&b, DBUF_FRAMES, 100));
+	EXPECT_EQ(0, iio_read(num, "buffer0/frames_lost"));
+	EXPECT_EQ(0, iio_read(num, "buffer0/dmabufs_queued"));
+
+	/* No block enqueued: lost, and counted as the read path counts them. */
+	ASSERT_EQ(0, iio_advance(num, 7));
+	EXPECT_EQ(DBUF_FRAMES + 100 + 7, iio_read(num, "buffer0/frames_produced"));
+	EXPECT_EQ(7, iio_read(num, "buffer0/frames_lost"));
+	/* The block gets the frames after the gap. */
+	ASSERT_EQ(0, iio_enqueue(fd, b.fd, 10 * FRAME_BYTES, 0));
+	ASSERT_EQ(0, iio_advance(num, 10));
+	EXPECT_EQ(1, dbuf_ready(b.fd, 1000));
+	EXPECT_EQ(0, dbuf_verify(&b, DBUF_FRAMES + 107, 10));
+
+	ASSERT_EQ(0, iio_write(num, "buffer0/enable", 0));
+	EXPECT_EQ(0, iio_dmabuf_ioctl(fd, IIO_BUFFER_DMABUF_DETACH_IOCTL, a.fd));
+	EXPECT_EQ(0, iio_dmabuf_ioctl(fd, IIO_BUFFER_DMABUF_DETACH_IOCTL, b.fd));
+	EXPECT_EQ(0, iio_wait_attr(num, "buffer0/dmabufs_attached", 0));
+	dbuf_free(&a);
+	dbuf_free(&b);
+}
+
+TEST_F(iio, dmabuf_cached_cohbuf_blocks_hold_the_payload)
+{
+	dmabuf_fill_two_blocks(_metadata, self->num, self->fd, DBUF_CACHED);
+}
+
+TEST_F(iio, dmabuf_wc_cohbuf_blocks_hold_the_payload)
+{
+	dmabuf_fill_two_blocks(_metadata, self->num, self->fd, DBUF_WC);
+}
+
+TEST_F(iio, dmabuf_system_heap_blocks_hold_the_payload)
+{
+	dmabuf_fill_two_blocks(_metadata, self->num, self->fd, DBUF_SYSTEM);
+}
+
+#define NR_BLOCKS	8
+#define BLOCK_FRAMES	64
+
+/*
+ * Eight blocks in flight complete in the order they were enqueued, each
+ * with the next 64 frames, whatever the sizes of the clock's steps; and
+ * again when they are enqueued a second time.
+ */
+TEST_F(iio, dmabuf_many_blocks_in_flight_complete_in_order)
+{
+	const char *why = iio_dmabuf_missing(self->num);
+	struct dbuf d[NR_BLOCKS];
+	__u64 total = 0;
+	int i, round;
+
+	if (why)
+		SKIP(return, "%s", why);
+	for (i = 0; i < NR_BLOCKS; i++) {
+		why = dbuf_alloc(&d[i], DBUF_CACHED);
+		if (why)
+			SKIP(return, "%s", why);
+		ASSERT_EQ(0, iio_dmabuf_ioctl(self->fd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, d[i].fd));
+	}
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 1));
+	for (round = 0; round < 2; round++) {
+		__u64 first = total;
+
+		for (i = 0; i < NR_BLOCKS; i++)
+			ASSERT_EQ(0, iio_enqueue(self->fd, d[i].fd, BLOCK_FRAMES * FRAME_BYTES, 0));
+		EXPECT_EQ(NR_BLOCKS, iio_read(self->num, "buffer0/dmabufs_queued"));
+		while (total - first < NR_BLOCKS * BLOCK_FRAMES) {
+			__u64 done;
+
+			ASSERT_EQ(0, iio_advance(self->num, 24));
+			total += 24;
+			done = (total - first) / BLOCK_FRAMES;
+			for (i = 0; i < NR_BLOCKS; i++)
+				ASSERT_EQ((__u64)i < done, dbuf_ready(d[i].fd, 0))
+					TH_LOG("round %d, %llu frames: block %d", round,
+					       (unsigned long long)total, i);
+		}
+		for (i = 0; i < NR_BLOCKS; i++)
+			EXPECT_EQ(0, dbuf_verify(&d[i], first + i * BLOCK_FRAMES, BLOCK_FRAMES))
+				TH_LOG("round %d block %d", round, i);
+	}
+	/* Steps of 24 overshoot each round's 512 frames: those found no block. */
+	EXPECT_EQ(total - 2 * NR_BLOCKS * BLOCK_FRAMES, iio_read(self->num, "buffer0/frames_lost"));
+	for (i = 0; i < NR_BLOCKS; i++)
+		dbuf_free(&d[i]);
+}
+
+/* Each misuse gets the errno the IIO core (or upstream's DMA buffers) gives. */
+TEST_F(iio, dmabuf_bad_input_gets_upstreams_errno)
+{
+	const char *why = iio_dmabuf_missing(self->num);
+	__u16 scan[NR_CHANNELS];
+	struct dbuf a, b;
+	char c = 0;
+	int sf;
+
+	if (why)
+		SKIP(return, "%s", why);
+	why = dbuf_alloc(&a, DBUF_CACHED);
+	if (!why)
+		why = dbuf_alloc(&b, DBUF_CACHED);
+	if (why)
+		SKIP(return, "%s", why);
+
+	/* Not a dma-buf; not attached. */
+	EXPECT_EQ(-EINVAL, iio_dmabuf_ioctl(self->fd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, self->fd));
+	EXPECT_EQ(-EBADF, iio_dmabuf_ioctl(self->fd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, -1));
+	EXPECT_EQ(-EPERM, iio_enqueue(self->fd, a.fd, DBUF_SIZE, 0));
+	EXPECT_EQ(-EPERM, iio_dmabuf_ioctl(self->fd, IIO_BUFFER_DMABUF_DETACH_IOCTL, a.fd));
+
+	/* Attach twice. */
+	ASSERT_EQ(0, iio_dmabuf_ioctl(self->fd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, a.fd));
+	EXPECT_EQ(-EBUSY, iio_dmabuf_ioctl(self->fd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, a.fd));
+	EXPECT_EQ(1, iio_read(self->num, "buffer0/dmabufs_attached"));
+
+	/* bytes_used 0, beyond the dma-buf; unknown flags; CYCLIC on input. */
+	EXPECT_EQ(-EINVAL, iio_enqueue(self->fd, a.fd, 0, 0));
+	EXPECT_EQ(-EINVAL, iio_enqueue(self->fd, a.fd, DBUF_SIZE + 1, 0));
+	EXPECT_EQ(-EINVAL, iio_enqueue(self->fd, a.fd, DBUF_SIZE, 1u << 1));
+	EXPECT_EQ(-EINVAL, iio_enqueue(self->fd, a.fd, DBUF_SIZE, IIO_BUFFER_DMABUF_CYCLIC));
+	EXPECT_EQ(0, iio_read(self->num, "buffer0/dmabufs_queued"));
+	/* The wrong direction: this is an input buffer, it has no write(). */
+	EXPECT_EQ(-1, write(self->fd, &c, 1));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Mixing the paths: read() with a DMABUF attached. */
+	EXPECT_EQ(-1, read(self->fd, &c, 1));
+	EXPECT_EQ(EINVAL, errno);	/* less than a scan is checked first */
+	EXPECT_EQ(-EBUSY, iio_read_frames(self->fd, scan, 1, FRAME_BYTES));
+
+	/* A block already enqueued (non-blocking fd: its fence is pending). */
+	ASSERT_EQ(0, iio_enqueue(self->fd, a.fd, DBUF_SIZE, 0));
+	EXPECT_EQ(-EBUSY, iio_enqueue(self->fd, a.fd, DBUF_SIZE, 0));
+	EXPECT_EQ(1, iio_read(self->num, "buffer0/dmabufs_queued"));
+
+	/* Detach while enqueued succeeds; the block lives on until its fence. */
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 1));
+	EXPECT_EQ(0, iio_dmabuf_ioctl(self->fd, IIO_BUFFER_DMABUF_DETACH_IOCTL, a.fd));
+	EXPECT_EQ(-EPERM, iio_enqueue(self->fd, a.fd, DBUF_SIZE, 0));
+	EXPECT_EQ(1, iio_read(self->num, "buffer0/dmabufs_attached"));
+	ASSERT_EQ(0, iio_advance(self->num, DBUF_FRAMES));
+	EXPECT_EQ(1, dbuf_ready(a.fd, 1000));
+	EXPECT_EQ(0, dbuf_verify(&a, 0, DBUF_FRAMES));
+	EXPECT_EQ(0, iio_wait_attr(self->num, "buffer0/dmabufs_attached", 0));
+
+	/* A disable completes what is still enqueued with EINTR. */
+	ASSERT_EQ(0, iio_dmabuf_ioctl(self->fd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, b.fd));
+	/* Less than one scan of the enabled channels (the core signals the fence). */
+	EXPECT_EQ(-EINVAL, iio_enqueue(self->fd, b.fd, FRAME_BYTES - 1, 0));
+	ASSERT_EQ(0, iio_enqueue(self->fd, b.fd, DBUF_SIZE, 0));
+	sf = dbuf_write_fence(b.fd);
+	ASSERT_LE(0, sf) TH_LOG("EXPORT_SYNC_FILE: %s", strerror(-sf));
+	ASSERT_EQ(0, iio_advance(self->num, 5));
+	EXPECT_EQ(0, sync_file_status(sf));
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 0));
+	EXPECT_EQ(1, dbuf_ready(b.fd, 1000));
+	EXPECT_EQ(-EINTR, sync_file_status(sf));
+	close(sf);
+	EXPECT_EQ(0, iio_read(self->num, "buffer0/dmabufs_queued"));
+
+	/* Mixing the other way: enabled for read(), attach is refused. */
+	ASSERT_EQ(0, iio_dmabuf_ioctl(self->fd, IIO_BUFFER_DMABUF_DETACH_IOCTL, b.fd));
+	EXPECT_EQ(0, iio_wait_attr(self->num, "buffer0/dmabufs_attached", 0));
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 1));
+	EXPECT_EQ(-EBUSY, iio_dmabuf_ioctl(self->fd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, b.fd));
+	ASSERT_EQ(0, iio_advance(self->num, 1));
+	EXPECT_EQ(0, iio_read_frames(self->fd, scan, 1, FRAME_BYTES));
+	dbuf_free(&a);
+	dbuf_free(&b);
+}
+
+/*
+ * A process killed with blocks enqueued: the blocks outlive it and its
+ * buffer fd, and hold the module; the next disable completes them, and
+ * then nothing is left attached (the module would not unload otherwise:
+ * zz_ checks that).
+ */
+TEST_F(iio, dmabuf_sigkill_with_blocks_enqueued_leaks_nothing)
+{
+	const char *why = iio_dmabuf_missing(self->num);
+	int pipefd[2], status, i;
+	struct dbuf d[4];
+	pid_t pid;
+	char c;
+
+	if (why)
+		SKIP(return, "%s", why);
+	for (i = 0; i < 4; i++) {
+		why = dbuf_alloc(&d[i], DBUF_CACHED);
+		if (why)
+			SKIP(return, "%s", why);
+	}
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = test_fork_child();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		for (i = 0; i < 4; i++)
+			if (iio_dmabuf_ioctl(self->fd, IIO_BUFFER_DMABUF_ATTACH_IOCTL, d[i].fd) ||
+			    iio_enqueue(self->fd, d[i].fd, DBUF_SIZE, 0))
+				_exit(1);
+		if (write(pipefd[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	/* The child's copy of the buffer fd is the last one. */
+	close(self->fd);
+	self->fd = -1;
+	close(pipefd[1]);
+	ASSERT_EQ(1, read(pipefd[0], &c, 1));
+	close(pipefd[0]);
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 1));
+	ASSERT_EQ(0, iio_advance(self->num, DBUF_FRAMES + 10));
+	EXPECT_EQ(1, dbuf_ready(d[0].fd, 1000));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+
+	/* Its fd is closed, its blocks are still enqueued and still fill. */
+	EXPECT_EQ(3, iio_read(self->num, "buffer0/dmabufs_queued"));
+	/* They hold the module: nothing but them has it open now. */
+	EXPECT_EQ(-1, test_unload_module("cohbuf_iio"));
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	ASSERT_EQ(0, iio_advance(self->num, DBUF_FRAMES));
+	EXPECT_EQ(1, dbuf_ready(d[1].fd, 1000));
+	EXPECT_EQ(0, dbuf_verify(&d[1], DBUF_FRAMES, DBUF_FRAMES));
+	EXPECT_EQ(0, dbuf_ready(d[2].fd, 0));
+	ASSERT_EQ(0, iio_write(self->num, "buffer0/enable", 0));
+	EXPECT_EQ(1, dbuf_ready(d[2].fd, 1000));
+	EXPECT_EQ(1, dbuf_ready(d[3].fd, 1000));
+	EXPECT_EQ(0, iio_read(self->num, "buffer0/dmabufs_queued"));
+	EXPECT_EQ(0, iio_wait_attr(self->num, "buffer0/dmabufs_attached", 0));
+	for (i = 0; i < 4; i++)
+		dbuf_free(&d[i]);
+	self->fd = iio_buffer_fd(self->num, O_NONBLOCK);
+	ASSERT_LE(0, self->fd);
 }
 
 /*
