@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cohbuf with V4L2: vivid, the kernel's virtual video test driver (in every
- * Debian kernel, CONFIG_VIDEO_VIVID=m; not in the rig's debug build, where
- * everything here skips), captures into cohbuf dma-bufs queued with
+ * Debian kernel and the rig's debug build, CONFIG_VIDEO_VIVID=m; where it
+ * is missing everything here skips), captures into cohbuf dma-bufs queued with
  * V4L2_MEMORY_DMABUF, and exports its own buffers (VIDIOC_EXPBUF) to
  * cohbuf's importer.  Each captured frame is checksummed by an importer
  * CHECKSUM job and compared with the CPU's CRC of the same bytes.

@@ -13,9 +13,10 @@
 #define EDU_DRIVER	"/sys/bus/pci/drivers/cohbuf-edu"
 #define PCI_DEVICES	"/sys/bus/pci/devices"
 /*
- * Binding and unbinding take a while where the device has only INTx: the
- * debug kernel (no PCI_MSI) routes its interrupt through ACPI's link
- * devices, 26 s each way under TCG and KASAN. Jobs never wait for it.
+ * Binding can take a while where ACPI routes the device's INTx slowly:
+ * under KASAN and TCG, i440fx's _PRT ran into ACPICA's 30 s loop timeout
+ * at every bind (the rig boots the debug guest on q35 for this). Jobs
+ * never wait for it.
  */
 #define RESTORE_S	60
 
