@@ -8,12 +8,13 @@
  * (cohbuf_dmabuf.c) makes it and every sync of the buffer reaches it. Its
  * file holds a reference to the buffer's dma-buf and to the pci_dev.
  *
- * A device can be deleted while a mapping of it is held. The DMA API
- * cannot unmap for a device the IOMMU has released (its domain is freed,
- * and the unmap would go to dma-direct with an IOVA), so a PCI bus
- * notifier unmaps and detaches every mapping of a device when the device
- * is deleted, before the IOMMU releases it; the file then holds the
- * references alone. The ioctl looks the device up and records its
+ * A device can lose its driver or be deleted while a mapping of it is
+ * held. The DMA API cannot unmap for a device the IOMMU has released (its
+ * domain is freed, and the unmap would go to dma-direct with an IOVA),
+ * and it holds a device's driver answerable for the device's mappings,
+ * so a PCI bus notifier unmaps and detaches every mapping of a device
+ * when its driver is unbound or the device is deleted; the file then
+ * holds the references alone. The ioctl looks the device up and records its
  * mapping under the PCI rescan/remove lock, which every removal holds,
  * so that no device is deleted between the two.
  */
@@ -281,19 +282,27 @@ err_put:
 	return ret;
 }
 
-/* A device being deleted: revoke its mappings while the IOMMU knows it. */
+/*
+ * A device's driver being unbound, or the device being deleted: revoke
+ * its mappings while the IOMMU knows it. The unbind too, because the DMA
+ * API holds the driver bound to a device answerable for every mapping of
+ * it (DMA-API debugging reports those left when it goes), and a driver
+ * bound next (VFIO) may give the device another IOMMU domain.
+ */
 static int cohbuf_devmap_notify(struct notifier_block *nb,
 				unsigned long action, void *data)
 {
 	struct pci_dev *pdev = to_pci_dev(data);
 	struct cohbuf_devmap *dm;
 
-	if (action != BUS_NOTIFY_DEL_DEVICE)
+	if (action != BUS_NOTIFY_UNBIND_DRIVER && action != BUS_NOTIFY_DEL_DEVICE)
 		return NOTIFY_DONE;
 	mutex_lock(&cohbuf_devmap_lock);
 	list_for_each_entry(dm, &cohbuf_devmaps, node) {
 		if (dm->pdev == pdev && dm->attach) {
-			pci_info(pdev, "cohbuf: mapping revoked, the device is going away\n");
+			pci_info(pdev, "cohbuf: mapping revoked, the device %s\n",
+				 action == BUS_NOTIFY_DEL_DEVICE ? "is going away" :
+				 "loses its driver");
 			cohbuf_devmap_revoke(dm);
 		}
 	}

@@ -416,6 +416,27 @@ static void load_window(struct __test_metadata *_metadata, struct busaddr_ctx *c
 }
 
 /*
+ * The start of the tests behind an IOMMU: the user-space driver set up,
+ * the buffer mapped for edu and the window loaded. The mapping's fd, or
+ * -1 once the test is skipped (no edu, or no IOMMU translating its DMA).
+ */
+static int map_behind_an_iommu(struct __test_metadata *_metadata, struct busaddr_ctx *c,
+			       struct cohbuf_dma_seg *segs, __u32 *n)
+{
+	int mfd;
+
+	if (!c->u.bdf[0])
+		SKIP(return -1, NO_EDU);
+	if (!edu_translated(c->u.bdf))
+		SKIP(return -1, "no IOMMU translates %s's DMA", c->u.bdf);
+	set_up_driver(_metadata, &c->u);
+	mfd = map_edu(_metadata, c, segs, n);
+	ASSERT_LE(0, mfd);
+	load_window(_metadata, c, segs, *n);
+	return mfd;
+}
+
+/*
  * Behind an IOMMU, the cohbuf device's own addresses (INFO's, the CPU's
  * physical addresses in the test guests: what u-dma-buf's users are
  * given) fault and move nothing, while the mapping's reach the buffer.
@@ -424,17 +445,10 @@ TEST_F(busaddr, cohbuf_device_addresses_fault_behind_an_iommu)
 {
 	struct cohbuf_dma_seg segs[MAX_SEGS];
 	__u32 n = 0;
-	int mfd;
+	int mfd = map_behind_an_iommu(_metadata, &self->c, segs, &n);
 
-	if (!self->c.u.bdf[0])
-		SKIP(return, NO_EDU);
-
-	if (!edu_translated(self->c.u.bdf))
-		SKIP(return, "no IOMMU translates %s's DMA", self->c.u.bdf);
-	set_up_driver(_metadata, &self->c.u);
-	mfd = map_edu(_metadata, &self->c, segs, &n);
-	ASSERT_LE(0, mfd);
-	load_window(_metadata, &self->c, segs, n);
+	if (mfd < 0)
+		return;
 	store_faults(_metadata, &self->c, self->c.chunks[0].dma_addr, 0);
 	/* The same store through the mapping lands. */
 	ASSERT_EQ(0, udrv_move(&self->c.u, segs, n, 0, 256, 1));
@@ -451,17 +465,10 @@ TEST_F(busaddr, addresses_fault_once_the_mapping_is_closed)
 {
 	struct cohbuf_dma_seg segs[MAX_SEGS];
 	__u32 n = 0;
-	int mfd;
+	int mfd = map_behind_an_iommu(_metadata, &self->c, segs, &n);
 
-	if (!self->c.u.bdf[0])
-		SKIP(return, NO_EDU);
-
-	if (!edu_translated(self->c.u.bdf))
-		SKIP(return, "no IOMMU translates %s's DMA", self->c.u.bdf);
-	set_up_driver(_metadata, &self->c.u);
-	mfd = map_edu(_metadata, &self->c, segs, &n);
-	ASSERT_LE(0, mfd);
-	load_window(_metadata, &self->c, segs, n);
+	if (mfd < 0)
+		return;
 	close(mfd);
 	EXPECT_EQ(0, cohbuf_buffer_field(self->c.id, "attachments"));
 	store_faults(_metadata, &self->c, segs[0].dma_addr, 0);
@@ -580,8 +587,10 @@ TEST_F(busaddr, bad_arguments_are_refused_and_a_good_one_maps)
 }
 
 /*
- * PCI remove of the device while a mapping of it is held: the buffer is
- * unmapped from it as it goes (the attachment is gone), the fd stays
+ * PCI remove of the device while a mapping of it is held, with the
+ * importer's driver still bound to it: the buffer is unmapped from it as
+ * the driver goes, before DMA-API debugging would report the mapping as
+ * the driver's leak (the health gate of the debug guest), the fd stays
  * valid and closes cleanly, and the buffer lives on.
  */
 TEST_F(busaddr, pci_remove_revokes_a_held_mapping)

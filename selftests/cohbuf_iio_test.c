@@ -750,6 +750,8 @@ TEST_F(iio, dmabuf_wc_cohbuf_blocks_hold_the_payload)
 
 TEST_F(iio, dmabuf_system_heap_blocks_hold_the_payload)
 {
+	if (test_heap_sync_faults())
+		SKIP(return, "%s", HEAP_SYNC_FAULTS);
 	dmabuf_fill_two_blocks(_metadata, self->num, self->fd, DBUF_SYSTEM);
 }
 

@@ -210,6 +210,22 @@ static inline int test_exit_code(int status)
 	return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/*
+ * Does DMA_BUF_IOCTL_SYNC of a system-heap dma-buf that a device has
+ * mapped fault in this kernel? An upstream fault of 6.x kernels with
+ * DMA-API debugging (the rig's debug kernel): CONFIG_DMABUF_DEBUG
+ * scrambles the importer's sg_table in place, the heap's
+ * begin_cpu_access syncs exactly that table, and dma-debug dereferences
+ * its page links. 7.x hands importers a copy instead.
+ */
+#define HEAP_SYNC_FAULTS "SYNC of a mapped system-heap dma-buf faults in 6.x's DMA-API debugging"
+static inline int test_heap_sync_faults(void)
+{
+	struct utsname u;
+
+	return !access("/sys/kernel/debug/dma-api", F_OK) && !uname(&u) && atoi(u.release) < 7;
+}
+
 static inline int test_module_loaded(const char *name)
 {
 	char path[256];

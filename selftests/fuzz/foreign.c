@@ -25,7 +25,6 @@ static void tmpl_hazard(struct fz_tmpl *t)
 {
 	struct dma_buf_sync s = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW };
 	struct stat st;
-	struct utsname u;
 
 	if (!F.dma_debug || fstat(t->fd, &st))
 		return;
@@ -37,8 +36,7 @@ static void tmpl_hazard(struct fz_tmpl *t)
 			s.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
 			ioctl(t->fd, DMA_BUF_IOCTL_SYNC, &s);
 		}
-	} else if (!strcmp(t->what, "/dev/dma_heap/system") && !uname(&u) &&
-		   atoi(u.release) < 7) {
+	} else if (!strcmp(t->what, "/dev/dma_heap/system") && test_heap_sync_faults()) {
 		t->hazard = SYNC_NEVER;
 	}
 }
