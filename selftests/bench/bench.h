@@ -17,6 +17,7 @@
  * highest drop-free rate), s2_wake.c (completion to wake-up), s3_copy.c
  * (zero-copy against a read() copy path, CPU time per GiB), v1_v4l2.c
  * (V4L2 capture into cohbuf buffers against the driver's own, issue 15),
+ * i1_iio.c (IIO read() against IIO DMABUF of one stream, issue 15),
  * and main.c (the plan).
  */
 #ifndef COHBUF_BENCH_H
@@ -128,6 +129,7 @@ int bench_udmabuf(int dev, size_t len, int *memfd_out);
 /* P6: into tmpfs, and O_DIRECT into a ramdisk (brd) */
 #define P6_FIGURES	2
 #define V1_FIGURES	1
+#define I1_FIGURES	1
 
 void bench_p1(void);
 void bench_p2(void);
@@ -140,6 +142,7 @@ void bench_s1(void);
 void bench_s2(void);
 void bench_s3(void);
 void bench_v1(void);
+void bench_i1(void);
 
 /* --- streams (s_run.c) --------------------------------------------------- */
 

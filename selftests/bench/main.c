@@ -35,11 +35,12 @@ static const struct bench_group groups[] = {
 	{ "S2", S2_FIGURES, bench_s2 },
 	{ "S3", S3_FIGURES, bench_s3 },
 	{ "V1", V1_FIGURES, bench_v1 },
+	{ "I1", I1_FIGURES, bench_i1 },
 	{ NULL, 0, NULL },
 };
 
 /* Places in the plan: at most this many groups named in COHBUF_BENCH_ONLY. */
-#define NGROUPS	10
+#define NGROUPS	11
 
 /*
  * Whether group @i runs at place @k of the plan: with COHBUF_BENCH_ONLY
