@@ -154,18 +154,25 @@ static void ring_take(struct fz_stream *st, __u64 head)
 	st->pos += h->size;
 }
 
-/* The tail to store after reading: mostly the model's position. */
+/*
+ * The tail to store after reading: mostly the model's position. An
+ * invalid one beyond the head lies more than the ring beyond it: the
+ * device may go on writing into the room the last valid tail left, and a
+ * tail only just beyond the head could then be behind it, valid, when the
+ * device reads it, releasing records the model has not read.
+ */
 static __u64 ring_next_tail(const struct fz_stream *st, __u64 head)
 {
 	__u64 lo = head > st->ring_length ? head - st->ring_length : 0;
+	__u64 reach = head + st->ring_length;	/* no head gets there first */
 
 	switch (below(25)) {
 	case 0:
 	case 4:
-		return head + 8 * (1 + below(1000));	/* beyond the head: invalid */
+		return reach + 8 * (1 + below(1000));	/* far beyond: invalid */
 	case 1:
 	case 5:
-		return head + 8 * (1 + below(8));	/* just beyond it: invalid */
+		return reach + 8 * (1 + below(8));	/* just beyond that: invalid */
 	case 2:
 		if (lo >= 8)
 			return lo - 8 * (1 + below((__u32)(lo / 8 < 100 ? lo / 8 : 100)));
