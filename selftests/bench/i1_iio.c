@@ -127,6 +127,9 @@ static const char *i1_setup(struct i1_ctx *c)
 	struct cohbuf_buffer_desc desc = { .size = I1_BLOCK };
 	int dev, i;
 
+	if (iio_cached_reported())
+		desc.cache_mode = COHBUF_CACHE_WC;	/* see iio_test.h */
+
 	if (iio_write(c->num, "buffer0/enable", 0) ||
 	    write_text(iio_attr(c->num, "cohbuf_clock"), "manual") ||
 	    iio_set_channels(c->num, (1u << IIO_NR_CHANNELS) - 1) ||
